@@ -1,0 +1,90 @@
+//! tower-sessions with its sqlx stores. The store type follows the database backend, so this enum
+//! forwards to the SQLite or PostgreSQL store of `tower-sessions-sqlx-store`.
+
+use crate::config::Config;
+use crate::db::{Database, TypedPool};
+use async_trait::async_trait;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+pub const SESSION_COOKIE: &str = "storefront_session";
+const SESSION_IDLE_DAYS: i64 = 14;
+
+#[derive(Debug, Clone)]
+pub enum SessionStoreBackend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl SessionStoreBackend {
+    /// Creates the store's table if needed.
+    pub async fn for_database(db: &Database) -> Result<Self, sqlx::Error> {
+        Ok(match &db.typed {
+            TypedPool::Sqlite(pool) => {
+                let store = SqliteStore::new(pool.clone());
+                store.migrate().await?;
+                SessionStoreBackend::Sqlite(store)
+            }
+            TypedPool::Postgres(pool) => {
+                let store = PostgresStore::new(pool.clone());
+                store.migrate().await?;
+                SessionStoreBackend::Postgres(store)
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SessionStoreBackend {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.create(record).await,
+            Self::Postgres(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.save(record).await,
+            Self::Postgres(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Sqlite(s) => s.load(id).await,
+            Self::Postgres(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.delete(id).await,
+            Self::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for SessionStoreBackend {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s) => s.delete_expired().await,
+            Self::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
+/// HttpOnly, SameSite=Lax, Secure when the app is served over https; expires after two idle weeks.
+pub fn session_layer(store: SessionStoreBackend, config: &Config) -> SessionManagerLayer<SessionStoreBackend> {
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookies_secure())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)))
+}

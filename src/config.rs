@@ -1,0 +1,270 @@
+//! Typed configuration from the environment (and `.env`, loaded by `main`).
+//!
+//! Secrets are wrapped in `SecretString` so that `Debug` output and logs never show them.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use url::Url;
+
+pub const STRIPE_API_BASE: &str = "https://api.stripe.com";
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/storefront.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StripeMode {
+    Test,
+    Live,
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    pub secret_key: SecretString,
+    /// Several secrets are accepted at once so a webhook secret can be rotated without downtime.
+    pub webhook_secrets: Vec<SecretString>,
+    pub api_base: Url,
+    pub mode: StripeMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public base URL of the app (redirect URLs, cookie `Secure` flag, Origin check).
+    pub app_url: Url,
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    pub site_root: String,
+    pub log_format: LogFormat,
+    pub stripe: StripeConfig,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(message.into()))
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let app_url_raw = get("APP_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let app_url = Url::parse(&app_url_raw)
+            .map_err(|e| ConfigError(format!("APP_URL={app_url_raw:?} is not a URL: {e}")))?;
+        if !matches!(app_url.scheme(), "http" | "https") || app_url.host_str().is_none() {
+            return err(format!("APP_URL={app_url_raw:?} must be an http:// or https:// URL"));
+        }
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return err("DATABASE_URL must start with sqlite: or postgres:// (unset means a SQLite file under ./data/)");
+        }
+
+        let bind_raw = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind_addr = bind_raw
+            .parse()
+            .map_err(|_| ConfigError(format!("BIND_ADDR={bind_raw:?} is not an address like 127.0.0.1:3000")))?;
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return err(format!("LOG_FORMAT={other:?}: use pretty or json")),
+        };
+
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
+        let stripe = stripe_config(&get, &app_url)?;
+
+        Ok(Config { app_url, database_url, bind_addr, site_root, log_format, stripe })
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.app_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of `APP_URL`, the value browsers send in `Origin`.
+    pub fn app_origin(&self) -> String {
+        self.app_url.origin().ascii_serialization()
+    }
+}
+
+fn key_mode(name: &str, value: &str, prefixes: &[&str]) -> Result<StripeMode, ConfigError> {
+    for prefix in prefixes {
+        if value.starts_with(&format!("{prefix}_test_")) {
+            return Ok(StripeMode::Test);
+        }
+        if value.starts_with(&format!("{prefix}_live_")) {
+            return Ok(StripeMode::Live);
+        }
+    }
+    let expected: Vec<String> = prefixes.iter().map(|p| format!("{p}_test_… or {p}_live_…")).collect();
+    err(format!("{name} must be a Stripe key starting with {}", expected.join(", or ")))
+}
+
+fn stripe_config(get: &impl Fn(&str) -> Option<String>, app_url: &Url) -> Result<StripeConfig, ConfigError> {
+    let Some(secret_key) = get("STRIPE_SECRET_KEY") else {
+        return err(
+            "STRIPE_SECRET_KEY is not set: use ./scripts/run (it starts stripe-sim and sets it), \
+             or copy .env.example to .env and put your Stripe test key there",
+        );
+    };
+    let mode = key_mode("STRIPE_SECRET_KEY", &secret_key, &["sk", "rk"])?;
+
+    // Only consistency matters here: the publishable key is optional, but when given it must be of the
+    // same mode as the secret key, or checkout pages and API calls would live in different worlds.
+    if let Some(publishable) = get("STRIPE_PUBLISHABLE_KEY") {
+        let publishable_mode = key_mode("STRIPE_PUBLISHABLE_KEY", &publishable, &["pk"])?;
+        if publishable_mode != mode {
+            return err(format!(
+                "STRIPE_SECRET_KEY is a {} key but STRIPE_PUBLISHABLE_KEY is a {} key: use both keys from \
+                 the same mode of the Stripe dashboard",
+                mode_name(mode),
+                mode_name(publishable_mode)
+            ));
+        }
+    }
+
+    let webhook_secrets: Vec<SecretString> = get("STRIPE_WEBHOOK_SECRET")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| SecretString::from(s.to_owned()))
+        .collect();
+    if let Some(bad) = webhook_secrets.iter().position(|s| !s.expose_secret().starts_with("whsec_")) {
+        return err(format!(
+            "STRIPE_WEBHOOK_SECRET entry #{} does not start with whsec_ (give one or more comma-separated signing secrets)",
+            bad + 1
+        ));
+    }
+
+    let api_base_raw = get("STRIPE_API_BASE").unwrap_or_else(|| STRIPE_API_BASE.into());
+    let api_base = Url::parse(&api_base_raw)
+        .map_err(|e| ConfigError(format!("STRIPE_API_BASE={api_base_raw:?} is not a URL: {e}")))?;
+
+    if mode == StripeMode::Live {
+        if app_url.scheme() != "https" {
+            return err(format!(
+                "STRIPE_SECRET_KEY is a live key but APP_URL is {app_url}: set APP_URL to the public https:// \
+                 address of this app, or use an sk_test_ key"
+            ));
+        }
+        if api_base.as_str().trim_end_matches('/') != STRIPE_API_BASE {
+            return err(format!(
+                "STRIPE_SECRET_KEY is a live key but STRIPE_API_BASE is {api_base_raw}: unset STRIPE_API_BASE \
+                 (live keys only talk to {STRIPE_API_BASE}), or use an sk_test_ key"
+            ));
+        }
+        if webhook_secrets.is_empty() {
+            return err(
+                "STRIPE_SECRET_KEY is a live key but STRIPE_WEBHOOK_SECRET is empty: set the signing secret of \
+                 your webhook endpoint (Stripe dashboard → Developers → Webhooks)",
+            );
+        }
+    }
+
+    Ok(StripeConfig { secret_key: SecretString::from(secret_key), webhook_secrets, api_base, mode })
+}
+
+fn mode_name(mode: StripeMode) -> &'static str {
+    match mode {
+        StripeMode::Test => "test",
+        StripeMode::Live => "live",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_and_local_url() {
+        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.app_origin(), "http://127.0.0.1:3000");
+        assert_eq!(c.stripe.mode, StripeMode::Test);
+        assert!(!c.cookies_secure());
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn webhook_secrets_are_comma_separated() {
+        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b")])
+            .expect("valid");
+        let secrets: Vec<&str> = c.stripe.webhook_secrets.iter().map(|s| s.expose_secret()).collect();
+        assert_eq!(secrets, ["whsec_a", "whsec_b"]);
+        let bad = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a,oops")]);
+        assert!(bad.unwrap_err().0.contains("#2"));
+    }
+
+    #[test]
+    fn live_key_needs_https_app_url() {
+        let e = config(&[("STRIPE_SECRET_KEY", "sk_live_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_x")]).unwrap_err();
+        assert!(e.0.contains("set APP_URL to the public https://"), "{e}");
+    }
+
+    #[test]
+    fn live_key_refuses_another_api_base() {
+        let e = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ("APP_URL", "https://shop.example.com"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("unset STRIPE_API_BASE"), "{e}");
+    }
+
+    #[test]
+    fn live_key_accepted_when_everything_is_live() {
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_abc"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ("APP_URL", "https://shop.example.com"),
+        ])
+        .expect("valid live config");
+        assert_eq!(c.stripe.mode, StripeMode::Live);
+        assert!(c.cookies_secure());
+    }
+
+    #[test]
+    fn mixed_test_and_live_keys_are_refused() {
+        let e = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc")])
+            .unwrap_err();
+        assert!(e.0.contains("same mode"), "{e}");
+    }
+
+    #[test]
+    fn missing_or_malformed_key_is_explained() {
+        assert!(config(&[]).unwrap_err().0.contains("STRIPE_SECRET_KEY is not set"));
+        assert!(config(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).unwrap_err().0.contains("sk_test_"));
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_supersecret"), ("STRIPE_WEBHOOK_SECRET", "whsec_hidden")])
+            .expect("valid");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("supersecret") && !debug.contains("whsec_hidden"), "{debug}");
+    }
+}

@@ -1,0 +1,145 @@
+//! Assembles the axum application and runs it.
+
+pub mod security;
+pub mod telemetry;
+
+use crate::app::{shell, App};
+use crate::auth::ssr::{load_current_user, session_layer, AuthRateLimiter, SessionStoreBackend};
+use crate::config::Config;
+use crate::db::Database;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tower_sessions::ExpiredDeletion;
+
+/// Forms and server-function calls are small; webhooks get their own limit on their route.
+const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to the database (running migrations) and builds the router.
+pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
+    let db = Database::connect(&config.database_url).await?;
+    let session_store = SessionStoreBackend::for_database(&db).await?;
+    tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("storefront")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind_addr)
+        .build();
+    let rate_limiter = Arc::new(AuthRateLimiter::default());
+    spawn_rate_limiter_cleanup(rate_limiter.clone());
+    let state = AppState { leptos_options, config: Arc::new(config.clone()), db, rate_limiter };
+
+    let context_state = state.clone();
+    let provide_state = move || provide_context(context_state.clone());
+    let shell_options = state.leptos_options.clone();
+    let pages_and_server_fns = Router::new()
+        .leptos_routes_with_context(&state, generate_route_list(App), provide_state.clone(), move || {
+            shell(shell_options.clone())
+        })
+        .route_layer(middleware::from_fn_with_state(state.clone(), load_current_user))
+        .layer(session_layer(session_store, &config));
+
+    let app_origin: Arc<str> = config.app_origin().into();
+    let security_headers = Arc::new(security::security_headers(config.cookies_secure()));
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(pages_and_server_fns)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_state, shell))
+        .layer(middleware::from_fn_with_state(app_origin, security::refuse_cross_site_posts))
+        .layer(middleware::from_fn_with_state(security_headers, security::add_security_headers))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(telemetry::request_span)
+                        .on_request(())
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(REQUEST_BODY_LIMIT)),
+        )
+        .with_state(state.clone());
+    Ok((router, state))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.db.is_ready().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+fn spawn_rate_limiter_cleanup(limiter: Arc<AuthRateLimiter>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle_keys();
+        }
+    });
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
