@@ -53,7 +53,7 @@ pub fn SignupPage() -> impl IntoView {
                 <label>"E-mail" <input type="email" name="email" required autocomplete="email" /></label>
                 <label>
                     "Password"
-                    <input type="password" name="password" required minlength="10" autocomplete="new-password" />
+                    <input type="password" name="password" required autocomplete="new-password" />
                     <small class="muted">"At least 10 characters, not a common password."</small>
                 </label>
                 <input type="hidden" name="next" value=next />
