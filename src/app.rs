@@ -4,7 +4,7 @@ use crate::auth::{LoginPage, SignupPage};
 use crate::components::{HomePage, Layout, NotFound};
 use crate::dashboard::DashboardPage;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -32,8 +32,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Scripts may only run from our origin or carry this page's nonce (the inline islands loader).
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
-    use axum::http::{header, HeaderValue};
-    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     let policy = format!(

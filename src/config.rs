@@ -57,13 +57,19 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests can pass a map instead of the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let app_url_raw = get("APP_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
         let app_url = Url::parse(&app_url_raw)
             .map_err(|e| ConfigError(format!("APP_URL={app_url_raw:?} is not a URL: {e}")))?;
         if !matches!(app_url.scheme(), "http" | "https") || app_url.host_str().is_none() {
-            return err(format!("APP_URL={app_url_raw:?} must be an http:// or https:// URL"));
+            return err(format!(
+                "APP_URL={app_url_raw:?} must be an http:// or https:// URL"
+            ));
         }
 
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
@@ -71,13 +77,17 @@ impl Config {
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
-            return err("DATABASE_URL must start with sqlite: or postgres:// (unset means a SQLite file under ./data/)");
+            return err(
+                "DATABASE_URL must start with sqlite: or postgres:// (unset means a SQLite file under ./data/)",
+            );
         }
 
         let bind_raw = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let bind_addr = bind_raw
-            .parse()
-            .map_err(|_| ConfigError(format!("BIND_ADDR={bind_raw:?} is not an address like 127.0.0.1:3000")))?;
+        let bind_addr = bind_raw.parse().map_err(|_| {
+            ConfigError(format!(
+                "BIND_ADDR={bind_raw:?} is not an address like 127.0.0.1:3000"
+            ))
+        })?;
 
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
@@ -88,7 +98,14 @@ impl Config {
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
         let stripe = stripe_config(&get, &app_url)?;
 
-        Ok(Config { app_url, database_url, bind_addr, site_root, log_format, stripe })
+        Ok(Config {
+            app_url,
+            database_url,
+            bind_addr,
+            site_root,
+            log_format,
+            stripe,
+        })
     }
 
     pub fn cookies_secure(&self) -> bool {
@@ -110,11 +127,20 @@ fn key_mode(name: &str, value: &str, prefixes: &[&str]) -> Result<StripeMode, Co
             return Ok(StripeMode::Live);
         }
     }
-    let expected: Vec<String> = prefixes.iter().map(|p| format!("{p}_test_… or {p}_live_…")).collect();
-    err(format!("{name} must be a Stripe key starting with {}", expected.join(", or ")))
+    let expected: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("{p}_test_… or {p}_live_…"))
+        .collect();
+    err(format!(
+        "{name} must be a Stripe key starting with {}",
+        expected.join(", or ")
+    ))
 }
 
-fn stripe_config(get: &impl Fn(&str) -> Option<String>, app_url: &Url) -> Result<StripeConfig, ConfigError> {
+fn stripe_config(
+    get: &impl Fn(&str) -> Option<String>,
+    app_url: &Url,
+) -> Result<StripeConfig, ConfigError> {
     let Some(secret_key) = get("STRIPE_SECRET_KEY") else {
         return err(
             "STRIPE_SECRET_KEY is not set: use ./scripts/run (it starts stripe-sim and sets it), \
@@ -144,7 +170,10 @@ fn stripe_config(get: &impl Fn(&str) -> Option<String>, app_url: &Url) -> Result
         .filter(|s| !s.is_empty())
         .map(|s| SecretString::from(s.to_owned()))
         .collect();
-    if let Some(bad) = webhook_secrets.iter().position(|s| !s.expose_secret().starts_with("whsec_")) {
+    if let Some(bad) = webhook_secrets
+        .iter()
+        .position(|s| !s.expose_secret().starts_with("whsec_"))
+    {
         return err(format!(
             "STRIPE_WEBHOOK_SECRET entry #{} does not start with whsec_ (give one or more comma-separated signing secrets)",
             bad + 1
@@ -152,8 +181,11 @@ fn stripe_config(get: &impl Fn(&str) -> Option<String>, app_url: &Url) -> Result
     }
 
     let api_base_raw = get("STRIPE_API_BASE").unwrap_or_else(|| STRIPE_API_BASE.into());
-    let api_base = Url::parse(&api_base_raw)
-        .map_err(|e| ConfigError(format!("STRIPE_API_BASE={api_base_raw:?} is not a URL: {e}")))?;
+    let api_base = Url::parse(&api_base_raw).map_err(|e| {
+        ConfigError(format!(
+            "STRIPE_API_BASE={api_base_raw:?} is not a URL: {e}"
+        ))
+    })?;
 
     if mode == StripeMode::Live {
         if app_url.scheme() != "https" {
@@ -176,7 +208,12 @@ fn stripe_config(get: &impl Fn(&str) -> Option<String>, app_url: &Url) -> Result
         }
     }
 
-    Ok(StripeConfig { secret_key: SecretString::from(secret_key), webhook_secrets, api_base, mode })
+    Ok(StripeConfig {
+        secret_key: SecretString::from(secret_key),
+        webhook_secrets,
+        api_base,
+        mode,
+    })
 }
 
 fn mode_name(mode: StripeMode) -> &'static str {
@@ -192,7 +229,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -208,17 +248,32 @@ mod tests {
 
     #[test]
     fn webhook_secrets_are_comma_separated() {
-        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b")])
-            .expect("valid");
-        let secrets: Vec<&str> = c.stripe.webhook_secrets.iter().map(|s| s.expose_secret()).collect();
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
+        ])
+        .expect("valid");
+        let secrets: Vec<&str> = c
+            .stripe
+            .webhook_secrets
+            .iter()
+            .map(|s| s.expose_secret())
+            .collect();
         assert_eq!(secrets, ["whsec_a", "whsec_b"]);
-        let bad = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a,oops")]);
+        let bad = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a,oops"),
+        ]);
         assert!(bad.unwrap_err().0.contains("#2"));
     }
 
     #[test]
     fn live_key_needs_https_app_url() {
-        let e = config(&[("STRIPE_SECRET_KEY", "sk_live_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_x")]).unwrap_err();
+        let e = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ])
+        .unwrap_err();
         assert!(e.0.contains("set APP_URL to the public https://"), "{e}");
     }
 
@@ -249,22 +304,41 @@ mod tests {
 
     #[test]
     fn mixed_test_and_live_keys_are_refused() {
-        let e = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc")])
-            .unwrap_err();
+        let e = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc"),
+        ])
+        .unwrap_err();
         assert!(e.0.contains("same mode"), "{e}");
     }
 
     #[test]
     fn missing_or_malformed_key_is_explained() {
-        assert!(config(&[]).unwrap_err().0.contains("STRIPE_SECRET_KEY is not set"));
-        assert!(config(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).unwrap_err().0.contains("sk_test_"));
+        assert!(
+            config(&[])
+                .unwrap_err()
+                .0
+                .contains("STRIPE_SECRET_KEY is not set")
+        );
+        assert!(
+            config(&[("STRIPE_SECRET_KEY", "pk_test_abc")])
+                .unwrap_err()
+                .0
+                .contains("sk_test_")
+        );
     }
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_supersecret"), ("STRIPE_WEBHOOK_SECRET", "whsec_hidden")])
-            .expect("valid");
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_supersecret"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hidden"),
+        ])
+        .expect("valid");
         let debug = format!("{c:?}");
-        assert!(!debug.contains("supersecret") && !debug.contains("whsec_hidden"), "{debug}");
+        assert!(
+            !debug.contains("supersecret") && !debug.contains("whsec_hidden"),
+            "{debug}"
+        );
     }
 }

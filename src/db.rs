@@ -4,11 +4,11 @@
 //! integer unix timestamps), so there is a single code path for both backends. The session store
 //! needs a typed pool of its backend, which `Database::typed` keeps next to it.
 
+use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::AnyPool;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -54,10 +54,10 @@ impl Database {
                 // WAL is persistent in the file, so setting it here covers the AnyPool's connections too.
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5));
-            if let Some(dir) = Path::new(options.get_filename()).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-                }
+            if let Some(dir) = Path::new(options.get_filename()).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
@@ -78,7 +78,11 @@ impl Database {
             .acquire_timeout(acquire_timeout)
             .connect(&any_url)
             .await?;
-        let db = Database { pool, backend, typed };
+        let db = Database {
+            pool,
+            backend,
+            typed,
+        };
         db.migrate().await?;
         Ok(db)
     }

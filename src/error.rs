@@ -1,9 +1,9 @@
 //! `AppError`: the server's one error type. This file is the one place that maps an error to an HTTP
 //! status and to the message a user sees; internal details are logged, never sent.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use leptos::prelude::{use_context, ServerFnError};
+use leptos::prelude::{ServerFnError, use_context};
 use leptos_axum::ResponseOptions;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,9 @@ impl IntoResponse for AppError {
         self.log();
         let mut response = (self.status(), self.public_message()).into_response();
         if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }
@@ -89,14 +91,18 @@ impl AppError {
         let error = self;
         error.log();
         let is_html_form = use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned))
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            })
             .is_some_and(|accept| accept.contains("text/html"));
-        if !is_html_form {
-            if let Some(response) = use_context::<ResponseOptions>() {
-                response.set_status(error.status());
-                if let AppError::RateLimited { retry_after_secs } = error {
-                    response.insert_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                }
+        if !is_html_form && let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(error.status());
+            if let AppError::RateLimited { retry_after_secs } = error {
+                response.insert_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
         }
         ServerFnError::ServerError(error.public_message())

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{location, session_cookie, TestApp};
+use common::{TestApp, location, session_cookie};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -11,20 +11,34 @@ async fn sign_up_signs_in_and_shows_the_dashboard() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let response = app
-        .post_form(&browser, "/api/signup", "/signup", &[("email", "  Ada@Example.COM "), ("password", PASSWORD)])
+        .post_form(
+            &browser,
+            "/api/signup",
+            "/signup",
+            &[("email", "  Ada@Example.COM "), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(response.status(), 302);
     assert_eq!(location(&response), "/dashboard");
     let cookie = session_cookie(&response).expect("session cookie set");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http app must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http app must not set Secure: {cookie}"
+    );
 
     let page = app.get(&browser, "/dashboard").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("body");
-    assert!(html.contains("ada@example.com"), "e-mail is normalised and shown");
-    assert!(html.contains(r#"data-testid="plan">Free<"#), "new accounts are on the free plan");
+    assert!(
+        html.contains("ada@example.com"),
+        "e-mail is normalised and shown"
+    );
+    assert!(
+        html.contains(r#"data-testid="plan">Free<"#),
+        "new accounts are on the free plan"
+    );
 }
 
 #[tokio::test]
@@ -48,25 +62,45 @@ async fn sign_out_then_sign_in_again_with_a_new_session_id() {
     let browser = app.browser();
     app.sign_up(&browser, "grace@example.com", PASSWORD).await;
 
-    let out = app.post_form(&browser, "/api/logout", "/dashboard", &[]).await;
+    let out = app
+        .post_form(&browser, "/api/logout", "/dashboard", &[])
+        .await;
     assert_eq!(out.status(), 302);
     assert_eq!(location(&out), "/");
     let dashboard = app.get(&browser, "/dashboard").await;
-    assert_eq!(dashboard.status(), 302, "signed out users are sent to sign in");
+    assert_eq!(
+        dashboard.status(),
+        302,
+        "signed out users are sent to sign in"
+    );
     assert_eq!(location(&dashboard), "/login?next=/dashboard");
 
     let first = app
-        .post_form(&browser, "/api/login", "/login", &[("email", "GRACE@example.com"), ("password", PASSWORD)])
+        .post_form(
+            &browser,
+            "/api/login",
+            "/login",
+            &[("email", "GRACE@example.com"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(first.status(), 302);
     assert_eq!(location(&first), "/dashboard");
     let first_cookie = session_cookie(&first).expect("cookie");
     // Signing in again while signed in must still issue a fresh id (no session fixation).
     let second = app
-        .post_form(&browser, "/api/login", "/login", &[("email", "grace@example.com"), ("password", PASSWORD)])
+        .post_form(
+            &browser,
+            "/api/login",
+            "/login",
+            &[("email", "grace@example.com"), ("password", PASSWORD)],
+        )
         .await;
     let second_cookie = session_cookie(&second).expect("cookie");
-    assert_ne!(first_cookie.split(';').next(), second_cookie.split(';').next(), "session id rotated at sign-in");
+    assert_ne!(
+        first_cookie.split(';').next(),
+        second_cookie.split(';').next(),
+        "session id rotated at sign-in"
+    );
     assert_eq!(app.get(&browser, "/dashboard").await.status(), 200);
 }
 
@@ -81,7 +115,11 @@ async fn sign_in_goes_back_to_the_page_it_came_from() {
             &browser,
             "/api/login",
             "/login?next=/pricing",
-            &[("email", "back@example.com"), ("password", PASSWORD), ("next", "/pricing")],
+            &[
+                ("email", "back@example.com"),
+                ("password", PASSWORD),
+                ("next", "/pricing"),
+            ],
         )
         .await;
     assert_eq!(location(&response), "/pricing");
@@ -90,7 +128,11 @@ async fn sign_in_goes_back_to_the_page_it_came_from() {
             &browser,
             "/api/login",
             "/login",
-            &[("email", "back@example.com"), ("password", PASSWORD), ("next", "//evil.example/")],
+            &[
+                ("email", "back@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
         )
         .await;
     assert_eq!(location(&evil), "/dashboard", "no open redirect");
@@ -103,13 +145,35 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     app.sign_up(&browser, "lin@example.com", PASSWORD).await;
     let script = reqwest::Client::new();
 
-    let wrong = app.post_script(&script, "/api/login", &[("email", "lin@example.com"), ("password", "not my password")]).await;
+    let wrong = app
+        .post_script(
+            &script,
+            "/api/login",
+            &[
+                ("email", "lin@example.com"),
+                ("password", "not my password"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status(), 401);
     let wrong_body = wrong.text().await.expect("body");
-    let unknown = app.post_script(&script, "/api/login", &[("email", "nobody@example.com"), ("password", PASSWORD)]).await;
+    let unknown = app
+        .post_script(
+            &script,
+            "/api/login",
+            &[("email", "nobody@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(unknown.status(), 401);
-    assert_eq!(unknown.text().await.expect("body"), wrong_body, "no hint which of the two was wrong");
-    assert!(wrong_body.contains("Wrong e-mail or password"), "{wrong_body}");
+    assert_eq!(
+        unknown.text().await.expect("body"),
+        wrong_body,
+        "no hint which of the two was wrong"
+    );
+    assert!(
+        wrong_body.contains("Wrong e-mail or password"),
+        "{wrong_body}"
+    );
 }
 
 #[tokio::test]
@@ -117,41 +181,104 @@ async fn form_errors_come_back_inline_without_javascript() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let response = app
-        .post_form(&browser, "/api/login", "/login", &[("email", "who@example.com"), ("password", "whatever123")])
+        .post_form(
+            &browser,
+            "/api/login",
+            "/login",
+            &[("email", "who@example.com"), ("password", "whatever123")],
+        )
         .await;
-    assert_eq!(response.status(), 302, "a plain form post is sent back to its page");
+    assert_eq!(
+        response.status(),
+        302,
+        "a plain form post is sent back to its page"
+    );
     let back = location(&response);
     assert!(back.starts_with(&app.url("/login?")), "{back}");
-    let page = browser.get(&back).header("accept", common::BROWSER_ACCEPT).send().await.expect("page");
+    let page = browser
+        .get(&back)
+        .header("accept", common::BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("page");
     let html = page.text().await.expect("body");
-    assert!(html.contains(r#"class="notice error">Wrong e-mail or password.</p>"#), "error shown inline: {back}\n{html}");
+    assert!(
+        html.contains(r#"class="notice error">Wrong e-mail or password.</p>"#),
+        "error shown inline: {back}\n{html}"
+    );
 }
 
 #[tokio::test]
 async fn taken_email_is_refused_case_insensitively() {
     let app = TestApp::spawn().await;
-    app.sign_up(&app.browser(), "taken@example.com", PASSWORD).await;
+    app.sign_up(&app.browser(), "taken@example.com", PASSWORD)
+        .await;
     let response = app
-        .post_script(&reqwest::Client::new(), "/api/signup", &[("email", "Taken@Example.com"), ("password", PASSWORD)])
+        .post_script(
+            &reqwest::Client::new(),
+            "/api/signup",
+            &[("email", "Taken@Example.com"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(response.status(), 409);
-    assert!(response.text().await.expect("body").contains("already exists"));
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("already exists")
+    );
 }
 
 #[tokio::test]
 async fn weak_password_and_bad_email_are_explained() {
     let app = TestApp::spawn().await;
     let script = reqwest::Client::new();
-    let weak = app.post_script(&script, "/api/signup", &[("email", "weak@example.com"), ("password", "short")]).await;
+    let weak = app
+        .post_script(
+            &script,
+            "/api/signup",
+            &[("email", "weak@example.com"), ("password", "short")],
+        )
+        .await;
     assert_eq!(weak.status(), 422);
-    assert!(weak.text().await.expect("body").contains("at least 10 characters"));
-    let common = app.post_script(&script, "/api/signup", &[("email", "weak@example.com"), ("password", "password123")]).await;
+    assert!(
+        weak.text()
+            .await
+            .expect("body")
+            .contains("at least 10 characters")
+    );
+    let common = app
+        .post_script(
+            &script,
+            "/api/signup",
+            &[("email", "weak@example.com"), ("password", "password123")],
+        )
+        .await;
     assert_eq!(common.status(), 422);
-    let bad_email = app.post_script(&script, "/api/signup", &[("email", "not-an-email"), ("password", PASSWORD)]).await;
+    let bad_email = app
+        .post_script(
+            &script,
+            "/api/signup",
+            &[("email", "not-an-email"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(bad_email.status(), 422);
-    assert!(bad_email.text().await.expect("body").contains("valid e-mail"));
+    assert!(
+        bad_email
+            .text()
+            .await
+            .expect("body")
+            .contains("valid e-mail")
+    );
     // Nothing was created by the refused attempts.
-    let login = app.post_script(&script, "/api/login", &[("email", "weak@example.com"), ("password", "password123")]).await;
+    let login = app
+        .post_script(
+            &script,
+            "/api/login",
+            &[("email", "weak@example.com"), ("password", "password123")],
+        )
+        .await;
     assert_eq!(login.status(), 401);
 }
 
@@ -159,7 +286,10 @@ async fn weak_password_and_bad_email_are_explained() {
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let client = app.browser();
-    for (header, value) in [("origin", "https://evil.example"), ("referer", "https://evil.example/form")] {
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("referer", "https://evil.example/form"),
+    ] {
         let response = client
             .post(app.url("/api/signup"))
             .header(header, value)
@@ -173,7 +303,12 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     // The refused sign-up created no account: the e-mail is still free.
     app.sign_up(&client, "csrf@example.com", PASSWORD).await;
     // A cross-site sign-out is refused too: the user stays signed in.
-    let logout = client.post(app.url("/api/logout")).header("origin", "https://evil.example").send().await.expect("req");
+    let logout = client
+        .post(app.url("/api/logout"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("req");
     assert_eq!(logout.status(), 403);
     assert_eq!(app.get(&client, "/dashboard").await.status(), 200);
 }
@@ -181,15 +316,36 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn repeated_wrong_passwords_are_rate_limited_per_account() {
     let app = TestApp::spawn().await;
-    app.sign_up(&app.browser(), "target@example.com", PASSWORD).await;
+    app.sign_up(&app.browser(), "target@example.com", PASSWORD)
+        .await;
     let script = reqwest::Client::new();
     for attempt in 1..=5 {
-        let response = app.post_script(&script, "/api/login", &[("email", "target@example.com"), ("password", "guess-guess")]).await;
+        let response = app
+            .post_script(
+                &script,
+                "/api/login",
+                &[("email", "target@example.com"), ("password", "guess-guess")],
+            )
+            .await;
         assert_eq!(response.status(), 401, "attempt {attempt}");
     }
-    let limited = app.post_script(&script, "/api/login", &[("email", "target@example.com"), ("password", PASSWORD)]).await;
-    assert_eq!(limited.status(), 429, "even the right password waits once the account is throttled");
-    let retry_after: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    let limited = app
+        .post_script(
+            &script,
+            "/api/login",
+            &[("email", "target@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        limited.status(),
+        429,
+        "even the right password waits once the account is throttled"
+    );
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!((1..=20).contains(&retry_after), "{retry_after}");
     assert!(limited.text().await.expect("body").contains("Try again in"));
 }
@@ -201,7 +357,13 @@ async fn many_accounts_from_one_ip_are_rate_limited_per_ip() {
     let mut statuses = Vec::new();
     for n in 0..22 {
         let email = format!("probe{n}@example.com");
-        let response = app.post_script(&script, "/api/login", &[("email", email.as_str()), ("password", "guess-guess")]).await;
+        let response = app
+            .post_script(
+                &script,
+                "/api/login",
+                &[("email", email.as_str()), ("password", "guess-guess")],
+            )
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert!(statuses[..20].iter().all(|&s| s == 401), "{statuses:?}");

@@ -2,14 +2,18 @@
 
 mod common;
 
-use common::{TestApp, BROWSER_ACCEPT};
+use common::{BROWSER_ACCEPT, TestApp};
 use std::process::Command;
 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
     let app = TestApp::spawn().await;
     let client = reqwest::Client::new();
-    let health = client.get(app.url("/healthz")).send().await.expect("healthz");
+    let health = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.status(), 200);
     let ready = client.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(ready.status(), 200);
@@ -20,7 +24,12 @@ async fn health_and_readiness_probes_answer() {
 async fn pages_are_server_rendered_with_working_forms_and_security_headers() {
     let app = TestApp::spawn().await;
     let client = reqwest::Client::new();
-    let response = client.get(app.url("/login")).header("accept", BROWSER_ACCEPT).send().await.expect("login page");
+    let response = client
+        .get(app.url("/login"))
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("login page");
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -30,16 +39,27 @@ async fn pages_are_server_rendered_with_working_forms_and_security_headers() {
     assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
     let html = response.text().await.expect("body");
     // The form posts to the server function's stable endpoint: it works without JavaScript.
-    assert!(html.contains(r#"action="/api/login""#) && html.contains(r#"method="post""#), "{html}");
+    assert!(
+        html.contains(r#"action="/api/login""#) && html.contains(r#"method="post""#),
+        "{html}"
+    );
     assert!(html.contains(r#"name="email""#) && html.contains(r#"name="password""#));
-    assert!(html.contains("/pkg/storefront.js"), "hydration script is referenced");
+    assert!(
+        html.contains("/pkg/storefront.js"),
+        "hydration script is referenced"
+    );
 }
 
 #[tokio::test]
 async fn unknown_pages_are_404_and_responses_are_compressed() {
     let app = TestApp::spawn().await;
     let client = reqwest::Client::new();
-    let missing = client.get(app.url("/no-such-page")).header("accept", BROWSER_ACCEPT).send().await.expect("req");
+    let missing = client
+        .get(app.url("/no-such-page"))
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("req");
     assert_eq!(missing.status(), 404);
     let home = client
         .get(app.url("/"))
@@ -55,7 +75,9 @@ async fn unknown_pages_are_404_and_responses_are_compressed() {
 /// Runs the real binary with `vars` (and nothing inherited that could change the outcome).
 fn start_binary(vars: &[(&str, &str)]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     // An empty directory, so no .env file is picked up.
     let dir = std::env::temp_dir().join(format!("storefront-guard-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -68,11 +90,20 @@ fn start_binary(vars: &[(&str, &str)]) -> std::process::Output {
 
 #[test]
 fn live_key_guard_refuses_to_start_and_says_what_to_change() {
-    let http = start_binary(&[("STRIPE_SECRET_KEY", "sk_live_123"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")]);
+    let http = start_binary(&[
+        ("STRIPE_SECRET_KEY", "sk_live_123"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_1"),
+    ]);
     assert_eq!(http.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&http.stderr);
-    assert!(stderr.contains("set APP_URL to the public https://"), "{stderr}");
-    assert!(!stderr.contains("sk_live_123"), "the key itself is never printed");
+    assert!(
+        stderr.contains("set APP_URL to the public https://"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sk_live_123"),
+        "the key itself is never printed"
+    );
 
     let sim = start_binary(&[
         ("STRIPE_SECRET_KEY", "sk_live_123"),
@@ -83,7 +114,10 @@ fn live_key_guard_refuses_to_start_and_says_what_to_change() {
     assert_eq!(sim.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&sim.stderr).contains("unset STRIPE_API_BASE"));
 
-    let mixed = start_binary(&[("STRIPE_SECRET_KEY", "sk_test_123"), ("STRIPE_PUBLISHABLE_KEY", "pk_live_123")]);
+    let mixed = start_binary(&[
+        ("STRIPE_SECRET_KEY", "sk_test_123"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_live_123"),
+    ]);
     assert_eq!(mixed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&mixed.stderr).contains("same mode"));
 }

@@ -62,7 +62,8 @@ pub struct User {
 pub fn current_user() -> Option<User> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<User>().cloned())
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<User>().cloned())
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -71,24 +72,40 @@ pub fn current_user() -> Option<User> {
 }
 
 #[server(prefix = "/api", endpoint = "signup")]
-pub async fn signup(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    ssr::signup(email, password, next).await.map_err(crate::error::AppError::into_server_fn_error)
+pub async fn signup(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    ssr::signup(email, password, next)
+        .await
+        .map_err(crate::error::AppError::into_server_fn_error)
 }
 
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    ssr::login(email, password, next).await.map_err(crate::error::AppError::into_server_fn_error)
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
+    ssr::login(email, password, next)
+        .await
+        .map_err(crate::error::AppError::into_server_fn_error)
 }
 
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    ssr::logout().await.map_err(crate::error::AppError::into_server_fn_error)
+    ssr::logout()
+        .await
+        .map_err(crate::error::AppError::into_server_fn_error)
 }
 
 /// Only same-site relative paths are accepted as a place to go after signing in (no open redirect).
 pub fn safe_next_path(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
         _ => "/dashboard",
     }
 }
@@ -99,7 +116,10 @@ mod tests {
 
     #[test]
     fn next_path_refuses_other_sites() {
-        assert_eq!(safe_next_path(Some("/pricing?interval=year")), "/pricing?interval=year");
+        assert_eq!(
+            safe_next_path(Some("/pricing?interval=year")),
+            "/pricing?interval=year"
+        );
         assert_eq!(safe_next_path(Some("//evil.example")), "/dashboard");
         assert_eq!(safe_next_path(Some("https://evil.example")), "/dashboard");
         assert_eq!(safe_next_path(Some("/\\evil.example")), "/dashboard");

@@ -1,4 +1,4 @@
-use super::{current_user, safe_next_path, Login, Logout, Signup};
+use super::{Login, Logout, Signup, current_user, safe_next_path};
 use crate::components::FormError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -79,7 +79,9 @@ fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

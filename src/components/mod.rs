@@ -1,6 +1,6 @@
 //! Layout and small shared pieces.
 
-use crate::auth::{current_user, LogoutButton};
+use crate::auth::{LogoutButton, current_user};
 use leptos::prelude::*;
 
 #[component]

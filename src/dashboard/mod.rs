@@ -8,7 +8,8 @@ pub fn DashboardPage() -> impl IntoView {
     let Some(user) = current_user() else {
         #[cfg(feature = "ssr")]
         leptos_axum::redirect("/login?next=/dashboard");
-        return view! { <p>"Please " <a href="/login?next=/dashboard">"sign in"</a> "."</p> }.into_any();
+        return view! { <p>"Please " <a href="/login?next=/dashboard">"sign in"</a> "."</p> }
+            .into_any();
     };
     view! {
         <section class="dashboard">

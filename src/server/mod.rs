@@ -3,8 +3,8 @@
 pub mod security;
 pub mod telemetry;
 
-use crate::app::{shell, App};
-use crate::auth::ssr::{load_current_user, session_layer, AuthRateLimiter, SessionStoreBackend};
+use crate::app::{App, shell};
+use crate::auth::ssr::{AuthRateLimiter, SessionStoreBackend, load_current_user, session_layer};
 use crate::config::Config;
 use crate::db::Database;
 use crate::state::AppState;
@@ -12,21 +12,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_http::LatencyUnit;
 use tower_sessions::ExpiredDeletion;
 
 /// Forms and server-function calls are small; webhooks get their own limit on their route.
@@ -44,7 +44,11 @@ pub enum StartupError {
 pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
     let db = Database::connect(&config.database_url).await?;
     let session_store = SessionStoreBackend::for_database(&db).await?;
-    tokio::spawn(session_store.clone().continuously_delete_expired(Duration::from_secs(3600)));
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
 
     let leptos_options = LeptosOptions::builder()
         .output_name("storefront")
@@ -54,16 +58,27 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
         .build();
     let rate_limiter = Arc::new(AuthRateLimiter::default());
     spawn_rate_limiter_cleanup(rate_limiter.clone());
-    let state = AppState { leptos_options, config: Arc::new(config.clone()), db, rate_limiter };
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config.clone()),
+        db,
+        rate_limiter,
+    };
 
     let context_state = state.clone();
     let provide_state = move || provide_context(context_state.clone());
     let shell_options = state.leptos_options.clone();
     let pages_and_server_fns = Router::new()
-        .leptos_routes_with_context(&state, generate_route_list(App), provide_state.clone(), move || {
-            shell(shell_options.clone())
-        })
-        .route_layer(middleware::from_fn_with_state(state.clone(), load_current_user))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            provide_state.clone(),
+            move || shell(shell_options.clone()),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            load_current_user,
+        ))
         .layer(session_layer(session_store, &config));
 
     let app_origin: Arc<str> = config.app_origin().into();
@@ -72,9 +87,18 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(pages_and_server_fns)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_state, shell))
-        .layer(middleware::from_fn_with_state(app_origin, security::refuse_cross_site_posts))
-        .layer(middleware::from_fn_with_state(security_headers, security::add_security_headers))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state, shell))
+        .layer(middleware::from_fn_with_state(
+            app_origin,
+            security::refuse_cross_site_posts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            security_headers,
+            security::add_security_headers,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -82,7 +106,11 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
                     TraceLayer::new_for_http()
                         .make_span_with(telemetry::request_span)
                         .on_request(())
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(tracing::Level::INFO)
+                                .latency_unit(LatencyUnit::Micros),
+                        ),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CompressionLayer::new())
@@ -116,9 +144,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -7,9 +7,9 @@ mod session_store;
 
 pub use password::{hash_password, normalize_email, validate_password, verify_password};
 pub use rate_limit::AuthRateLimiter;
-pub use session_store::{session_layer, SessionStoreBackend};
+pub use session_store::{SessionStoreBackend, session_layer};
 
-use super::{safe_next_path, User};
+use super::{User, safe_next_path};
 use crate::db::now_unix;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -22,11 +22,14 @@ use tower_sessions::Session;
 const SESSION_USER_ID: &str = "user_id";
 
 pub fn app_state() -> AppResult<AppState> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| AppError::Internal("AppState missing from context".into()))
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| AppError::Internal("AppState missing from context".into()))
 }
 
 async fn request_session() -> AppResult<Session> {
-    leptos_axum::extract::<Session>().await.map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
 }
 
 async fn client_ip() -> AppResult<IpAddr> {
@@ -54,10 +57,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> App
     // A malformed e-mail cannot match an account: answer exactly as for a wrong password.
     let email = normalize_email(&email).map_err(|_| AppError::BadCredentials)?;
     state.rate_limiter.check_login(client_ip().await?, &email)?;
-    let stored = sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&state.db.pool)
-        .await?;
+    let stored =
+        sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&state.db.pool)
+            .await?;
     // Verify against a dummy hash when there is no such account, so timing does not reveal which.
     let (user_id, hash) = match stored {
         Some((id, hash)) => (Some(id), hash),
@@ -105,10 +109,12 @@ async fn start_session(session: &Session, user_id: i64) -> AppResult<()> {
 }
 
 pub async fn find_user(state: &AppState, user_id: i64) -> AppResult<Option<User>> {
-    Ok(sqlx::query_as::<_, User>("SELECT id, email, role FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&state.db.pool)
-        .await?)
+    Ok(
+        sqlx::query_as::<_, User>("SELECT id, email, role FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&state.db.pool)
+            .await?,
+    )
 }
 
 /// Middleware: puts the signed-in `User` into the request's extensions, where pages and server

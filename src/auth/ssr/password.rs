@@ -2,7 +2,7 @@
 //! the password policy.
 
 use crate::error::{AppError, AppResult};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
@@ -48,7 +48,8 @@ const COMMON_PASSWORDS: &[&str] = &[
 /// Lower-cases and trims an e-mail address and checks its shape.
 pub fn normalize_email(raw: &str) -> AppResult<String> {
     let email = raw.trim().to_lowercase();
-    let invalid = || AppError::Invalid("Enter a valid e-mail address, like name@example.com.".into());
+    let invalid =
+        || AppError::Invalid("Enter a valid e-mail address, like name@example.com.".into());
     if email.len() > MAX_EMAIL_BYTES || email.chars().any(char::is_whitespace) {
         return Err(invalid());
     }
@@ -65,12 +66,18 @@ pub fn normalize_email(raw: &str) -> AppResult<String> {
 }
 
 pub fn validate_password(password: &str, email: &str) -> AppResult<()> {
-    let weak = |why: &str| Err(AppError::Invalid(format!("This password is too weak: {why}")));
+    let weak = |why: &str| {
+        Err(AppError::Invalid(format!(
+            "This password is too weak: {why}"
+        )))
+    };
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return weak(&format!("use at least {MIN_PASSWORD_CHARS} characters."));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::Invalid(format!("Use a password of at most {MAX_PASSWORD_BYTES} bytes.")));
+        return Err(AppError::Invalid(format!(
+            "Use a password of at most {MAX_PASSWORD_BYTES} bytes."
+        )));
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS.contains(&lower.as_str()) {
@@ -103,8 +110,11 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .map_err(|e| AppError::Internal(format!("verify task failed: {e}")))?
@@ -128,8 +138,22 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(normalize_email("  Ada.Lovelace@Example.COM ").ok().as_deref(), Some("ada.lovelace@example.com"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@.com", "ada@x..com"] {
+        assert_eq!(
+            normalize_email("  Ada.Lovelace@Example.COM ")
+                .ok()
+                .as_deref(),
+            Some("ada.lovelace@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@.com",
+            "ada@x..com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -150,10 +174,20 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let hash = hash_password("correct horse battery".into()).await.expect("hash");
+        let hash = hash_password("correct horse battery".into())
+            .await
+            .expect("hash");
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), hash.clone()).await.expect("verify"));
-        assert!(!verify_password("correct horse battery!".into(), hash).await.expect("verify"));
+        assert!(
+            verify_password("correct horse battery".into(), hash.clone())
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify_password("correct horse battery!".into(), hash)
+                .await
+                .expect("verify")
+        );
         assert!(dummy_hash().starts_with("$argon2id$"));
     }
 }

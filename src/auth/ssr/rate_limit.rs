@@ -16,7 +16,9 @@ pub struct AuthRateLimiter {
 
 fn quota(burst: u32, one_every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(one_every).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
+    Quota::with_period(one_every)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
 }
 
 impl Default for AuthRateLimiter {
@@ -41,10 +43,16 @@ impl AuthRateLimiter {
         self.check(&self.signup_per_ip, &ip)
     }
 
-    fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> AppResult<()> {
+    fn check<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+    ) -> AppResult<()> {
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+            AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
         })
     }
 
@@ -69,7 +77,9 @@ mod tests {
         }
         let other_ip: IpAddr = [10, 0, 0, 2].into();
         match limiter.check_login(other_ip, "a@example.com") {
-            Err(AppError::RateLimited { retry_after_secs }) => assert!((1..=20).contains(&retry_after_secs)),
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs))
+            }
             other => panic!("expected rate limit, got {other:?}"),
         }
         assert!(limiter.check_login(other_ip, "b@example.com").is_ok());

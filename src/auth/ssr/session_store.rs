@@ -79,12 +79,17 @@ impl ExpiredDeletion for SessionStoreBackend {
 }
 
 /// HttpOnly, SameSite=Lax, Secure when the app is served over https; expires after two idle weeks.
-pub fn session_layer(store: SessionStoreBackend, config: &Config) -> SessionManagerLayer<SessionStoreBackend> {
+pub fn session_layer(
+    store: SessionStoreBackend,
+    config: &Config,
+) -> SessionManagerLayer<SessionStoreBackend> {
     SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookies_secure())
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)))
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            SESSION_IDLE_DAYS,
+        )))
 }
