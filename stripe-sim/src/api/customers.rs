@@ -1,0 +1,287 @@
+//! Customers: create, retrieve, update, list by e-mail, and the search query language subset
+//! (`email:'x'`, `metadata['k']:'v'`, `name~'x'`, joined by AND/OR).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use serde_json::json;
+
+use super::{body, list_keys, merge_metadata, nullable, one, page, query};
+use crate::Shared;
+use crate::billing::checkout::create_customer;
+use crate::billing::payments::diff;
+use crate::http::{ApiError, ApiResult};
+use crate::objects;
+use crate::state::{Customer, State as SimState};
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/customers", get(list).post(create))
+        .route("/customers/search", get(search))
+        .route("/customers/{id}", get(retrieve).post(update))
+}
+
+const COMMON: [&str; 7] = [
+    "email",
+    "name",
+    "phone",
+    "description",
+    "metadata",
+    "expand",
+    "invoice_settings",
+];
+
+async fn create(State(sim): State<Arc<Shared>>, b: Bytes) -> ApiResult {
+    let p = body(&b)?;
+    let mut allowed = COMMON.to_vec();
+    allowed.extend(["payment_method", "address", "preferred_locales"]);
+    p.allow(&allowed)?;
+    let metadata = p.metadata("metadata")?.unwrap_or_default();
+    sim.with(|st| {
+        let id = create_customer(
+            st,
+            p.str("email").filter(|s| !s.is_empty()).map(str::to_owned),
+            p.str("name").filter(|s| !s.is_empty()).map(str::to_owned),
+            metadata,
+        );
+        if let Some(c) = st.customer_mut(&id) {
+            c.phone = p.str("phone").map(str::to_owned);
+            c.description = p.str("description").map(str::to_owned);
+        }
+        // The created event already went out; refresh its snapshot with the extra fields.
+        let v = st.customer(&id).map(objects::customer).unwrap_or_default();
+        if let Some(e) = st
+            .events
+            .iter_mut()
+            .rev()
+            .find(|e| e.kind == "customer.created" && e.object["id"] == id)
+        {
+            e.object = v.clone();
+        }
+        one(st, &p, v)
+    })
+}
+
+async fn retrieve(
+    State(sim): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    q: RawQuery,
+) -> ApiResult {
+    let p = query(&q)?;
+    p.allow(&["expand"])?;
+    sim.read(|st| {
+        let v = st.customer(&id).map(objects::customer);
+        one(
+            st,
+            &p,
+            v.ok_or_else(|| ApiError::missing_resource("customer", &id, "id"))?,
+        )
+    })
+}
+
+async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes) -> ApiResult {
+    let p = body(&b)?;
+    p.allow(&COMMON)?;
+    let metadata = p.metadata("metadata")?;
+    let default_pm = match p.child("invoice_settings")? {
+        Some(s) => {
+            s.allow(&["default_payment_method"])?;
+            s.str("default_payment_method").map(str::to_owned)
+        }
+        None => None,
+    };
+    sim.with(|st| {
+        let before = st
+            .customer(&id)
+            .map(objects::customer)
+            .ok_or_else(|| ApiError::missing_resource("customer", &id, "id"))?;
+        if let Some(pm) = default_pm.as_deref().filter(|s| !s.is_empty())
+            && st.payment_method(pm).is_none()
+        {
+            return Err(ApiError::missing_resource(
+                "payment_method",
+                pm,
+                "invoice_settings[default_payment_method]",
+            ));
+        }
+        let Some(c) = st.customer_mut(&id) else {
+            return Err(ApiError::missing_resource("customer", &id, "id"));
+        };
+        if let Some(v) = nullable(&p, "email") {
+            c.email = v;
+        }
+        if let Some(v) = nullable(&p, "name") {
+            c.name = v;
+        }
+        if let Some(v) = nullable(&p, "phone") {
+            c.phone = v;
+        }
+        if let Some(v) = nullable(&p, "description") {
+            c.description = v;
+        }
+        if let Some(pm) = default_pm {
+            c.default_payment_method = (!pm.is_empty()).then_some(pm);
+        }
+        merge_metadata(&mut c.metadata, metadata);
+        let after = st.customer(&id).map(objects::customer).unwrap_or_default();
+        if let Some(prev) = diff(&before, &after) {
+            st.emit("customer.updated", after.clone(), Some(prev));
+        }
+        one(st, &p, after)
+    })
+}
+
+async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
+    let p = query(&q)?;
+    p.allow(&list_keys(&["email", "created", "test_clock"]))?;
+    sim.read(|st| {
+        let items = st
+            .customers
+            .iter()
+            .rev()
+            // Stripe's email filter is case-sensitive.
+            .filter(|c| p.str("email").is_none_or(|e| c.email.as_deref() == Some(e)))
+            .map(objects::customer)
+            .collect();
+        page(st, &p, items, "/v1/customers")
+    })
+}
+
+#[derive(Debug, PartialEq)]
+enum Cond {
+    Eq(String, String),
+    Contains(String, String),
+}
+
+fn parse_value(s: &str) -> Option<String> {
+    let s = s.trim();
+    let q = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    s.strip_prefix(q)?.strip_suffix(q).map(str::to_owned)
+}
+
+fn parse_clause(c: &str) -> Result<Cond, String> {
+    let (field, op, value) = match (c.find(':'), c.find('~')) {
+        (Some(i), Some(j)) if j < i => (&c[..j], '~', &c[j + 1..]),
+        (Some(i), _) => (&c[..i], ':', &c[i + 1..]),
+        (None, Some(j)) => (&c[..j], '~', &c[j + 1..]),
+        (None, None) => return Err(format!("missing ':' in clause `{c}`")),
+    };
+    let field = field.trim();
+    let field = if let Some(rest) = field.strip_prefix("metadata[") {
+        let key = rest
+            .strip_suffix(']')
+            .and_then(parse_value)
+            .ok_or(format!("bad metadata key in `{c}`"))?;
+        format!("metadata.{key}")
+    } else if matches!(field, "email" | "name" | "phone" | "created") {
+        field.to_owned()
+    } else {
+        return Err(format!(
+            "Field `{field}` is an unsupported search field for resource `customers`."
+        ));
+    };
+    let value = parse_value(value).ok_or(format!("value in `{c}` must be quoted"))?;
+    Ok(if op == '~' {
+        Cond::Contains(field, value)
+    } else {
+        Cond::Eq(field, value)
+    })
+}
+
+fn field<'a>(c: &'a Customer, f: &str) -> Option<&'a str> {
+    match f {
+        "email" => c.email.as_deref(),
+        "name" => c.name.as_deref(),
+        "phone" => c.phone.as_deref(),
+        _ => f
+            .strip_prefix("metadata.")
+            .and_then(|k| c.metadata.get(k))
+            .map(String::as_str),
+    }
+}
+
+/// Matches `query` against a customer. `AND` binds clauses; `OR` separates alternatives
+/// (Stripe forbids mixing them; so does the sim).
+fn matcher(query: &str) -> Result<impl Fn(&Customer) -> bool, String> {
+    let has_and = query.contains(" AND ");
+    let has_or = query.contains(" OR ");
+    if has_and && has_or {
+        return Err("Search queries cannot mix AND and OR.".to_owned());
+    }
+    let sep = if has_or { " OR " } else { " AND " };
+    let conds = query
+        .split(sep)
+        .map(parse_clause)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(move |c: &Customer| {
+        let test = |cond: &Cond| match cond {
+            Cond::Eq(f, v) => field(c, f) == Some(v.as_str()),
+            Cond::Contains(f, v) => {
+                field(c, f).is_some_and(|x| x.to_lowercase().contains(&v.to_lowercase()))
+            }
+        };
+        if has_or {
+            conds.iter().any(test)
+        } else {
+            conds.iter().all(test)
+        }
+    })
+}
+
+fn search_in(st: &SimState, query: &str, limit: usize) -> Result<serde_json::Value, ApiError> {
+    let m = matcher(query).map_err(|e| ApiError::invalid("query", e))?;
+    let all: Vec<_> = st
+        .customers
+        .iter()
+        .rev()
+        .filter(|c| m(c))
+        .map(objects::customer)
+        .collect();
+    let has_more = all.len() > limit;
+    Ok(json!({
+        "object": "search_result",
+        "data": all.into_iter().take(limit).collect::<Vec<_>>(),
+        "has_more": has_more,
+        "next_page": null,
+        "total_count": null,
+        "url": "/v1/customers/search",
+    }))
+}
+
+async fn search(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
+    let p = query(&q)?;
+    p.allow(&["query", "limit", "page", "expand"])?;
+    let query_str = p.req_str("query")?.to_owned();
+    let limit = usize::try_from(p.i64("limit")?.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
+    sim.read(|st| {
+        let v = search_in(st, &query_str, limit)?;
+        one(st, &p, v)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_search_clauses() {
+        assert_eq!(
+            parse_clause("metadata['user_id']:'42'"),
+            Ok(Cond::Eq("metadata.user_id".into(), "42".into()))
+        );
+        assert_eq!(
+            parse_clause("email:\"a@b.c\""),
+            Ok(Cond::Eq("email".into(), "a@b.c".into()))
+        );
+        assert_eq!(
+            parse_clause("name~'ann'"),
+            Ok(Cond::Contains("name".into(), "ann".into()))
+        );
+        assert!(parse_clause("balance:'1'").is_err());
+        assert!(parse_clause("email:x").is_err());
+        assert!(matcher("email:'a' AND name:'b' OR name:'c'").is_err());
+    }
+}

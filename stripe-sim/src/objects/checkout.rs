@@ -1,0 +1,159 @@
+//! JSON for Checkout Sessions, their line items and Billing Portal sessions.
+
+use serde_json::{Value, json};
+
+use super::catalog;
+use crate::state::{CheckoutSession, PortalSession, SessionStatus, State};
+
+pub fn session(st: &State, s: &CheckoutSession) -> Value {
+    let url =
+        (s.status == SessionStatus::Open).then(|| format!("{}/checkout/{}", st.base_url, s.id));
+    let customer_details = (s.status == SessionStatus::Complete).then(|| {
+        let email = s
+            .collected_email
+            .clone()
+            .or_else(|| {
+                s.customer
+                    .as_deref()
+                    .and_then(|c| st.customer(c))
+                    .and_then(|c| c.email.clone())
+            })
+            .or_else(|| s.customer_email.clone());
+        json!({
+            "address": null,
+            "business_name": null,
+            "email": email,
+            "individual_name": null,
+            "name": null,
+            "phone": null,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        })
+    });
+    let invoice_creation = (s.mode == "payment").then(|| {
+        json!({
+            "enabled": false,
+            "invoice_data": {
+                "account_tax_ids": null,
+                "custom_fields": null,
+                "description": null,
+                "footer": null,
+                "issuer": null,
+                "metadata": {},
+                "rendering_options": null,
+            },
+        })
+    });
+    json!({
+        "id": s.id,
+        "object": "checkout.session",
+        "adaptive_pricing": { "enabled": false },
+        "after_expiration": null,
+        "allow_promotion_codes": s.allow_promotion_codes,
+        "amount_subtotal": s.amount_subtotal,
+        "amount_total": s.amount_total,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "billing_address_collection": null,
+        "cancel_url": s.cancel_url,
+        "client_reference_id": s.client_reference_id,
+        "client_secret": null,
+        "collected_information": null,
+        "consent": null,
+        "consent_collection": null,
+        "created": s.created,
+        "currency": s.currency,
+        "currency_conversion": null,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": null,
+            "shipping_address": null,
+            "submit": null,
+            "terms_of_service_acceptance": null,
+        },
+        "customer": s.customer,
+        "customer_account": null,
+        "customer_creation": s.customer_creation,
+        "customer_details": customer_details,
+        "customer_email": s.customer_email,
+        "discounts": [],
+        "expires_at": s.expires_at,
+        "integration_identifier": null,
+        "invoice": s.invoice,
+        "invoice_creation": invoice_creation,
+        "livemode": false,
+        "locale": s.locale,
+        "managed_payments": null,
+        "metadata": s.metadata,
+        "mode": s.mode,
+        "origin_context": null,
+        "payment_intent": s.payment_intent,
+        "payment_link": null,
+        "payment_method_collection": if s.mode == "subscription" { Some("always") } else { None },
+        "payment_method_configuration_details": null,
+        "payment_method_options": null,
+        "payment_method_types": ["card"],
+        "payment_status": s.payment_status,
+        "permissions": null,
+        "phone_number_collection": { "enabled": false },
+        "recovered_from": null,
+        "saved_payment_method_options": null,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_cost": null,
+        "shipping_options": [],
+        "status": s.status.as_str(),
+        "submit_type": null,
+        "subscription": s.subscription,
+        "success_url": s.success_url,
+        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "ui_mode": "hosted_page",
+        "url": url,
+        "wallet_options": null,
+    })
+}
+
+/// `GET /v1/checkout/sessions/{id}/line_items` entries (object `item`).
+pub fn line_items(st: &State, s: &CheckoutSession) -> Vec<Value> {
+    s.lines
+        .iter()
+        .map(|l| {
+            let price = st.price(&l.price);
+            let amount = price.map_or(0, |p| p.unit_amount * l.quantity);
+            let description = price
+                .and_then(|p| st.product(&p.product))
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            json!({
+                "id": l.id,
+                "object": "item",
+                "adjustable_quantity": null,
+                "amount_discount": 0,
+                "amount_subtotal": amount,
+                "amount_tax": 0,
+                "amount_total": amount,
+                "currency": s.currency,
+                "description": description,
+                "metadata": {},
+                "price": price.map(catalog::price),
+                "quantity": l.quantity,
+            })
+        })
+        .collect()
+}
+
+pub fn portal_session(st: &State, p: &PortalSession) -> Value {
+    json!({
+        "id": p.id,
+        "object": "billing_portal.session",
+        "configuration": "bpc_sim_default",
+        "created": p.created,
+        "customer": p.customer,
+        "customer_account": null,
+        "flow": null,
+        "livemode": false,
+        "locale": p.locale,
+        "on_behalf_of": null,
+        "return_url": p.return_url,
+        "url": format!("{}/portal/{}", st.base_url, p.id),
+    })
+}

@@ -1,0 +1,251 @@
+//! Fault switches, through the Rust API and the `/_sim/faults/…` HTTP endpoints.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use stripe::{RequestStrategy, StripeError, StripeRequest};
+use stripe_core::customer::ListCustomer;
+
+use crate::common::*;
+
+fn created_customer_ids(inbox: &Inbox) -> Vec<String> {
+    inbox
+        .received()
+        .iter()
+        .filter(|r| r.event.type_.as_str() == "customer.created")
+        .map(|r| {
+            r.raw["data"]["object"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn duplicate_delivers_the_same_event_twice() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        sim.duplicate_next_events(1);
+        let c = client(&sim);
+        customer(&c, "dup1@x.io").await;
+        customer(&c, "dup2@x.io").await;
+        assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
+        let ids: Vec<String> = inbox
+            .received()
+            .iter()
+            .filter(|r| r.event.type_.as_str() == "customer.created")
+            .map(|r| r.event.id.as_str().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 3, "first event twice, second once");
+        assert_eq!(ids[0], ids[1]);
+        assert_ne!(ids[1], ids[2]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shuffle_reorders_the_next_events() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        sim.shuffle_next_events(3);
+        let c = client(&sim);
+        let mut created = Vec::new();
+        for i in 0..3 {
+            created.push(
+                customer(&c, &format!("s{i}@x.io"))
+                    .await
+                    .id
+                    .as_str()
+                    .to_owned(),
+            );
+        }
+        assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
+        let got = created_customer_ids(&inbox);
+        assert_eq!(got.len(), 3);
+        assert_ne!(got, created, "order changed");
+        let mut sorted = got.clone();
+        sorted.sort();
+        let mut expect = created.clone();
+        expect.sort();
+        assert_eq!(sorted, expect, "same events");
+        // Afterwards order is back to normal.
+        let later: Vec<String> = vec![
+            customer(&c, "a@x.io").await.id.as_str().to_owned(),
+            customer(&c, "b@x.io").await.id.as_str().to_owned(),
+        ];
+        assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
+        assert_eq!(created_customer_ids(&inbox)[3..], later[..]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shuffled_events_can_be_released_early() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        sim.shuffle_next_events(5);
+        let c = client(&sim);
+        customer(&c, "x@x.io").await;
+        customer(&c, "y@x.io").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(created_customer_ids(&inbox).is_empty(), "held back");
+        sim.release_shuffled();
+        assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
+        assert_eq!(created_customer_ids(&inbox).len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn delay_postpones_deliveries() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        sim.delay_deliveries(Duration::from_millis(300));
+        let started = Instant::now();
+        customer(&client(&sim), "late@x.io").await;
+        inbox.wait_for_type("customer.created").await;
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failing_first_deliveries_to_an_endpoint() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        let endpoint = sim.webhook_endpoint_id().expect("endpoint").to_owned();
+        sim.fail_next_deliveries(2, Some(&endpoint));
+        customer(&client(&sim), "flaky@x.io").await;
+        inbox.wait_for_type("customer.created").await;
+        assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
+        let tries: Vec<_> = sim
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.event_type == "customer.created")
+            .collect();
+        assert_eq!(
+            tries
+                .iter()
+                .map(|d| (d.injected, d.status, d.ok))
+                .collect::<Vec<_>>(),
+            vec![
+                (true, Some(500), false),
+                (true, Some(500), false),
+                (false, Some(200), true)
+            ]
+        );
+        assert_eq!(created_customer_ids(&inbox).len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_errors_latency_and_retrying_clients() {
+    bounded(async {
+        let sim = sim().await;
+        let c = client(&sim);
+        sim.fail_next_api_calls(1, 500);
+        match ListCustomer::new().send(&c).await {
+            Err(StripeError::Stripe(e, 500)) => {
+                assert_eq!(e.type_, stripe::ApiErrorsType::ApiError)
+            }
+            other => panic!("expected 500, got {other:?}"),
+        }
+        assert!(
+            ListCustomer::new().send(&c).await.is_ok(),
+            "only the next call fails"
+        );
+        sim.fail_next_api_calls(1, 429);
+        match ListCustomer::new().send(&c).await {
+            Err(StripeError::Stripe(e, 429)) => {
+                assert_eq!(e.code, Some(stripe::ApiErrorsCode::RateLimit))
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // A client that retries gets through (the sim sends Stripe-Should-Retry: true).
+        sim.fail_next_api_calls(2, 500);
+        let ok = ListCustomer::new()
+            .customize()
+            .request_strategy(RequestStrategy::Retry(3))
+            .send(&c)
+            .await;
+        assert!(ok.is_ok(), "{ok:?}");
+        sim.set_api_latency(Duration::from_millis(200));
+        let t = Instant::now();
+        ListCustomer::new().send(&c).await.expect("slow call");
+        assert!(t.elapsed() >= Duration::from_millis(200));
+        sim.reset_faults();
+        assert_eq!(sim.faults(), stripe_sim::Faults::default());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fault_switches_over_http() {
+    bounded(async {
+        let sim = sim().await;
+        let http = http();
+        let base = sim.base_url();
+        let set = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+            let http = http.clone();
+            let url = format!("{base}/_sim/faults/{path}");
+            async move {
+                let resp = http.post(url).form(&form).send().await.expect("post");
+                assert_eq!(resp.status(), 200, "{path}");
+                resp.json::<Value>().await.expect("json")
+            }
+        };
+        set("duplicate", vec![("count", "2")]).await;
+        set("shuffle", vec![("count", "3")]).await;
+        set("delay", vec![("ms", "50")]).await;
+        set(
+            "fail_deliveries",
+            vec![("count", "4"), ("endpoint", "we_x")],
+        )
+        .await;
+        set("fail_deliveries", vec![("count", "1")]).await;
+        set("latency", vec![("ms", "5")]).await;
+        let all = set("api_errors", vec![("count", "1"), ("status", "429")]).await;
+        assert_eq!(all["duplicate_next"], 2);
+        assert_eq!(all["shuffle_next"], 3);
+        assert_eq!(all["delivery_delay_ms"], 50);
+        assert_eq!(all["fail_deliveries_for"]["we_x"], 4);
+        assert_eq!(all["fail_deliveries"], 1);
+        assert_eq!(all["api_latency_ms"], 5);
+        assert_eq!(
+            (all["api_errors"].as_u64(), all["api_error_status"].as_u64()),
+            (Some(1), Some(429))
+        );
+        let f = sim.faults();
+        assert_eq!((f.duplicate_next, f.api_errors), (2, 1));
+        let resp = http
+            .get(format!("{base}/v1/customers"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status(), 429);
+        let bad = http
+            .post(format!("{base}/_sim/faults/api_errors"))
+            .form(&[("count", "1"), ("status", "418")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(bad.status(), 400);
+        let json = http
+            .post(format!("{base}/_sim/faults/duplicate"))
+            .json(&serde_json::json!({ "count": 7 }))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            json.json::<Value>().await.expect("json")["duplicate_next"],
+            7
+        );
+        let reset = set("reset", vec![]).await;
+        assert_eq!(reset["duplicate_next"], 0);
+        assert_eq!(sim.faults(), stripe_sim::Faults::default());
+    })
+    .await;
+}
