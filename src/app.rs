@@ -1,12 +1,14 @@
 //! The HTML shell and the route table.
 
 use crate::auth::{LoginPage, SignupPage};
-use crate::components::{HomePage, Layout, NotFound};
-use crate::dashboard::DashboardPage;
+use crate::billing::SuccessPage;
+use crate::catalog::PricingPage;
+use crate::components::{Layout, NotFound};
+use crate::dashboard::{DashboardPage, ProPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -56,11 +58,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/pricing") view=HomePage />
+                    <Route path=path!("/") view=PricingPage />
+                    <Route path=path!("/pricing") view=PricingPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/signup") view=SignupPage />
-                    <Route path=path!("/dashboard") view=DashboardPage />
+                    // Async: these pages wait for their data before the status line is sent.
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/billing/success") view=SuccessPage ssr=SsrMode::Async />
+                    <Route path=path!("/pro") view=ProPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

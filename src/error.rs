@@ -1,6 +1,7 @@
 //! `AppError`: the server's one error type. This file is the one place that maps an error to an HTTP
 //! status and to the message a user sees; internal details are logged, never sent.
 
+use crate::billing::ssr::stripe::GatewayError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::{ServerFnError, use_context};
@@ -30,6 +31,8 @@ pub enum AppError {
     Database(#[from] sqlx::Error),
     #[error("session error: {0}")]
     Session(#[from] tower_sessions::session::Error),
+    #[error("payment provider: {0}")]
+    PaymentProvider(#[from] crate::billing::ssr::stripe::GatewayError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -46,6 +49,10 @@ impl AppError {
             // A database that cannot be reached is a temporary condition: 503 tells callers
             // (and Stripe's webhook deliveries) to retry.
             AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::PaymentProvider(GatewayError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
             AppError::Session(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -53,7 +60,13 @@ impl AppError {
     /// What the user sees. Server-side failures get a generic sentence; their detail goes to the log.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::Database(_) | AppError::Session(_) | AppError::Internal(_) => {
+            AppError::PaymentProvider(GatewayError::Unavailable(_)) => {
+                "We could not reach our payment provider. Please try again in a minute.".to_owned()
+            }
+            AppError::Database(_)
+            | AppError::Session(_)
+            | AppError::Internal(_)
+            | AppError::PaymentProvider(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_owned()
             }
             other => other.to_string(),

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod billing;
+pub mod catalog;
 pub mod components;
 pub mod dashboard;
 
@@ -17,6 +19,8 @@ pub mod error;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

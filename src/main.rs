@@ -1,11 +1,25 @@
+//! `storefront` serves the app; `storefront sync-catalog` copies products and prices from Stripe;
+//! `storefront resync` re-reads every customer's billing state from Stripe.
+
 use std::process::ExitCode;
+use std::sync::Arc;
 use storefront::config::Config;
 use storefront::server;
+use storefront::state::AppState;
+use tokio::sync::Semaphore;
+
+const USAGE: &str = "usage: storefront [serve | sync-catalog | resync [--concurrency N]]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal (production sets real environment variables).
     let _ = dotenvy::dotenv();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("serve");
+    if !matches!(command, "serve" | "sync-catalog" | "resync") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -14,7 +28,30 @@ async fn main() -> ExitCode {
         }
     };
     server::telemetry::init(config.log_format);
+    match command {
+        "sync-catalog" => sync_catalog(config).await,
+        "resync" => {
+            let concurrency = match args.iter().position(|a| a == "--concurrency") {
+                Some(i) => match args
+                    .get(i + 1)
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n > 0)
+                {
+                    Some(n) => n,
+                    None => {
+                        eprintln!("{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => 4,
+            };
+            resync(config, concurrency).await
+        }
+        _ => serve(config).await,
+    }
+}
 
+async fn serve(config: Config) -> ExitCode {
     let bind_addr = config.bind_addr;
     let (router, state) = match server::build(config).await {
         Ok(built) => built,
@@ -39,5 +76,86 @@ async fn main() -> ExitCode {
             tracing::error!(%error, "server error");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn state_or_exit(config: Config) -> Result<AppState, ExitCode> {
+    server::build_state(config).await.map_err(|error| {
+        eprintln!("storefront: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+async fn sync_catalog(config: Config) -> ExitCode {
+    let state = match state_or_exit(config).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    match state
+        .catalog
+        .sync_from_stripe(&state.db, &state.gateway)
+        .await
+    {
+        Ok((products, prices)) => {
+            let plans = state.catalog.current().plans.len();
+            println!("catalog synced: {products} products, {prices} prices, {plans} plans on sale");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("catalog sync failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn resync(config: Config, concurrency: usize) -> ExitCode {
+    let state = match state_or_exit(config).await {
+        Ok(state) => state,
+        Err(code) => return code,
+    };
+    let customers = match storefront::billing::ssr::customers_to_resync(&state).await {
+        Ok(customers) => customers,
+        Err(error) => {
+            eprintln!("resync: cannot list customers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let total = customers.len();
+    println!("resyncing {total} customers, {concurrency} at a time");
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for customer_id in customers {
+        let (state, permits) = (state.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let outcome = storefront::billing::ssr::sync_customer(&state, &customer_id, None).await;
+            (customer_id, outcome)
+        });
+    }
+    let (mut done, mut failed) = (0, 0);
+    while let Some(joined) = tasks.join_next().await {
+        done += 1;
+        match joined {
+            Ok((customer_id, Ok(outcome))) => {
+                println!("[{done}/{total}] {customer_id}: {outcome:?}")
+            }
+            Ok((customer_id, Err(error))) => {
+                failed += 1;
+                println!("[{done}/{total}] {customer_id}: FAILED {error}");
+            }
+            Err(error) => {
+                failed += 1;
+                println!("[{done}/{total}] task failed: {error}");
+            }
+        }
+    }
+    println!(
+        "resync finished: {} synced, {failed} failed",
+        total - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

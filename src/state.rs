@@ -1,6 +1,9 @@
 //! Shared server state, handed to axum handlers and (as context) to server functions.
 
 use crate::auth::ssr::AuthRateLimiter;
+use crate::billing::ssr::KeyedLocks;
+use crate::billing::ssr::stripe::StripeGateway;
+use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::db::Database;
 use axum::extract::FromRef;
@@ -13,6 +16,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Database,
     pub rate_limiter: Arc<AuthRateLimiter>,
+    pub gateway: Arc<StripeGateway>,
+    pub catalog: Arc<CatalogStore>,
+    /// Serialises work on one Stripe customer (or on the catalog) within this process.
+    pub customer_locks: Arc<KeyedLocks>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -62,19 +62,6 @@ pub fn FormError(#[prop(into)] value: Signal<Option<Result<(), ServerFnError>>>)
 }
 
 #[component]
-pub fn HomePage() -> impl IntoView {
-    view! {
-        <section class="hero">
-            <h1>"Ship your product. We handle the billing."</h1>
-            <p class="lead">"Simple plans, monthly or yearly. Cancel any time."</p>
-            <p>
-                <a href="/signup" class="button primary">"Get started"</a>
-            </p>
-        </section>
-    }
-}
-
-#[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -5,6 +5,9 @@ pub mod telemetry;
 
 use crate::app::{App, shell};
 use crate::auth::ssr::{AuthRateLimiter, SessionStoreBackend, load_current_user, session_layer};
+use crate::billing::ssr::KeyedLocks;
+use crate::billing::ssr::stripe::StripeGateway;
+use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::db::Database;
 use crate::state::AppState;
@@ -38,32 +41,49 @@ pub enum StartupError {
     Database(#[from] sqlx::Error),
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    #[error("Stripe client: {0}")]
+    Stripe(#[from] crate::billing::ssr::stripe::GatewayError),
+    #[error("{0}")]
+    App(#[from] crate::error::AppError),
 }
 
-/// Connects to the database (running migrations) and builds the router.
-pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
+/// Connects to the database (running migrations) and loads the catalog snapshot: everything the
+/// server and the command-line tasks share.
+pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     let db = Database::connect(&config.database_url).await?;
-    let session_store = SessionStoreBackend::for_database(&db).await?;
-    tokio::spawn(
-        session_store
-            .clone()
-            .continuously_delete_expired(Duration::from_secs(3600)),
-    );
-
     let leptos_options = LeptosOptions::builder()
         .output_name("storefront")
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(config.bind_addr)
         .build();
-    let rate_limiter = Arc::new(AuthRateLimiter::default());
-    spawn_rate_limiter_cleanup(rate_limiter.clone());
-    let state = AppState {
+    let gateway = Arc::new(StripeGateway::new(&config.stripe)?);
+    let catalog = Arc::new(CatalogStore::default());
+    catalog.reload(&db).await?;
+    Ok(AppState {
         leptos_options,
-        config: Arc::new(config.clone()),
+        config: Arc::new(config),
         db,
-        rate_limiter,
-    };
+        rate_limiter: Arc::new(AuthRateLimiter::default()),
+        gateway,
+        catalog,
+        customer_locks: Arc::new(KeyedLocks::default()),
+    })
+}
+
+/// Builds the state and the router, and starts the background tasks of a serving instance.
+pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
+    let state = build_state(config).await?;
+    let config = state.config.clone();
+    let session_store = SessionStoreBackend::for_database(&state.db).await?;
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+    spawn_rate_limiter_cleanup(state.rate_limiter.clone());
+    fill_empty_catalog(&state).await;
+    state.catalog.clone().spawn_change_watcher(state.db.clone());
 
     let context_state = state.clone();
     let provide_state = move || provide_context(context_state.clone());
@@ -91,6 +111,9 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
             AppState,
             _,
         >(provide_state, shell))
+        .layer(RequestBodyLimitLayer::new(REQUEST_BODY_LIMIT))
+        // Webhooks bring their own, larger body limit and skip the cross-site check (signed, not cookied).
+        .merge(crate::webhooks::router())
         .layer(middleware::from_fn_with_state(
             app_origin,
             security::refuse_cross_site_posts,
@@ -113,11 +136,42 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(CompressionLayer::new())
-                .layer(RequestBodyLimitLayer::new(REQUEST_BODY_LIMIT)),
+                .layer(CompressionLayer::new()),
         )
         .with_state(state.clone());
     Ok((router, state))
+}
+
+/// At start-up with an empty catalog (first run), copy it from Stripe. If Stripe cannot be reached,
+/// the app still starts and keeps trying in the background; the pricing page says plans are coming.
+async fn fill_empty_catalog(state: &AppState) {
+    if !state.catalog.current().plans.is_empty() {
+        return;
+    }
+    let sync = |state: AppState| async move {
+        state
+            .catalog
+            .sync_from_stripe(&state.db, &state.gateway)
+            .await
+    };
+    match sync(state.clone()).await {
+        Ok((products, prices)) => tracing::info!(products, prices, "catalog copied from Stripe"),
+        Err(error) => {
+            tracing::warn!(%error, "catalog sync failed; retrying in the background");
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(30));
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    match sync(state.clone()).await {
+                        Ok(_) => break,
+                        Err(error) => tracing::warn!(%error, "catalog sync failed again"),
+                    }
+                }
+            });
+        }
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

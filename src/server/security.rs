@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// Paths whose POSTs come from other sites by design (Stripe's webhook deliveries carry no Origin
 /// and are authenticated by their signature instead).
-const CROSS_SITE_ALLOWED: &[&str] = &["/api/webhooks/stripe"];
+const CROSS_SITE_ALLOWED: &[&str] = &[crate::webhooks::WEBHOOK_PATH];
 
 /// Refuses state-changing requests to `/api/` that a browser marks as coming from another site.
 ///

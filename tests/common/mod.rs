@@ -1,4 +1,4 @@
-//! Test harness: starts the real app on a random port with a fresh database.
+//! Test harness: starts the real app and a stripe-sim on random ports with a fresh database.
 //!
 //! The backend comes from `STOREFRONT_TEST_DB` (`sqlite`, the default, or `postgres`); PostgreSQL
 //! tests create a database of their own on `TEST_POSTGRES_URL` and drop it afterwards.
@@ -6,17 +6,29 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 use storefront::config::Config;
+use storefront::state::AppState;
+use stripe_sim::{Sim, SimConfig};
 use tokio::sync::oneshot;
 
 pub const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+pub const PASSWORD: &str = "correct horse battery";
+pub const CARD_OK: &str = "4242424242424242";
+pub const CARD_DECLINED: &str = "4000000000000002";
+pub const CARD_FAILS_ON_RENEWAL: &str = "4000000000000341";
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
+    pub state: AppState,
+    pub sim: Arc<Sim>,
+    database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
-    database: TestDatabase,
+    /// Only the first instance owns (and drops) the database.
+    database: Option<TestDatabase>,
 }
 
 enum TestDatabase {
@@ -75,23 +87,63 @@ async fn fresh_database() -> (String, TestDatabase) {
     }
 }
 
+/// A sim whose webhooks go to `app_base`, retried quickly so tests stay short.
+async fn start_sim(app_base: &str) -> Sim {
+    Sim::start(SimConfig {
+        webhook_url: Some(format!("{app_base}/api/webhooks/stripe")),
+        webhook_secret: Some("whsec_storefront_tests".into()),
+        webhook_retry_base: Duration::from_millis(50),
+        ..Default::default()
+    })
+    .await
+    .expect("stripe-sim starts")
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(&[]).await
     }
 
-    /// Starts the app with the test defaults plus `overrides` as environment variables.
+    /// Starts the app (and a stripe-sim) with the test defaults plus `overrides` as environment variables.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let sim = Arc::new(start_sim(&base).await);
+        let (database_url, database) = fresh_database().await;
+        let mut app = Self::start(listener, sim, database_url, overrides).await;
+        app.database = Some(database);
+        app
+    }
+
+    /// A second instance of the app on the same database and the same Stripe, with the same public
+    /// `APP_URL` (a multi-instance deployment behind one address). Webhooks keep going to the first.
+    pub async fn another_instance(&self) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let app_url = self.base.clone();
+        Self::start(
+            listener,
+            self.sim.clone(),
+            self.database_url.clone(),
+            &[("APP_URL", app_url.as_str())],
+        )
+        .await
+    }
+
+    async fn start(
+        listener: tokio::net::TcpListener,
+        sim: Arc<Sim>,
+        database_url: String,
+        overrides: &[(&str, &str)],
+    ) -> TestApp {
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let (database_url, database) = fresh_database().await;
-
         let mut vars: HashMap<String, String> = HashMap::from([
             ("APP_URL".into(), base.clone()),
-            ("DATABASE_URL".into(), database_url),
+            ("DATABASE_URL".into(), database_url.clone()),
             (
                 "STRIPE_SECRET_KEY".into(),
                 "sk_test_storefront_tests".into(),
@@ -100,6 +152,7 @@ impl TestApp {
                 "STRIPE_WEBHOOK_SECRET".into(),
                 "whsec_storefront_tests".into(),
             ),
+            ("STRIPE_API_BASE".into(), sim.base_url().to_owned()),
             ("BIND_ADDR".into(), addr.to_string()),
         ]);
         for (k, v) in overrides {
@@ -107,7 +160,7 @@ impl TestApp {
         }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
         storefront::server::telemetry::init(config.log_format);
-        let (router, _state) = storefront::server::build(config).await.expect("app starts");
+        let (router, state) = storefront::server::build(config).await.expect("app starts");
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         tokio::spawn(storefront::server::serve(listener, router, async move {
             let _ = shutdown_rx.await;
@@ -115,8 +168,11 @@ impl TestApp {
         TestApp {
             addr,
             base,
+            state,
+            sim,
+            database_url,
             shutdown: Some(shutdown),
-            database,
+            database: None,
         }
     }
 
@@ -176,6 +232,12 @@ impl TestApp {
             .expect("request")
     }
 
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        let response = self.get(client, path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("body")
+    }
+
     /// Creates an account and leaves `client` signed in.
     pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str) {
         let response = self
@@ -188,6 +250,80 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 302, "sign-up should redirect");
         assert_eq!(location(&response), "/dashboard");
+    }
+
+    /// A signed-in browser for a new account.
+    pub async fn new_user(&self, email: &str) -> reqwest::Client {
+        let browser = self.browser();
+        self.sign_up(&browser, email, PASSWORD).await;
+        browser
+    }
+
+    pub fn price(&self, lookup_key: &str) -> String {
+        self.sim
+            .price_id(lookup_key)
+            .unwrap_or_else(|| panic!("no price {lookup_key} in the sim catalog"))
+    }
+
+    /// Posts the pricing page's Subscribe form; returns the Checkout Session id the app sent us to.
+    pub async fn start_checkout(&self, browser: &reqwest::Client, lookup_key: &str) -> String {
+        let price = self.price(lookup_key);
+        let response = self
+            .post_form(
+                browser,
+                "/api/start_checkout",
+                "/pricing",
+                &[("price_id", price.as_str())],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "checkout answers 303");
+        let to = location(&response);
+        let prefix = format!("{}/checkout/", self.sim.base_url());
+        to.strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("not a sim checkout URL: {to}"))
+            .to_owned()
+    }
+
+    /// Pays a session as the hosted page does and returns the success URL it redirects to.
+    pub fn pay(&self, session_id: &str, card: &str) -> String {
+        match self
+            .sim
+            .pay_checkout(session_id, None, card)
+            .expect("payment accepted")
+        {
+            stripe_sim::PayOutcome::Redirect(url) => url,
+            other => panic!("unexpected payment outcome {other:?}"),
+        }
+    }
+
+    /// Subscribes a new user to `lookup_key` with `card`, without visiting the success page.
+    pub async fn subscriber(&self, email: &str, lookup_key: &str, card: &str) -> reqwest::Client {
+        let browser = self.new_user(email).await;
+        let session = self.start_checkout(&browser, lookup_key).await;
+        self.pay(&session, card);
+        browser
+    }
+
+    pub async fn settle_webhooks(&self) {
+        assert!(
+            self.sim.wait_for_deliveries(Duration::from_secs(20)).await,
+            "webhooks settle in time"
+        );
+    }
+
+    pub async fn role_of(&self, email: &str) -> String {
+        sqlx::query_scalar::<_, String>("SELECT role FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("user exists")
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("count query")
     }
 }
 
@@ -216,12 +352,12 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match &self.database {
-            TestDatabase::Sqlite(dir) => {
+        match self.database.take() {
+            None => {}
+            Some(TestDatabase::Sqlite(dir)) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            TestDatabase::Postgres { admin_url, name } => {
-                let (admin_url, name) = (admin_url.clone(), name.clone());
+            Some(TestDatabase::Postgres { admin_url, name }) => {
                 // Drop runs inside the test's runtime, which must not block: use a runtime of our own.
                 let _ = std::thread::spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()
