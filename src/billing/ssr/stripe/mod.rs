@@ -17,13 +17,19 @@ use stripe_checkout::checkout_session::{
 use stripe_core::customer::{CreateCustomer, SearchCustomer};
 use stripe_product::price::{ListPrice, RetrievePrice};
 use stripe_product::product::{ListProduct, RetrieveProduct};
-use stripe_shared::{CheckoutSessionMode, Price, Product};
-use stripe_webhook::{EventObject, Webhook};
+use stripe_shared::CheckoutSessionMode;
+use stripe_webhook::Webhook;
 
 /// Attempts for one call when Stripe answers 429/5xx or cannot be reached.
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+mod convert;
+mod types;
+
+use convert::{checkout_record, event_subject, price_record, product_record};
+pub use types::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -70,124 +76,6 @@ fn classify(error: StripeError) -> (bool, GatewayError) {
         StripeError::JSONDeserialize(e) => (false, GatewayError::Unexpected(e)),
         StripeError::ConfigError(e) => (false, GatewayError::Unexpected(e)),
     }
-}
-
-// ---- plain types handed to the rest of the app ----
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProductRecord {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub active: bool,
-    pub role: Option<String>,
-    pub features: Vec<String>,
-    pub sort_order: i64,
-    pub livemode: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PriceRecord {
-    pub id: String,
-    pub product_id: String,
-    pub active: bool,
-    /// Lower-case ISO code, as Stripe sends it.
-    pub currency: String,
-    /// Integer minor units (cents).
-    pub unit_amount: Option<i64>,
-    pub interval: Option<String>,
-    pub interval_count: i64,
-    pub trial_period_days: Option<i64>,
-    pub lookup_key: Option<String>,
-    pub livemode: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubscriptionRecord {
-    pub id: String,
-    pub customer_id: String,
-    pub status: String,
-    pub price_id: Option<String>,
-    pub product_id: Option<String>,
-    pub quantity: i64,
-    pub cancel_at_period_end: bool,
-    pub current_period_end: Option<i64>,
-    pub trial_end: Option<i64>,
-    pub canceled_at: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub created: i64,
-    pub livemode: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct InvoiceRecord {
-    pub id: String,
-    pub subscription_id: Option<String>,
-    pub status: String,
-    pub currency: String,
-    pub amount_due: i64,
-    pub amount_paid: i64,
-    pub hosted_invoice_url: Option<String>,
-    pub created: i64,
-}
-
-/// Everything Stripe holds about one customer's billing, read in one go by `sync_customer`.
-#[derive(Debug, Clone, Default)]
-pub struct CustomerBilling {
-    pub subscriptions: Vec<SubscriptionRecord>,
-    pub invoices: Vec<InvoiceRecord>,
-    /// The prices the subscriptions use, straight from the subscription items.
-    pub prices: Vec<PriceRecord>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CheckoutSessionRecord {
-    pub id: String,
-    pub url: Option<String>,
-    pub customer_id: Option<String>,
-    pub client_reference_id: Option<String>,
-    /// open, complete or expired
-    pub status: String,
-}
-
-pub struct NewCheckout<'a> {
-    pub customer_id: &'a str,
-    pub price_id: &'a str,
-    pub user_id: i64,
-    pub trial_period_days: Option<u32>,
-    pub success_url: &'a str,
-    pub cancel_url: &'a str,
-    pub idempotency_key: &'a str,
-}
-
-/// What a verified webhook event is about; the handler re-reads the subject from Stripe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventSubject {
-    Customer(String),
-    Product(String),
-    Price(String),
-    Other,
-}
-
-#[derive(Debug, Clone)]
-pub struct VerifiedEvent {
-    pub id: String,
-    pub event_type: String,
-    pub created: i64,
-    pub livemode: bool,
-    pub subject: EventSubject,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum WebhookRejection {
-    #[error("missing Stripe-Signature header")]
-    MissingSignature,
-    #[error("no configured webhook secret")]
-    NoSecret,
-    #[error("signature does not match any webhook secret, or timestamp outside tolerance")]
-    BadSignature,
-    #[error("payload is not a Stripe event: {0}")]
-    BadPayload(String),
 }
 
 pub struct StripeGateway {
@@ -514,111 +402,5 @@ impl StripeGateway {
             }
         }
         Err(last_error)
-    }
-}
-
-fn event_subject(object: &EventObject) -> EventSubject {
-    use EventObject as E;
-    let customer = |id: &str| EventSubject::Customer(id.to_owned());
-    match object {
-        E::CheckoutSessionCompleted(s)
-        | E::CheckoutSessionAsyncPaymentSucceeded(s)
-        | E::CheckoutSessionExpired(s) => s
-            .customer
-            .as_ref()
-            .map(|c| customer(c.id().as_str()))
-            .unwrap_or(EventSubject::Other),
-        E::CustomerCreated(c) | E::CustomerUpdated(c) | E::CustomerDeleted(c) => {
-            customer(c.id.as_str())
-        }
-        E::CustomerSubscriptionCreated(s)
-        | E::CustomerSubscriptionUpdated(s)
-        | E::CustomerSubscriptionDeleted(s)
-        | E::CustomerSubscriptionPaused(s)
-        | E::CustomerSubscriptionResumed(s)
-        | E::CustomerSubscriptionTrialWillEnd(s)
-        | E::CustomerSubscriptionPendingUpdateApplied(s)
-        | E::CustomerSubscriptionPendingUpdateExpired(s) => customer(s.customer.id().as_str()),
-        E::InvoiceCreated(i)
-        | E::InvoiceFinalized(i)
-        | E::InvoicePaid(i)
-        | E::InvoicePaymentFailed(i)
-        | E::InvoicePaymentSucceeded(i)
-        | E::InvoiceUpdated(i)
-        | E::InvoiceVoided(i)
-        | E::InvoiceMarkedUncollectible(i)
-        | E::InvoicePaymentActionRequired(i) => i
-            .customer
-            .as_ref()
-            .map(|c| customer(c.id().as_str()))
-            .unwrap_or(EventSubject::Other),
-        E::ProductCreated(p) | E::ProductUpdated(p) | E::ProductDeleted(p) => {
-            EventSubject::Product(p.id.to_string())
-        }
-        E::PriceCreated(p) | E::PriceUpdated(p) | E::PriceDeleted(p) => {
-            EventSubject::Price(p.id.to_string())
-        }
-        _ => EventSubject::Other,
-    }
-}
-
-fn product_record(product: &Product) -> ProductRecord {
-    ProductRecord {
-        id: product.id.to_string(),
-        name: product.name.clone(),
-        description: product.description.clone(),
-        active: product.active,
-        role: product.metadata.get("role").cloned(),
-        features: product
-            .marketing_features
-            .iter()
-            .filter_map(|f| f.name.clone())
-            .collect(),
-        sort_order: product
-            .metadata
-            .get("sort_order")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0),
-        livemode: product.livemode,
-    }
-}
-
-fn price_record(price: &Price) -> PriceRecord {
-    PriceRecord {
-        id: price.id.to_string(),
-        product_id: price.product.id().to_string(),
-        active: price.active,
-        currency: price.currency.to_string(),
-        unit_amount: price.unit_amount,
-        interval: price
-            .recurring
-            .as_ref()
-            .map(|r| r.interval.as_str().to_owned()),
-        interval_count: price
-            .recurring
-            .as_ref()
-            .map(|r| r.interval_count as i64)
-            .unwrap_or(1),
-        // Stripe prices carry no trial; the catalog keeps it in price metadata.
-        trial_period_days: price
-            .metadata
-            .get("trial_period_days")
-            .and_then(|d| d.parse().ok()),
-        lookup_key: price.lookup_key.clone(),
-        livemode: price.livemode,
-    }
-}
-
-fn checkout_record(session: &stripe_shared::CheckoutSession) -> CheckoutSessionRecord {
-    CheckoutSessionRecord {
-        id: session.id.to_string(),
-        url: session.url.clone(),
-        customer_id: session.customer.as_ref().map(|c| c.id().to_string()),
-        client_reference_id: session.client_reference_id.clone(),
-        status: session
-            .status
-            .as_ref()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|| "open".into()),
     }
 }
