@@ -473,3 +473,38 @@ async fn resync_command_repairs_state_after_lost_webhooks() {
     );
     assert_eq!(app.role_of("lost@example.com").await, "pro");
 }
+
+#[tokio::test]
+async fn a_subscriber_whose_webhook_is_late_still_cannot_subscribe_twice() {
+    let app = TestApp::spawn().await;
+    app.sim.delay_deliveries(Duration::from_secs(30));
+    let browser = app
+        .subscriber("hasty@example.com", "basic_monthly", CARD_OK)
+        .await;
+    assert_eq!(
+        app.role_of("hasty@example.com").await,
+        "free",
+        "nothing delivered or synced yet"
+    );
+    let price = app.price("pro_monthly");
+    let response = app
+        .post_form(
+            &browser,
+            "/api/start_checkout",
+            "/pricing",
+            &[("price_id", price.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        location(&response).starts_with(&format!("{}/portal/", app.sim.base_url())),
+        "{}",
+        location(&response)
+    );
+    assert_eq!(
+        app.role_of("hasty@example.com").await,
+        "basic",
+        "checkout read the state from Stripe"
+    );
+    app.sim.reset_faults();
+}

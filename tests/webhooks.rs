@@ -323,3 +323,194 @@ async fn catalog_changes_arrive_by_webhook_even_price_before_product() {
         "new plan shown"
     );
 }
+
+/// A tiny deterministic PRNG (xorshift), so a failing order can be replayed from its seed.
+struct Shuffler(u64);
+
+impl Shuffler {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+#[tokio::test]
+async fn any_order_with_duplicates_and_concurrency_ends_in_stripes_state() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    // Record a whole life: subscribe, switch plan, cancel at period end. Deliveries fail, so the app
+    // has seen none of it; the test delivers the events itself.
+    app.sim.fail_next_deliveries(100_000, None);
+    let browser = app
+        .subscriber("history@example.com", "basic_monthly", CARD_OK)
+        .await;
+    let customer = sqlx::query_scalar::<_, String>(
+        "SELECT stripe_customer_id FROM users WHERE email = 'history@example.com'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("customer");
+    let portal = common::location(
+        &app.post_form(&browser, "/api/open_billing_portal", "/dashboard", &[])
+            .await,
+    );
+    let subscription = {
+        let list: serde_json::Value = reqwest::Client::new()
+            .get(format!(
+                "{}/v1/subscriptions?customer={customer}",
+                app.sim.base_url()
+            ))
+            .bearer_auth("sk_test_storefront_tests")
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        list["data"][0]["id"]
+            .as_str()
+            .expect("subscription")
+            .to_owned()
+    };
+    let portal_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let pro = app.price("pro_monthly");
+    for (action, form) in [
+        (
+            "switch",
+            vec![
+                ("subscription", subscription.as_str()),
+                ("price", pro.as_str()),
+            ],
+        ),
+        ("cancel", vec![("subscription", subscription.as_str())]),
+    ] {
+        portal_client
+            .post(format!("{portal}/{action}"))
+            .form(&form)
+            .send()
+            .await
+            .expect(action);
+    }
+    app.settle_webhooks().await;
+    app.sim.reset_faults();
+
+    let events: Vec<String> = app
+        .sim
+        .events()
+        .into_iter()
+        .filter(|e| {
+            let object = &e["data"]["object"];
+            object["customer"] == customer.as_str() || object["id"] == customer.as_str()
+        })
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        events.len() >= 6,
+        "a real history to replay: {} events",
+        events.len()
+    );
+
+    // What Stripe holds, read from the sim's API: the state every order must end in.
+    let stripe_state = {
+        let sub: serde_json::Value = reqwest::Client::new()
+            .get(format!(
+                "{}/v1/subscriptions/{subscription}",
+                app.sim.base_url()
+            ))
+            .bearer_auth("sk_test_storefront_tests")
+            .send()
+            .await
+            .expect("retrieve")
+            .json()
+            .await
+            .expect("json");
+        (
+            sub["status"].as_str().expect("status").to_owned(),
+            sub["cancel_at_period_end"].as_bool().expect("flag"),
+            sub["items"]["data"][0]["price"]["id"]
+                .as_str()
+                .map(str::to_owned),
+        )
+    };
+    assert_eq!(
+        stripe_state.2.as_deref(),
+        Some(pro.as_str()),
+        "the switch happened at Stripe"
+    );
+    assert!(stripe_state.1, "the cancellation happened at Stripe");
+    let stripe_state = (
+        stripe_state.0.as_str().to_owned(),
+        stripe_state.1,
+        stripe_state.2,
+    );
+
+    for seed in 1..=6u64 {
+        // Forget everything the previous round applied.
+        for sql in [
+            "DELETE FROM stripe_events",
+            "DELETE FROM subscriptions",
+            "DELETE FROM invoices",
+            "UPDATE users SET role = 'free'",
+        ] {
+            sqlx::query(sql)
+                .execute(&app.state.db.pool)
+                .await
+                .expect(sql);
+        }
+        let mut rng = Shuffler(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut deliveries: Vec<&String> = events.iter().collect();
+        deliveries.extend(events.iter().filter(|_| rng.next().is_multiple_of(2)));
+        rng.shuffle(&mut deliveries);
+        // Deliver in bursts of four at once: duplicates race each other.
+        for burst in deliveries.chunks(4) {
+            let sends = burst.iter().map(|payload| {
+                let signature = signed(payload);
+                let app = &app;
+                async move { deliver(app, payload, Some(&signature)).await }
+            });
+            for response in futures::future::join_all(sends).await {
+                assert!(
+                    response.status().is_success(),
+                    "seed {seed}: {}",
+                    response.status()
+                );
+            }
+        }
+        assert_eq!(
+            app.role_of("history@example.com").await,
+            "pro",
+            "seed {seed}"
+        );
+        let (status, cancel_at_period_end, price) =
+            sqlx::query_as::<_, (String, i64, Option<String>)>(
+                "SELECT status, cancel_at_period_end, price_id FROM subscriptions WHERE id = $1",
+            )
+            .bind(&subscription)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .expect("subscription row");
+        assert_eq!(
+            (status, cancel_at_period_end != 0, price),
+            stripe_state.clone(),
+            "seed {seed}"
+        );
+        let recorded = app.count("SELECT COUNT(*) FROM stripe_events").await;
+        assert_eq!(
+            recorded as usize,
+            events.len(),
+            "seed {seed}: each event recorded once"
+        );
+    }
+}

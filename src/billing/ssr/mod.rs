@@ -263,12 +263,7 @@ pub async fn record_event(tx: &mut Transaction<'_, Any>, event: &VerifiedEvent) 
 /// customer: Stripe answers a repeated idempotency key (derived from the user id) with the same object,
 /// and the conditional UPDATE keeps whichever id was stored first.
 pub async fn ensure_customer(state: &AppState, user: &User) -> AppResult<String> {
-    let stored = sqlx::query_scalar::<_, Option<String>>(
-        "SELECT stripe_customer_id FROM users WHERE id = $1",
-    )
-    .bind(user.id)
-    .fetch_one(&state.db.pool)
-    .await?;
+    let stored = stored_customer(state, user.id).await?;
     if let Some(customer_id) = stored {
         return Ok(customer_id);
     }
@@ -283,13 +278,17 @@ pub async fn ensure_customer(state: &AppState, user: &User) -> AppResult<String>
     .bind(user.id)
     .execute(&state.db.pool)
     .await?;
-    let stored = sqlx::query_scalar::<_, Option<String>>(
+    let stored = stored_customer(state, user.id).await?;
+    stored.ok_or_else(|| AppError::Internal("customer id not stored".into()))
+}
+
+async fn stored_customer(state: &AppState, user_id: i64) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
         "SELECT stripe_customer_id FROM users WHERE id = $1",
     )
-    .bind(user.id)
+    .bind(user_id)
     .fetch_one(&state.db.pool)
-    .await?;
-    stored.ok_or_else(|| AppError::Internal("customer id not stored".into()))
+    .await?)
 }
 
 /// Every customer of ours, for `storefront resync`.
@@ -336,6 +335,11 @@ pub async fn checkout_destination(
             "That plan is not on sale. Please choose one of the plans below.".into(),
         ));
     };
+    // A returning customer's state is read from Stripe first: a subscription whose webhook has not
+    // arrived yet must still send them to the portal rather than into a second subscription.
+    if let Some(customer_id) = stored_customer(state, user.id).await? {
+        sync_customer(state, &customer_id, None).await?;
+    }
     if has_live_subscription(state, user.id).await? {
         return open_portal(state, user).await;
     }
@@ -374,12 +378,7 @@ pub async fn checkout_destination(
 }
 
 pub async fn open_portal(state: &AppState, user: &User) -> AppResult<String> {
-    let customer_id = sqlx::query_scalar::<_, Option<String>>(
-        "SELECT stripe_customer_id FROM users WHERE id = $1",
-    )
-    .bind(user.id)
-    .fetch_one(&state.db.pool)
-    .await?;
+    let customer_id = stored_customer(state, user.id).await?;
     let Some(customer_id) = customer_id else {
         return Err(AppError::Invalid(
             "You have no billing account yet. Choose a plan first.".into(),
@@ -416,12 +415,7 @@ pub async fn complete_checkout(
         Err(GatewayError::Refused { status: 404, .. }) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let own_customer = sqlx::query_scalar::<_, Option<String>>(
-        "SELECT stripe_customer_id FROM users WHERE id = $1",
-    )
-    .bind(user.id)
-    .fetch_one(&state.db.pool)
-    .await?;
+    let own_customer = stored_customer(state, user.id).await?;
     let belongs = session.client_reference_id.as_deref() == Some(&user.id.to_string())
         && own_customer.is_some()
         && session.customer_id == own_customer;
