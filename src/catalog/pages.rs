@@ -47,17 +47,29 @@ pub fn PricingPage() -> impl IntoView {
             </header>
             <FormError value=checkout.value() />
             {empty.then(|| view! { <p class="notice warn">"Plans are on their way. Please check back in a minute."</p> })}
-            <IntervalSwitch initial=interval>{cards}</IntervalSwitch>
+            <div class="plans" id="plans" data-interval=interval.as_str() data-testid="plans">
+                <IntervalSwitch />
+                <div class="plan-grid">{cards}</div>
+            </div>
         </section>
     }
 }
 
-/// Shows monthly or yearly prices. Without JavaScript the two choices are links (`?interval=year`)
-/// and the server renders the chosen one; once hydrated, a click only flips `data-interval`, and CSS
-/// shows the matching prices, so the plan cards need no client-side rendering.
+/// The month/year toggle. Without JavaScript its two choices are links (`?interval=year`) and the
+/// server renders the chosen prices; once hydrated, a click only flips `data-interval` on the plan
+/// grid, and CSS shows the matching prices. The grid itself stays server-rendered HTML, which keeps
+/// this island (and the browser bundle) small. It takes no props: island props travel as JSON, and
+/// decoding them would put serde_json into the bundle; the chosen interval is in the URL on the
+/// server and in the grid's `data-interval` in the browser.
 #[island]
-pub fn IntervalSwitch(initial: Interval, children: Children) -> impl IntoView {
-    let interval = RwSignal::new(initial);
+pub fn IntervalSwitch() -> impl IntoView {
+    let interval = RwSignal::new(initial_interval());
+    Effect::new(move |_| {
+        let chosen = interval.get();
+        if let Some(grid) = document().get_element_by_id("plans") {
+            let _ = grid.set_attribute("data-interval", chosen.as_str());
+        }
+    });
     let choose = move |ev: leptos::ev::MouseEvent, choice: Interval| {
         ev.prevent_default();
         interval.set(choice);
@@ -72,28 +84,37 @@ pub fn IntervalSwitch(initial: Interval, children: Children) -> impl IntoView {
     };
     let is = move |choice: Interval| move || interval.get() == choice;
     view! {
-        <div class="plans" data-interval=move || interval.get().as_str() data-testid="plans">
-            <nav class="interval-switch" aria-label="Billing interval">
-                <a
-                    href="?interval=month"
-                    class:active=is(Interval::Month)
-                    aria-pressed=move || is(Interval::Month)().to_string()
-                    on:click=move |ev| choose(ev, Interval::Month)
-                >
-                    "Monthly"
-                </a>
-                <a
-                    href="?interval=year"
-                    class:active=is(Interval::Year)
-                    aria-pressed=move || is(Interval::Year)().to_string()
-                    on:click=move |ev| choose(ev, Interval::Year)
-                >
-                    "Yearly"
-                </a>
-            </nav>
-            <div class="plan-grid">{children()}</div>
-        </div>
+        <nav class="interval-switch" aria-label="Billing interval">
+            <a
+                href="?interval=month"
+                class:active=is(Interval::Month)
+                aria-pressed=move || is(Interval::Month)().to_string()
+                on:click=move |ev| choose(ev, Interval::Month)
+            >
+                "Monthly"
+            </a>
+            <a
+                href="?interval=year"
+                class:active=is(Interval::Year)
+                aria-pressed=move || is(Interval::Year)().to_string()
+                on:click=move |ev| choose(ev, Interval::Year)
+            >
+                "Yearly"
+            </a>
+        </nav>
     }
+}
+
+fn initial_interval() -> Interval {
+    #[cfg(feature = "ssr")]
+    let chosen = use_query_map().read_untracked().get("interval");
+    #[cfg(not(feature = "ssr"))]
+    let chosen = document()
+        .get_element_by_id("plans")
+        .and_then(|grid| grid.get_attribute("data-interval"));
+    chosen
+        .and_then(|value| Interval::parse(&value))
+        .unwrap_or_default()
 }
 
 #[component]

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 
-use super::{body, list_keys, merge_metadata, nullable, one, page, query};
+use super::{body, list_page, list_query, merge_metadata, nullable, one, retrieve_one, update_one};
 use crate::Shared;
 use crate::billing::payments::diff;
 use crate::form::Params;
@@ -97,15 +97,8 @@ async fn get_product(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.product(&id).map(render::product);
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("product", &id, "id"))?,
-        )
+    retrieve_one(&sim, &q, "product", &id, "id", |st| {
+        st.product(&id).map(render::product)
     })
 }
 
@@ -126,11 +119,8 @@ async fn update_product(
     } else {
         None
     };
-    sim.with(|st| {
-        let before = st
-            .product(&id)
-            .map(render::product)
-            .ok_or_else(|| ApiError::missing_resource("product", &id, "id"))?;
+    let current = |st: &state::State| st.product(&id).map(render::product);
+    update_one(&sim, &p, "product", &id, current, |st| {
         if let Some(dp) = p.str("default_price").filter(|s| !s.is_empty())
             && st.price(dp).is_none_or(|pr| pr.product != id)
         {
@@ -169,36 +159,26 @@ async fn update_product(
         }
         merge_metadata(&mut prod.metadata, metadata);
         prod.updated = now;
-        let after = st.product(&id).map(render::product).unwrap_or_default();
-        if let Some(prev) = diff(&before, &after) {
-            st.emit("product.updated", after.clone(), Some(prev));
-        }
-        one(st, &p, after)
+        Ok(())
     })
 }
 
 async fn list_products(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "active",
-        "ids",
-        "shippable",
-        "url",
-        "created",
-        "type",
-    ]))?;
+    let p = list_query(
+        &q,
+        &["active", "ids", "shippable", "url", "created", "type"],
+    )?;
     let active = p.bool("active")?;
     let ids = p.strings("ids")?;
-    sim.read(|st| {
-        let items = st
+    list_page(&sim, &p, "/v1/products", |st| {
+        Ok(st
             .products
             .iter()
             .rev()
             .filter(|x| active.is_none_or(|a| x.active == a))
             .filter(|x| ids.is_empty() || ids.contains(&x.id))
             .map(render::product)
-            .collect();
-        page(st, &p, items, "/v1/products")
+            .collect())
     })
 }
 
@@ -371,15 +351,8 @@ async fn get_price(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.price(&id).map(render::price);
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("price", &id, "id"))?,
-        )
+    retrieve_one(&sim, &q, "price", &id, "id", |st| {
+        st.price(&id).map(render::price)
     })
 }
 
@@ -401,11 +374,8 @@ async fn update_price(
     let active = p.bool("active")?;
     let metadata = p.metadata("metadata")?;
     let transfer = p.bool("transfer_lookup_key")?.unwrap_or(false);
-    sim.with(|st| {
-        let before = st
-            .price(&id)
-            .map(render::price)
-            .ok_or_else(|| ApiError::missing_resource("price", &id, "id"))?;
+    let current = |st: &state::State| st.price(&id).map(render::price);
+    update_one(&sim, &p, "price", &id, current, |st| {
         let lookup = nullable(&p, "lookup_key");
         if let Some(Some(key)) = &lookup
             && st.price(&id).and_then(|x| x.lookup_key.as_deref()) != Some(key.as_str())
@@ -428,25 +398,23 @@ async fn update_price(
             price.tax_behavior = t.to_owned();
         }
         merge_metadata(&mut price.metadata, metadata);
-        let after = st.price(&id).map(render::price).unwrap_or_default();
-        if let Some(prev) = diff(&before, &after) {
-            st.emit("price.updated", after.clone(), Some(prev));
-        }
-        one(st, &p, after)
+        Ok(())
     })
 }
 
 async fn list_prices(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "active",
-        "currency",
-        "product",
-        "type",
-        "lookup_keys",
-        "recurring",
-        "created",
-    ]))?;
+    let p = list_query(
+        &q,
+        &[
+            "active",
+            "currency",
+            "product",
+            "type",
+            "lookup_keys",
+            "recurring",
+            "created",
+        ],
+    )?;
     let active = p.bool("active")?;
     let lookup_keys = p.strings("lookup_keys")?;
     let interval = match p.child("recurring")? {
@@ -456,8 +424,8 @@ async fn list_prices(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
         }
         None => None,
     };
-    sim.read(|st| {
-        let items = st
+    list_page(&sim, &p, "/v1/prices", |st| {
+        Ok(st
             .prices
             .iter()
             .rev()
@@ -484,7 +452,6 @@ async fn list_prices(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
                     .is_none_or(|i| x.recurring.as_ref().is_some_and(|r| &r.interval == i))
             })
             .map(render::price)
-            .collect();
-        page(st, &p, items, "/v1/prices")
+            .collect())
     })
 }

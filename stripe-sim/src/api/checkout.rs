@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 
-use super::{body, list_keys, one, page, query};
+use super::{body, list_page, list_query, one, retrieve_one};
 use crate::Shared;
 use crate::billing::checkout::expire;
 use crate::form::Params;
@@ -258,15 +258,8 @@ async fn retrieve(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.session(&id).map(|s| render::session(st, s));
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("checkout.session", &id, "session"))?,
-        )
+    retrieve_one(&sim, &q, "checkout.session", &id, "session", |st| {
+        st.session(&id).map(|s| render::session(st, s))
     })
 }
 
@@ -275,19 +268,14 @@ async fn line_items(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[]))?;
-    sim.read(|st| {
+    let p = list_query(&q, &[])?;
+    let url = format!("/v1/checkout/sessions/{id}/line_items");
+    list_page(&sim, &p, &url, |st| {
         let s = st
             .session(&id)
             .ok_or_else(|| ApiError::missing_resource("checkout.session", &id, "session"))?;
         // Line items list in the order they were given, not newest first.
-        page(
-            st,
-            &p,
-            render::line_items(st, s),
-            &format!("/v1/checkout/sessions/{id}/line_items"),
-        )
+        Ok(render::line_items(st, s))
     })
 }
 
@@ -315,16 +303,18 @@ async fn expire_session(
 }
 
 async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "customer",
-        "subscription",
-        "payment_intent",
-        "status",
-        "created",
-    ]))?;
-    sim.read(|st| {
-        let items = st
+    let p = list_query(
+        &q,
+        &[
+            "customer",
+            "subscription",
+            "payment_intent",
+            "status",
+            "created",
+        ],
+    )?;
+    list_page(&sim, &p, "/v1/checkout/sessions", |st| {
+        Ok(st
             .sessions
             .iter()
             .rev()
@@ -342,8 +332,7 @@ async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
             })
             .filter(|s| p.str("status").is_none_or(|c| s.status.as_str() == c))
             .map(|s| render::session(st, s))
-            .collect();
-        page(st, &p, items, "/v1/checkout/sessions")
+            .collect())
     })
 }
 

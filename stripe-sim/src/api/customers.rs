@@ -9,10 +9,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use serde_json::json;
 
-use super::{body, list_keys, merge_metadata, nullable, one, page, query};
+use super::{
+    body, list_page, list_query, merge_metadata, nullable, one, query, retrieve_one, update_one,
+};
 use crate::Shared;
 use crate::billing::checkout::create_customer;
-use crate::billing::payments::diff;
 use crate::http::{ApiError, ApiResult};
 use crate::objects;
 use crate::state::{Customer, State as SimState};
@@ -70,15 +71,8 @@ async fn retrieve(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.customer(&id).map(objects::customer);
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("customer", &id, "id"))?,
-        )
+    retrieve_one(&sim, &q, "customer", &id, "id", |st| {
+        st.customer(&id).map(objects::customer)
     })
 }
 
@@ -93,11 +87,8 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes
         }
         None => None,
     };
-    sim.with(|st| {
-        let before = st
-            .customer(&id)
-            .map(objects::customer)
-            .ok_or_else(|| ApiError::missing_resource("customer", &id, "id"))?;
+    let current = |st: &SimState| st.customer(&id).map(objects::customer);
+    update_one(&sim, &p, "customer", &id, current, |st| {
         if let Some(pm) = default_pm.as_deref().filter(|s| !s.is_empty())
             && st.payment_method(pm).is_none()
         {
@@ -126,27 +117,21 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes
             c.default_payment_method = (!pm.is_empty()).then_some(pm);
         }
         merge_metadata(&mut c.metadata, metadata);
-        let after = st.customer(&id).map(objects::customer).unwrap_or_default();
-        if let Some(prev) = diff(&before, &after) {
-            st.emit("customer.updated", after.clone(), Some(prev));
-        }
-        one(st, &p, after)
+        Ok(())
     })
 }
 
 async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&["email", "created", "test_clock"]))?;
-    sim.read(|st| {
-        let items = st
+    let p = list_query(&q, &["email", "created", "test_clock"])?;
+    list_page(&sim, &p, "/v1/customers", |st| {
+        Ok(st
             .customers
             .iter()
             .rev()
             // Stripe's email filter is case-sensitive.
             .filter(|c| p.str("email").is_none_or(|e| c.email.as_deref() == Some(e)))
             .map(objects::customer)
-            .collect();
-        page(st, &p, items, "/v1/customers")
+            .collect())
     })
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use serde_json::json;
 
-use super::{body, list_keys, merge_metadata, nullable, one, page, query};
+use super::{body, list_page, list_query, merge_metadata, nullable, one, retrieve_one};
 use crate::Shared;
 use crate::http::{ApiError, ApiResult};
 use crate::objects;
@@ -35,26 +35,13 @@ async fn retrieve(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.event(&id).map(objects::event);
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("event", &id, "id"))?,
-        )
+    retrieve_one(&sim, &q, "event", &id, "id", |st| {
+        st.event(&id).map(objects::event)
     })
 }
 
 async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "type",
-        "types",
-        "created",
-        "delivery_success",
-    ]))?;
+    let p = list_query(&q, &["type", "types", "created", "delivery_success"])?;
     let types = p.strings("types")?;
     // `type` accepts a trailing wildcard such as `customer.subscription.*`.
     let matches = |kind: &str| match p.str("type") {
@@ -64,16 +51,15 @@ async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
             None => kind == t,
         },
     };
-    sim.read(|st| {
-        let items = st
+    list_page(&sim, &p, "/v1/events", |st| {
+        Ok(st
             .events
             .iter()
             .rev()
             .filter(|e| matches(&e.kind))
             .filter(|e| types.is_empty() || types.contains(&e.kind))
             .map(objects::event)
-            .collect();
-        page(st, &p, items, "/v1/events")
+            .collect())
     })
 }
 
@@ -165,19 +151,11 @@ async fn retrieve_endpoint(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st
-            .endpoints
+    retrieve_one(&sim, &q, "webhook_endpoint", &id, "id", |st| {
+        st.endpoints
             .iter()
             .find(|e| e.id == id)
-            .map(objects::endpoint);
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("webhook_endpoint", &id, "id"))?,
-        )
+            .map(objects::endpoint)
     })
 }
 
@@ -236,10 +214,8 @@ async fn delete_endpoint(State(sim): State<Arc<Shared>>, Path(id): Path<String>)
 }
 
 async fn list_endpoints(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[]))?;
-    sim.read(|st| {
-        let items = st.endpoints.iter().rev().map(objects::endpoint).collect();
-        page(st, &p, items, "/v1/webhook_endpoints")
+    let p = list_query(&q, &[])?;
+    list_page(&sim, &p, "/v1/webhook_endpoints", |st| {
+        Ok(st.endpoints.iter().rev().map(objects::endpoint).collect())
     })
 }

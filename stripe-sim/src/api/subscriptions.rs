@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 
-use super::{body, list_keys, merge_metadata, nullable, one, page, query};
+use super::{body, list_page, list_query, merge_metadata, nullable, one, query, retrieve_one};
 use crate::Shared;
 use crate::billing::subscriptions::{
     cancel_now, change_price, emit_updated, set_cancel_at_period_end,
@@ -38,26 +38,25 @@ async fn retrieve(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.subscription(&id).map(|s| render::subscription(st, s));
-        one(st, &p, v.ok_or_else(|| missing(&id))?)
+    retrieve_one(&sim, &q, "subscription", &id, "id", |st| {
+        st.subscription(&id).map(|s| render::subscription(st, s))
     })
 }
 
 async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "customer",
-        "price",
-        "status",
-        "created",
-        "current_period_end",
-        "current_period_start",
-        "collection_method",
-        "test_clock",
-    ]))?;
+    let p = list_query(
+        &q,
+        &[
+            "customer",
+            "price",
+            "status",
+            "created",
+            "current_period_end",
+            "current_period_start",
+            "collection_method",
+            "test_clock",
+        ],
+    )?;
     let status = p.str("status").unwrap_or("");
     let wanted: Box<dyn Fn(SubStatus) -> bool> = match status {
         "" => Box::new(SubStatus::is_live),
@@ -74,8 +73,8 @@ async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
             }
         },
     };
-    sim.read(|st| {
-        let items = st
+    list_page(&sim, &p, "/v1/subscriptions", |st| {
+        Ok(st
             .subscriptions
             .iter()
             .rev()
@@ -86,8 +85,7 @@ async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
                     .is_none_or(|pr| s.items.iter().any(|i| i.price == pr))
             })
             .map(|s| render::subscription(st, s))
-            .collect();
-        page(st, &p, items, "/v1/subscriptions")
+            .collect())
     })
 }
 
@@ -232,30 +230,25 @@ async fn retrieve_invoice(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = st.invoice(&id).map(|i| render::invoice(st, i));
-        one(
-            st,
-            &p,
-            v.ok_or_else(|| ApiError::missing_resource("invoice", &id, "invoice"))?,
-        )
+    retrieve_one(&sim, &q, "invoice", &id, "invoice", |st| {
+        st.invoice(&id).map(|i| render::invoice(st, i))
     })
 }
 
 async fn list_invoices(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[
-        "customer",
-        "subscription",
-        "status",
-        "collection_method",
-        "created",
-        "due_date",
-    ]))?;
-    sim.read(|st| {
-        let items = st
+    let p = list_query(
+        &q,
+        &[
+            "customer",
+            "subscription",
+            "status",
+            "collection_method",
+            "created",
+            "due_date",
+        ],
+    )?;
+    list_page(&sim, &p, "/v1/invoices", |st| {
+        Ok(st
             .invoices
             .iter()
             .rev()
@@ -266,8 +259,7 @@ async fn list_invoices(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult
             })
             .filter(|i| p.str("status").is_none_or(|s| i.status.as_str() == s))
             .map(|i| render::invoice(st, i))
-            .collect();
-        page(st, &p, items, "/v1/invoices")
+            .collect())
     })
 }
 
@@ -276,17 +268,12 @@ async fn invoice_lines(
     Path(id): Path<String>,
     q: RawQuery,
 ) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&list_keys(&[]))?;
-    sim.read(|st| {
+    let p = list_query(&q, &[])?;
+    let url = format!("/v1/invoices/{id}/lines");
+    list_page(&sim, &p, &url, |st| {
         let inv = st
             .invoice(&id)
             .ok_or_else(|| ApiError::missing_resource("invoice", &id, "invoice"))?;
-        page(
-            st,
-            &p,
-            render::invoice_lines(st, inv),
-            &format!("/v1/invoices/{id}/lines"),
-        )
+        Ok(render::invoice_lines(st, inv))
     })
 }
