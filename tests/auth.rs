@@ -39,6 +39,10 @@ async fn sign_up_signs_in_and_shows_the_dashboard() {
         html.contains(r#"data-testid="plan">Free<"#),
         "new accounts are on the free plan"
     );
+    assert!(
+        html.contains("Subscribe to Basic") && html.contains("Subscribe to Pro"),
+        "a free user's dashboard offers the plans"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ mod pages;
 pub mod ssr;
 
 pub use money::Money;
-pub use pages::{IntervalSwitch, PricingPage};
+pub use pages::{IntervalSwitch, PlanGrid, PricingPage};
 
 use crate::auth::Role;
 use serde::{Deserialize, Serialize};

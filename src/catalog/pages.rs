@@ -22,21 +22,9 @@ fn catalog() -> std::sync::Arc<Catalog> {
 
 #[component]
 pub fn PricingPage() -> impl IntoView {
-    let interval = use_query_map()
-        .read_untracked()
-        .get("interval")
-        .and_then(|v| Interval::parse(&v))
-        .unwrap_or_default();
     let user = current_user();
     let current_role = user.as_ref().map(|u| u.role).unwrap_or(Role::Free);
     let checkout = ServerAction::<StartCheckout>::new();
-    let catalog = catalog();
-    let cards = catalog
-        .plans
-        .iter()
-        .map(|plan| view! { <PlanCard plan=plan.clone() current=plan.role == current_role /> })
-        .collect_view();
-    let empty = catalog.plans.is_empty();
     view! {
         <section class="pricing">
             <header class="pricing-head">
@@ -46,12 +34,28 @@ pub fn PricingPage() -> impl IntoView {
                     .then(|| view! { <p class="muted" data-testid="free-notice">"You are on the free plan."</p> })}
             </header>
             <FormError value=checkout.value() />
-            {empty.then(|| view! { <p class="notice warn">"Plans are on their way. Please check back in a minute."</p> })}
-            <div class="plans" id="plans" data-interval=interval.as_str() data-testid="plans">
-                <IntervalSwitch />
-                <div class="plan-grid">{cards}</div>
-            </div>
+            <PlanGrid current_role />
         </section>
+    }
+}
+
+/// The plans on sale with the month/year toggle, the user's current plan marked. Shown by the
+/// pricing page and by a free user's dashboard.
+#[component]
+pub fn PlanGrid(current_role: Role) -> impl IntoView {
+    let catalog = catalog();
+    let cards = catalog
+        .plans
+        .iter()
+        .map(|plan| view! { <PlanCard plan=plan.clone() current=plan.role == current_role /> })
+        .collect_view();
+    let empty = catalog.plans.is_empty();
+    view! {
+        {empty.then(|| view! { <p class="notice warn">"Plans are on their way. Please check back in a minute."</p> })}
+        <div class="plans" id="plans" data-interval=initial_interval().as_str() data-testid="plans">
+            <IntervalSwitch />
+            <div class="plan-grid">{cards}</div>
+        </div>
     }
 }
 

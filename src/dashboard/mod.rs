@@ -5,8 +5,9 @@ mod pro;
 pub use pro::{ProInsights, ProPage};
 
 use crate::auth::{Role, User, current_user};
-use crate::billing::OpenBillingPortal;
-use crate::catalog::Money;
+use crate::billing::{OpenBillingPortal, StartCheckout};
+use crate::catalog::{Money, PlanGrid};
+use crate::components::FormError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -218,11 +219,11 @@ fn Dashboard(
                 }
                 .into_any()
             } else {
+                let checkout = ServerAction::<StartCheckout>::new();
                 view! {
-                    <div class="actions">
-                        <p>"You are on the free plan."</p>
-                        <a href="/pricing" class="button primary">"See plans"</a>
-                    </div>
+                    <h2>"Choose a plan"</h2>
+                    <FormError value=checkout.value() />
+                    <PlanGrid current_role=Role::Free />
                 }
                 .into_any()
             }}
