@@ -4,7 +4,6 @@ use crate::billing::{OpenBillingPortal, StartCheckout};
 use crate::components::FormError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::use_query_map;
 
 /// The catalog snapshot in memory (server only; page components do not run in the browser).
 fn catalog() -> std::sync::Arc<Catalog> {
@@ -57,6 +56,7 @@ pub fn PlanGrid(current_role: Role) -> impl IntoView {
             <div class="plan-grid">{cards}</div>
         </div>
     }
+    .into_any()
 }
 
 /// The month/year toggle. Without JavaScript its two choices are links (`?interval=year`) and the
@@ -111,7 +111,9 @@ pub fn IntervalSwitch() -> impl IntoView {
 
 fn initial_interval() -> Interval {
     #[cfg(feature = "ssr")]
-    let chosen = use_query_map().read_untracked().get("interval");
+    let chosen = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("interval");
     #[cfg(not(feature = "ssr"))]
     let chosen = document()
         .get_element_by_id("plans")
