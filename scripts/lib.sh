@@ -1,5 +1,6 @@
-# Shared by scripts/run and scripts/test: install what is missing, nothing more.
-# Versions are pinned here and in ../shared/TOOLCHAIN.md; each step is skipped when already satisfied.
+# Shared by scripts/run, scripts/test and scripts/bench: install what is missing, nothing more.
+# Every script that sources this runs in strict mode (set -euo pipefail below).
+# Versions are pinned here; each step is skipped when already satisfied. docs/BENCHMARKS.md has the times.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,21 +29,26 @@ ensure_wasm_target() {
   }
 }
 
+# Build tools are installed unoptimised: they only drive cargo and run for seconds, so their own speed is
+# not what we ship, and skipping optimisation and LTO cuts the one-time install to a fraction.
+cargo_install_quick() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+    CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false cargo install "$@"
+}
+
 ensure_cargo_leptos() {
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    # Without LTO the install takes about half as long; the tool's speed is not what we ship.
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, ~10 min)"
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-      cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, see docs/BENCHMARKS.md for the time)"
+    cargo_install_quick cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
 }
 
 ensure_wasm_bindgen() {
   # Must equal the wasm-bindgen pinned in Cargo.toml; cargo-leptos would otherwise download it.
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, ~2 min)"
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time)"
     # Not --locked: its lock file names a withdrawn webpki-roots.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    cargo_install_quick wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
 }
 
@@ -55,12 +61,14 @@ ensure_npm_packages() {
   fi
 }
 
+# Installs Debian packages (apt downloads fail transiently now and then, hence the retry).
+apt_install() {
+  log "installing Debian packages: $*"
+  retry as_root env DEBIAN_FRONTEND=noninteractive bash -c "apt-get update -q && apt-get install -y -q $*"
+}
+
 ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian's chromium"
-    as_root env DEBIAN_FRONTEND=noninteractive bash -c 'apt-get update -q && apt-get install -y -q chromium' \
-      || { sleep 5; as_root env DEBIAN_FRONTEND=noninteractive bash -c 'apt-get update -q && apt-get install -y -q chromium'; }
-  fi
+  [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
 ensure_build_tools() {
@@ -74,6 +82,34 @@ ensure_build_tools() {
 build_release() {
   log "building (cargo leptos build --release)"
   (cd "$ROOT" && cargo leptos build --release)
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts the release builds of stripe-sim and storefront on free ports, with a fresh SQLite database
+# in $1, and waits for both. Sets APP_BASE, SIM_BASE and STACK_PIDS; logs go to $1/sim.log and
+# $1/server.log; `stop_stack` ends both. Extra environment for the app can be passed as "NAME=value"
+# arguments after $1.
+start_stack() {
+  local dir=$1; shift
+  local port sim_port
+  port=$(free_port); sim_port=$(free_port)
+  APP_BASE="http://127.0.0.1:$port"; SIM_BASE="http://127.0.0.1:$sim_port"
+  STRIPE_SIM_WEBHOOK_URL="$APP_BASE/api/webhooks/stripe" STRIPE_SIM_WEBHOOK_SECRET=whsec_stack \
+    "$ROOT/target/release/stripe-sim" --port "$sim_port" >"$dir/sim.log" 2>&1 &
+  STACK_PIDS="$!"
+  env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+    DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
+    STRIPE_API_BASE="$SIM_BASE" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
+  STACK_PIDS="$STACK_PIDS $!"
+  wait_for_http "$SIM_BASE/_sim/health" 60 || { cat "$dir/sim.log"; return 1; }
+  wait_for_http "$APP_BASE/healthz" 60 || { cat "$dir/server.log"; return 1; }
+}
+
+stop_stack() {
+  # shellcheck disable=SC2086 # a list of pids
+  kill $STACK_PIDS 2>/dev/null || true
+  wait $STACK_PIDS 2>/dev/null || true
 }
 
 # Waits until $1 answers with HTTP 200, at most $2 seconds.

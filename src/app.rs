@@ -1,9 +1,8 @@
-//! The HTML shell and the route table.
+//! The HTML shell, the page layout and the route table: the top of the UI, importing the features.
 
-use crate::auth::{LoginPage, SignupPage};
-use crate::billing::SuccessPage;
-use crate::catalog::PricingPage;
-use crate::components::{Layout, NotFound};
+use crate::auth::{LoginPage, LogoutButton, SignupPage, current_user};
+use crate::billing::{PricingPage, SuccessPage};
+use crate::components::{HydrationMarker, NotFound};
 use crate::dashboard::{DashboardPage, ProPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -69,5 +68,37 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+/// Header with the account links, the page, and the footer.
+#[component]
+fn Layout(children: Children) -> impl IntoView {
+    let account = match current_user() {
+        Some(user) => view! {
+            <a href="/dashboard" class="nav-account" title="Your account">{user.email.to_string()}</a>
+            <LogoutButton />
+        }
+        .into_any(),
+        None => view! {
+            <a href="/login">"Sign in"</a>
+            <a href="/signup" class="button small">"Sign up"</a>
+        }
+        .into_any(),
+    };
+    view! {
+        <header class="site-header">
+            <a href="/" class="brand">"Storefront"</a>
+            <nav class="site-nav">
+                <a href="/pricing">"Pricing"</a>
+                {account}
+            </nav>
+        </header>
+        <main class="site-main">{children()}</main>
+        <footer class="site-footer">
+            <span>"© Storefront"</span>
+            <a href="/pricing">"Plans"</a>
+        </footer>
+        <HydrationMarker />
     }
 }

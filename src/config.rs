@@ -1,6 +1,7 @@
 //! Typed configuration from the environment (and `.env`, loaded by `main`).
 //!
-//! Secrets are wrapped in `SecretString` so that `Debug` output and logs never show them.
+//! Secrets (keys, webhook secrets, and `DATABASE_URL`, which can carry a password) are wrapped in
+//! `SecretString` so that `Debug` output and logs never show them.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
@@ -34,7 +35,8 @@ pub struct StripeConfig {
 pub struct Config {
     /// Public base URL of the app (redirect URLs, cookie `Secure` flag, Origin check).
     pub app_url: Url,
-    pub database_url: String,
+    /// Secret: a PostgreSQL URL may carry the password.
+    pub database_url: SecretString,
     pub bind_addr: SocketAddr,
     pub site_root: String,
     pub log_format: LogFormat,
@@ -50,7 +52,6 @@ fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
 }
 
 impl Config {
-    /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -100,7 +101,7 @@ impl Config {
 
         Ok(Config {
             app_url,
-            database_url,
+            database_url: SecretString::from(database_url),
             bind_addr,
             site_root,
             log_format,
@@ -110,6 +111,11 @@ impl Config {
 
     pub fn cookies_secure(&self) -> bool {
         self.app_url.scheme() == "https"
+    }
+
+    /// An absolute URL of this app for `path` (which starts with `/`), for links Stripe sends users to.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app_url.as_str().trim_end_matches('/'))
     }
 
     /// `scheme://host[:port]` of `APP_URL`, the value browsers send in `Origin`.
@@ -188,24 +194,7 @@ fn stripe_config(
     })?;
 
     if mode == StripeMode::Live {
-        if app_url.scheme() != "https" {
-            return err(format!(
-                "STRIPE_SECRET_KEY is a live key but APP_URL is {app_url}: set APP_URL to the public https:// \
-                 address of this app, or use an sk_test_ key"
-            ));
-        }
-        if api_base.as_str().trim_end_matches('/') != STRIPE_API_BASE {
-            return err(format!(
-                "STRIPE_SECRET_KEY is a live key but STRIPE_API_BASE is {api_base_raw}: unset STRIPE_API_BASE \
-                 (live keys only talk to {STRIPE_API_BASE}), or use an sk_test_ key"
-            ));
-        }
-        if webhook_secrets.is_empty() {
-            return err(
-                "STRIPE_SECRET_KEY is a live key but STRIPE_WEBHOOK_SECRET is empty: set the signing secret of \
-                 your webhook endpoint (Stripe dashboard → Developers → Webhooks)",
-            );
-        }
+        refuse_unsafe_live_setup(app_url, &api_base, &api_base_raw, &webhook_secrets)?;
     }
 
     Ok(StripeConfig {
@@ -214,6 +203,35 @@ fn stripe_config(
         api_base,
         mode,
     })
+}
+
+/// A live key only with an https APP_URL, Stripe's own API, and a webhook secret: each refusal says
+/// what to change.
+fn refuse_unsafe_live_setup(
+    app_url: &Url,
+    api_base: &Url,
+    api_base_raw: &str,
+    webhook_secrets: &[SecretString],
+) -> Result<(), ConfigError> {
+    if app_url.scheme() != "https" {
+        return err(format!(
+            "STRIPE_SECRET_KEY is a live key but APP_URL is {app_url}: set APP_URL to the public https:// \
+             address of this app, or use an sk_test_ key"
+        ));
+    }
+    if api_base.as_str().trim_end_matches('/') != STRIPE_API_BASE {
+        return err(format!(
+            "STRIPE_SECRET_KEY is a live key but STRIPE_API_BASE is {api_base_raw}: unset STRIPE_API_BASE \
+             (live keys only talk to {STRIPE_API_BASE}), or use an sk_test_ key"
+        ));
+    }
+    if webhook_secrets.is_empty() {
+        return err(
+            "STRIPE_SECRET_KEY is a live key but STRIPE_WEBHOOK_SECRET is empty: set the signing secret of \
+             your webhook endpoint (Stripe dashboard → Developers → Webhooks)",
+        );
+    }
+    Ok(())
 }
 
 fn mode_name(mode: StripeMode) -> &'static str {
@@ -239,7 +257,7 @@ mod tests {
     #[test]
     fn defaults_to_sqlite_and_local_url() {
         let c = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
         assert_eq!(c.app_origin(), "http://127.0.0.1:3000");
         assert_eq!(c.stripe.mode, StripeMode::Test);
         assert!(!c.cookies_secure());
@@ -333,12 +351,15 @@ mod tests {
         let c = config(&[
             ("STRIPE_SECRET_KEY", "sk_test_supersecret"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_hidden"),
+            (
+                "DATABASE_URL",
+                "postgres://shop:dbpassword@db.internal/shop",
+            ),
         ])
         .expect("valid");
         let debug = format!("{c:?}");
-        assert!(
-            !debug.contains("supersecret") && !debug.contains("whsec_hidden"),
-            "{debug}"
-        );
+        for secret in ["supersecret", "whsec_hidden", "dbpassword"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
     }
 }

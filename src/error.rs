@@ -1,11 +1,12 @@
 //! `AppError`: the server's one error type. This file is the one place that maps an error to an HTTP
 //! status and to the message a user sees; internal details are logged, never sent.
 
-use crate::billing::ssr::stripe::GatewayError;
+use crate::request::accepts_html;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::{ServerFnError, use_context};
 use leptos_axum::ResponseOptions;
+use std::future::Future;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -31,11 +32,17 @@ pub enum AppError {
     Database(#[from] sqlx::Error),
     #[error("session error: {0}")]
     Session(#[from] tower_sessions::session::Error),
+    /// Stripe could not be reached, or kept failing after retries (filled by the gateway).
+    #[error("payment provider unavailable: {0}")]
+    PaymentProviderUnavailable(String),
+    /// Stripe refused or misunderstood a request of ours (filled by the gateway).
     #[error("payment provider: {0}")]
-    PaymentProvider(#[from] crate::billing::ssr::stripe::GatewayError),
+    PaymentProvider(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
@@ -46,10 +53,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            // A database that cannot be reached is a temporary condition: 503 tells callers
-            // (and Stripe's webhook deliveries) to retry.
-            AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::PaymentProvider(GatewayError::Unavailable(_)) => {
+            // Temporary conditions: 503 tells callers (and Stripe's webhook deliveries) to retry.
+            AppError::Database(_) | AppError::PaymentProviderUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
@@ -60,7 +65,7 @@ impl AppError {
     /// What the user sees. Server-side failures get a generic sentence; their detail goes to the log.
     pub fn public_message(&self) -> String {
         match self {
-            AppError::PaymentProvider(GatewayError::Unavailable(_)) => {
+            AppError::PaymentProviderUnavailable(_) => {
                 "We could not reach our payment provider. Please try again in a minute.".to_owned()
             }
             AppError::Database(_)
@@ -80,46 +85,49 @@ impl AppError {
             tracing::debug!(error = %self, "request refused");
         }
     }
+
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => {
+                Some(HeaderValue::from(*retry_after_secs))
+            }
+            _ => None,
+        }
+    }
+
+    /// Server functions return `ServerFnError`; converting through here logs the error and, for callers
+    /// that are not a plain HTML form (scripts, `fetch`), sets the HTTP status. A plain form post keeps
+    /// the redirect back to its page, where the message is shown inline. (`ServerFnError`'s blanket
+    /// `From<impl Error>` would send internal details to the browser, so server functions use this.)
+    pub fn into_server_fn_error(self) -> ServerFnError {
+        self.log();
+        if !accepts_html()
+            && let Some(response) = use_context::<ResponseOptions>()
+        {
+            response.set_status(self.status());
+            if let Some(retry_after) = self.retry_after() {
+                response.insert_header(header::RETRY_AFTER, retry_after);
+            }
+        }
+        ServerFnError::ServerError(self.public_message())
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
+        let retry_after = self.retry_after();
         let mut response = (self.status(), self.public_message()).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
+        if let Some(retry_after) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, retry_after);
         }
         response
     }
 }
 
-impl AppError {
-    /// Server functions return `ServerFnError`; converting through here logs the error and, for callers
-    /// that are not a plain HTML form (scripts, `fetch`), sets the HTTP status. A plain form post keeps
-    /// the redirect back to its page, where the message is shown inline. (`ServerFnError`'s blanket
-    /// `From<impl Error>` would send internal details to the browser, so server functions call this.)
-    pub fn into_server_fn_error(self) -> ServerFnError {
-        let error = self;
-        error.log();
-        let is_html_form = use_context::<axum::http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get(header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .is_some_and(|accept| accept.contains("text/html"));
-        if !is_html_form && let Some(response) = use_context::<ResponseOptions>() {
-            response.set_status(error.status());
-            if let AppError::RateLimited { retry_after_secs } = error {
-                response.insert_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            }
-        }
-        ServerFnError::ServerError(error.public_message())
-    }
+/// Runs a server function's body and maps its error for the client (see `into_server_fn_error`).
+pub async fn server_fn<T>(body: impl Future<Output = AppResult<T>>) -> Result<T, ServerFnError> {
+    body.await.map_err(AppError::into_server_fn_error)
 }
-
-pub type AppResult<T> = Result<T, AppError>;

@@ -1,13 +1,22 @@
 //! storefront: sell SaaS subscriptions through Stripe.
 //!
 //! Pages render on the server; the browser build (`hydrate`) only hydrates the islands.
+//! Module layers and which may import which: docs/ARCHITECTURE.md. Only what the binary and the
+//! integration tests need is public; everything else is crate-private, so the compiler reports
+//! dead code.
+
+// The browser build compiles the page components but runs only the islands, so most of the crate is
+// unused there by design. Dead code is reported by the server build, which uses all of it.
+#![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
 
 pub mod app;
-pub mod auth;
-pub mod billing;
-pub mod catalog;
-pub mod components;
-pub mod dashboard;
+mod auth;
+mod billing;
+mod catalog;
+mod components;
+mod dashboard;
+mod domain;
+mod request;
 
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -20,7 +29,18 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
-pub mod webhooks;
+mod stripe_gateway;
+#[cfg(feature = "ssr")]
+mod webhooks;
+
+#[cfg(feature = "ssr")]
+pub use auth::ssr::SESSION_COOKIE;
+#[cfg(feature = "ssr")]
+pub use billing::ssr::{Billing, SyncOutcome};
+#[cfg(feature = "ssr")]
+pub use catalog::ssr::CatalogSyncReport;
+#[cfg(feature = "ssr")]
+pub use domain::CustomerId;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -4,8 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use storefront::config::Config;
-use storefront::server;
-use storefront::state::AppState;
+use storefront::server::{self, Services};
 use tokio::sync::Semaphore;
 
 const USAGE: &str = "usage: storefront [serve | sync-catalog | resync [--concurrency N]]";
@@ -53,7 +52,7 @@ async fn main() -> ExitCode {
 
 async fn serve(config: Config) -> ExitCode {
     let bind_addr = config.bind_addr;
-    let (router, state) = match server::build(config).await {
+    let (router, services) = match server::build(config).await {
         Ok(built) => built,
         Err(error) => {
             tracing::error!(%error, "start-up failed");
@@ -67,6 +66,7 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let state = &services.state;
     tracing::info!(url = %state.config.app_url, %bind_addr, backend = ?state.db.backend, "storefront listening");
     let result = server::serve(listener, router, server::shutdown_signal()).await;
     state.db.close().await;
@@ -79,26 +79,24 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
-async fn state_or_exit(config: Config) -> Result<AppState, ExitCode> {
-    server::build_state(config).await.map_err(|error| {
+async fn services_or_exit(config: Config) -> Result<Services, ExitCode> {
+    server::build_services(config).await.map_err(|error| {
         eprintln!("storefront: {error}");
         ExitCode::FAILURE
     })
 }
 
 async fn sync_catalog(config: Config) -> ExitCode {
-    let state = match state_or_exit(config).await {
-        Ok(state) => state,
+    let services = match services_or_exit(config).await {
+        Ok(services) => services,
         Err(code) => return code,
     };
-    match state
-        .catalog
-        .sync_from_stripe(&state.db, &state.gateway)
-        .await
-    {
-        Ok((products, prices)) => {
-            let plans = state.catalog.current().plans.len();
-            println!("catalog synced: {products} products, {prices} prices, {plans} plans on sale");
+    match services.sync_catalog().await {
+        Ok((report, plans)) => {
+            println!(
+                "catalog synced: {} products, {} prices, {plans} plans on sale",
+                report.products, report.prices
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -109,11 +107,11 @@ async fn sync_catalog(config: Config) -> ExitCode {
 }
 
 async fn resync(config: Config, concurrency: usize) -> ExitCode {
-    let state = match state_or_exit(config).await {
-        Ok(state) => state,
+    let services = match services_or_exit(config).await {
+        Ok(services) => services,
         Err(code) => return code,
     };
-    let customers = match storefront::billing::ssr::customers_to_resync(&state).await {
+    let customers = match services.billing.customers_to_resync().await {
         Ok(customers) => customers,
         Err(error) => {
             eprintln!("resync: cannot list customers: {error}");
@@ -125,10 +123,10 @@ async fn resync(config: Config, concurrency: usize) -> ExitCode {
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for customer_id in customers {
-        let (state, permits) = (state.clone(), permits.clone());
+        let (billing, permits) = (services.billing.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = storefront::billing::ssr::sync_customer(&state, &customer_id, None).await;
+            let outcome = billing.sync_customer(&customer_id, None).await;
             (customer_id, outcome)
         });
     }
@@ -137,7 +135,7 @@ async fn resync(config: Config, concurrency: usize) -> ExitCode {
         done += 1;
         match joined {
             Ok((customer_id, Ok(outcome))) => {
-                println!("[{done}/{total}] {customer_id}: {outcome:?}")
+                println!("[{done}/{total}] {customer_id}: {outcome}")
             }
             Ok((customer_id, Err(error))) => {
                 failed += 1;

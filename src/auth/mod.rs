@@ -6,54 +6,20 @@ pub mod ssr;
 
 pub use pages::{LoginPage, LogoutButton, SignupPage};
 
+use crate::domain::{Email, Role, UserId};
+use crate::request;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// Ordered by tier: a user's role is the highest tier among their live subscriptions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Free,
-    Basic,
-    Pro,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Free => "free",
-            Role::Basic => "basic",
-            Role::Pro => "pro",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Free => "Free",
-            Role::Basic => "Basic",
-            Role::Pro => "Pro",
-        }
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        match value.as_str() {
-            "free" => Ok(Role::Free),
-            "basic" => Ok(Role::Basic),
-            "pro" => Ok(Role::Pro),
-            other => Err(format!("unknown role {other:?}")),
-        }
-    }
-}
+/// Passwords shorter than this are refused (the sign-up page says so too).
+pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// The signed-in user as pages see it. Never carries the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct User {
-    pub id: i64,
-    pub email: String,
+    pub id: UserId,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub email: Email,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub role: Role,
 }
@@ -72,15 +38,23 @@ pub fn current_user() -> Option<User> {
     }
 }
 
+/// The signed-in user; or, for a visitor, `None` after redirecting to sign-in with `next` as the
+/// page to come back to.
+pub fn require_user(next: &str) -> Option<User> {
+    let user = current_user();
+    if user.is_none() {
+        request::redirect(&request::login_path(next));
+    }
+    user
+}
+
 #[server(prefix = "/api", endpoint = "signup")]
 pub async fn signup(
     email: String,
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    ssr::signup(email, password, next)
-        .await
-        .map_err(crate::error::AppError::into_server_fn_error)
+    crate::error::server_fn(ssr::signup(email, password, next)).await
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -89,16 +63,12 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    ssr::login(email, password, next)
-        .await
-        .map_err(crate::error::AppError::into_server_fn_error)
+    crate::error::server_fn(ssr::login(email, password, next)).await
 }
 
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    ssr::logout()
-        .await
-        .map_err(crate::error::AppError::into_server_fn_error)
+    crate::error::server_fn(ssr::logout()).await
 }
 
 /// Only same-site relative paths are accepted as a place to go after signing in (no open redirect).
@@ -125,13 +95,5 @@ mod tests {
         assert_eq!(safe_next_path(Some("https://evil.example")), "/dashboard");
         assert_eq!(safe_next_path(Some("/\\evil.example")), "/dashboard");
         assert_eq!(safe_next_path(None), "/dashboard");
-    }
-
-    #[test]
-    fn roles_round_trip() {
-        for role in [Role::Free, Role::Basic, Role::Pro] {
-            assert_eq!(Role::try_from(role.as_str().to_owned()), Ok(role));
-        }
-        assert!(Role::try_from("admin".to_owned()).is_err());
     }
 }

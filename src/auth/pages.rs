@@ -1,16 +1,14 @@
-use super::{Login, Logout, Signup, current_user, safe_next_path};
+use super::{Login, Logout, MIN_PASSWORD_CHARS, Signup, current_user, safe_next_path};
 use crate::components::FormError;
+use crate::request::urlencode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// Signed-in visitors have nothing to do on the sign-in pages: send them on.
 fn redirect_if_signed_in(next: &str) {
-    #[cfg(feature = "ssr")]
     if current_user().is_some() {
-        leptos_axum::redirect(next);
+        crate::request::redirect(next);
     }
-    #[cfg(not(feature = "ssr"))]
-    let _ = (next, current_user);
 }
 
 #[component]
@@ -54,7 +52,7 @@ pub fn SignupPage() -> impl IntoView {
                 <label>
                     "Password"
                     <input type="password" name="password" required autocomplete="new-password" />
-                    <small class="muted">"At least 10 characters, not a common password."</small>
+                    <small class="muted">{format!("At least {MIN_PASSWORD_CHARS} characters, not a common password.")}</small>
                 </label>
                 <input type="hidden" name="next" value=next />
                 <button type="submit" class="button primary">"Create account"</button>
@@ -73,16 +71,4 @@ pub fn LogoutButton() -> impl IntoView {
             <button type="submit" class="link-button">"Sign out"</button>
         </ActionForm>
     }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -1,52 +1,22 @@
-//! Plans and prices, and the pricing page.
+//! The plans on sale: their types, and on the server the in-memory snapshot, the database tables and
+//! the sync from Stripe. Pages that sell plans live with billing; this module has no pages.
 
-mod money;
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use money::Money;
-pub use pages::{IntervalSwitch, PlanGrid, PricingPage};
+use crate::domain::{Interval, Money, PriceId, ProductId, Role};
 
-use crate::auth::Role;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Interval {
-    #[default]
-    Month,
-    Year,
-}
-
-impl Interval {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interval::Month => "month",
-            Interval::Year => "year",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "month" => Some(Interval::Month),
-            "year" => Some(Interval::Year),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanPrice {
-    pub price_id: String,
+    pub price_id: PriceId,
     pub money: Money,
     pub interval: Interval,
     pub trial_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub name: String,
     pub description: Option<String>,
     pub role: Role,
@@ -56,13 +26,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn price(&self, interval: Interval) -> Option<&PlanPrice> {
-        match interval {
-            Interval::Month => self.monthly.as_ref(),
-            Interval::Year => self.yearly.as_ref(),
-        }
-    }
-
     /// Whole percent saved by paying yearly instead of twelve months, when both exist in one currency.
     pub fn yearly_saving_percent(&self) -> Option<i64> {
         let (month, year) = (self.monthly.as_ref()?, self.yearly.as_ref()?);
@@ -76,25 +39,21 @@ impl Plan {
 }
 
 /// The plans on sale, in display order. Built from the database, held in memory by `ssr::CatalogStore`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
     pub plans: Vec<Plan>,
 }
 
 impl Catalog {
     /// The plan and price for a price id, if it is an active recurring price of a plan on sale.
-    pub fn find_price(&self, price_id: &str) -> Option<(&Plan, &PlanPrice)> {
+    pub fn find_price(&self, price_id: &PriceId) -> Option<(&Plan, &PlanPrice)> {
         self.plans.iter().find_map(|plan| {
             [plan.monthly.as_ref(), plan.yearly.as_ref()]
                 .into_iter()
                 .flatten()
-                .find(|p| p.price_id == price_id)
+                .find(|p| &p.price_id == price_id)
                 .map(|price| (plan, price))
         })
-    }
-
-    pub fn plan_for_role(&self, role: Role) -> Option<&Plan> {
-        self.plans.iter().find(|plan| plan.role == role)
     }
 }
 
@@ -104,7 +63,7 @@ mod tests {
 
     fn price(id: &str, amount: i64, interval: Interval) -> PlanPrice {
         PlanPrice {
-            price_id: id.into(),
+            price_id: PriceId::from(id),
             money: Money::new(amount, "usd"),
             interval,
             trial_days: None,
@@ -114,7 +73,7 @@ mod tests {
     #[test]
     fn yearly_saving_is_computed_in_integers() {
         let plan = Plan {
-            product_id: "prod_1".into(),
+            product_id: ProductId::from("prod_1"),
             name: "Basic".into(),
             description: None,
             role: Role::Basic,
@@ -126,10 +85,14 @@ mod tests {
         let catalog = Catalog { plans: vec![plan] };
         assert_eq!(
             catalog
-                .find_price("price_y")
+                .find_price(&PriceId::from("price_y"))
                 .map(|(p, pr)| (p.role, pr.interval)),
             Some((Role::Basic, Interval::Year))
         );
-        assert!(catalog.find_price("price_unknown").is_none());
+        assert!(
+            catalog
+                .find_price(&PriceId::from("price_unknown"))
+                .is_none()
+        );
     }
 }

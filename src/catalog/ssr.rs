@@ -1,15 +1,21 @@
 //! The catalog on the server: Stripe → database (sync), database → in-memory snapshot (reload).
 //! Requests only read the snapshot; no pricing page render touches the database.
 
-use super::{Catalog, Interval, Money, Plan, PlanPrice};
-use crate::auth::Role;
-use crate::billing::ssr::stripe::{PriceRecord, ProductRecord, StripeGateway};
+use super::{Catalog, Plan, PlanPrice};
 use crate::db::{Database, now_unix};
+use crate::domain::{Interval, Money, PriceId, ProductId, Role};
 use crate::error::AppResult;
+use crate::stripe_gateway::{PriceRecord, ProductRecord, StripeGateway};
 use sqlx::{Any, Transaction};
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+/// How often an instance checks whether another one changed the catalog.
+const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The snapshot of the plans on sale that every page reads. A poisoned lock still holds a whole
+/// `Arc` (writers only swap it), so it is recovered rather than turned into an error.
 #[derive(Default)]
 pub struct CatalogStore {
     snapshot: RwLock<Arc<Catalog>>,
@@ -17,14 +23,21 @@ pub struct CatalogStore {
     fingerprint: RwLock<(i64, i64)>,
 }
 
+/// What `sync_from_stripe` copied.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogSyncReport {
+    pub products: usize,
+    pub prices: usize,
+}
+
 #[derive(sqlx::FromRow)]
 struct PlanRow {
-    product_id: String,
+    product_id: ProductId,
     name: String,
     description: Option<String>,
     role: String,
     features: String,
-    price_id: String,
+    price_id: PriceId,
     currency: String,
     unit_amount: i64,
     recurring_interval: String,
@@ -33,10 +46,12 @@ struct PlanRow {
 
 impl CatalogStore {
     pub fn current(&self) -> Arc<Catalog> {
-        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
-    /// Rebuilds the snapshot from the database.
     pub async fn reload(&self, db: &Database) -> AppResult<()> {
         let rows = sqlx::query_as::<_, PlanRow>(
             "SELECT p.id AS product_id, p.name, p.description, p.role, p.features, pr.id AS price_id, \
@@ -50,19 +65,24 @@ impl CatalogStore {
         .await?;
         let fingerprint = fingerprint(db).await?;
         let catalog = build_catalog(rows);
-        if let Ok(mut snapshot) = self.snapshot.write() {
-            *snapshot = Arc::new(catalog);
-        }
-        if let Ok(mut stored) = self.fingerprint.write() {
-            *stored = fingerprint;
-        }
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(catalog);
+        *self
+            .fingerprint
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = fingerprint;
         Ok(())
     }
 
     /// Reloads when another instance changed the catalog (cheap: one aggregate query).
     pub async fn reload_if_changed(&self, db: &Database) -> AppResult<bool> {
         let now = fingerprint(db).await?;
-        let known = self.fingerprint.read().map(|f| *f).unwrap_or_default();
+        let known = *self
+            .fingerprint
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         if now != known {
             self.reload(db).await?;
             return Ok(true);
@@ -75,23 +95,26 @@ impl CatalogStore {
         &self,
         db: &Database,
         gateway: &StripeGateway,
-    ) -> AppResult<(usize, usize)> {
-        let (products, prices) = gateway.list_catalog().await?;
+    ) -> AppResult<CatalogSyncReport> {
+        let stripe = gateway.list_catalog().await?;
         let mut tx = db.pool.begin().await?;
-        for product in &products {
+        for product in &stripe.products {
             upsert_product(&mut tx, product).await?;
         }
-        for price in &prices {
+        for price in &stripe.prices {
             upsert_price(&mut tx, price).await?;
         }
         tx.commit().await?;
         self.reload(db).await?;
-        Ok((products.len(), prices.len()))
+        Ok(CatalogSyncReport {
+            products: stripe.products.len(),
+            prices: stripe.prices.len(),
+        })
     }
 
     pub fn spawn_change_watcher(self: Arc<Self>, db: Database) {
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            let mut tick = tokio::time::interval(CHANGE_CHECK_INTERVAL);
             loop {
                 tick.tick().await;
                 if let Err(error) = self.reload_if_changed(&db).await {
@@ -114,10 +137,8 @@ async fn fingerprint(db: &Database) -> AppResult<(i64, i64)> {
 fn build_catalog(rows: Vec<PlanRow>) -> Catalog {
     let mut plans: Vec<Plan> = Vec::new();
     for row in rows {
-        let Ok(role) = Role::try_from(row.role.clone()) else {
-            continue;
-        };
-        let Some(interval) = Interval::parse(&row.recurring_interval) else {
+        let (Ok(role), Ok(interval)) = (row.role.parse::<Role>(), row.recurring_interval.parse())
+        else {
             continue;
         };
         let price = PlanPrice {
@@ -206,13 +227,32 @@ pub async fn upsert_price(tx: &mut Transaction<'_, Any>, price: &PriceRecord) ->
     Ok(())
 }
 
-/// The role each known product grants, for `sync_customer`.
-pub async fn product_roles(
-    tx: &mut Transaction<'_, Any>,
-) -> AppResult<Vec<(String, Option<String>)>> {
-    Ok(
-        sqlx::query_as::<_, (String, Option<String>)>("SELECT id, role FROM products")
-            .fetch_all(&mut **tx)
-            .await?,
-    )
+/// The role each known product grants (products without a valid `role` grant none), for
+/// `sync_customer`.
+pub async fn product_roles(tx: &mut Transaction<'_, Any>) -> AppResult<HashMap<ProductId, Role>> {
+    let rows = sqlx::query_as::<_, (ProductId, Option<String>)>("SELECT id, role FROM products")
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, role)| Some((id, role?.parse().ok()?)))
+        .collect())
+}
+
+pub async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
+    let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM products WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(count > 0)
+}
+
+/// A product Stripe no longer has is kept, so old subscriptions still name it, but is not sold.
+pub async fn mark_product_inactive(tx: &mut Transaction<'_, Any>, id: &ProductId) -> AppResult<()> {
+    sqlx::query("UPDATE products SET active = 0, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -1,39 +1,7 @@
-//! Layout and small shared pieces.
+//! Small UI pieces any page may use. A leaf among the UI modules: it imports no feature.
 
-use crate::auth::{LogoutButton, current_user};
+use crate::request::set_status;
 use leptos::prelude::*;
-
-#[component]
-pub fn Layout(children: Children) -> impl IntoView {
-    let user = current_user();
-    let account = match user {
-        Some(user) => view! {
-            <a href="/dashboard" class="nav-account" title="Your account">{user.email}</a>
-            <LogoutButton />
-        }
-        .into_any(),
-        None => view! {
-            <a href="/login">"Sign in"</a>
-            <a href="/signup" class="button small">"Sign up"</a>
-        }
-        .into_any(),
-    };
-    view! {
-        <header class="site-header">
-            <a href="/" class="brand">"Storefront"</a>
-            <nav class="site-nav">
-                <a href="/pricing">"Pricing"</a>
-                {account}
-            </nav>
-        </header>
-        <main class="site-main">{children()}</main>
-        <footer class="site-footer">
-            <span>"© Storefront"</span>
-            <a href="/pricing">"Plans"</a>
-        </footer>
-        <HydrationMarker />
-    }
-}
 
 /// Marks `<body data-hydrated>` once the browser build has taken over, so end-to-end tests (and
 /// anyone curious) can tell a hydrated page from a server-rendered one.
@@ -63,10 +31,7 @@ pub fn FormError(#[prop(into)] value: Signal<Option<Result<(), ServerFnError>>>)
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
+    set_status(404);
     view! {
         <section class="hero">
             <h1>"Page not found"</h1>

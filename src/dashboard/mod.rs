@@ -1,32 +1,31 @@
 //! The subscriber dashboard and the page only Pro subscribers may open.
 
 mod pro;
+#[cfg(feature = "ssr")]
+mod ssr;
 
-pub use pro::{ProInsights, ProPage};
+pub use pro::ProPage;
 
-use crate::auth::{Role, User, current_user};
-use crate::billing::{OpenBillingPortal, StartCheckout};
-use crate::catalog::{Money, PlanGrid};
+use crate::auth::{User, require_user};
+use crate::billing::{OpenBillingPortal, PlanGrid, StartCheckout};
 use crate::components::FormError;
+use crate::domain::{Money, Role, SubscriptionStatus};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// The subscription the dashboard talks about, with its price and product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionSummary {
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub plan_name: Option<String>,
     pub unit_amount: Option<i64>,
     pub currency: Option<String>,
     pub recurring_interval: Option<String>,
-    pub cancel_at_period_end: i64,
+    pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
     pub trial_end: Option<i64>,
-    pub ended_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct InvoiceSummary {
     pub id: String,
@@ -38,203 +37,226 @@ pub struct InvoiceSummary {
     pub created: i64,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardData {
+    pub subscription: Option<SubscriptionSummary>,
+    pub invoices: Vec<InvoiceSummary>,
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let Some(user) = current_user() else {
-        #[cfg(feature = "ssr")]
-        leptos_axum::redirect("/login?next=/dashboard");
+    let Some(user) = require_user("/dashboard") else {
         return view! { <p>"Please " <a href="/login?next=/dashboard">"sign in"</a> "."</p> }
             .into_any();
     };
     let body = Suspend::new(async move {
-        let (subscription, invoices) = load_billing(user.id).await;
-        view! { <Dashboard user=user.clone() subscription invoices /> }
+        let data = load_dashboard(&user).await;
+        view! { <Dashboard user=user.clone() data /> }
     });
     view! { <Suspense fallback=|| ()>{body}</Suspense> }.into_any()
 }
 
+/// A failed read shows an empty dashboard, logged.
 #[cfg(feature = "ssr")]
-async fn load_billing(user_id: i64) -> (Option<SubscriptionSummary>, Vec<InvoiceSummary>) {
-    let Ok(state) = crate::auth::ssr::app_state() else {
-        return (None, Vec::new());
+async fn load_dashboard(user: &User) -> DashboardData {
+    let loaded = match crate::state::from_context::<crate::db::Database>() {
+        Ok(db) => ssr::load_dashboard(&db, user.id).await,
+        Err(error) => Err(error),
     };
-    let subscription = sqlx::query_as::<_, SubscriptionSummary>(
-        "SELECT s.status, p.name AS plan_name, pr.unit_amount, pr.currency, pr.recurring_interval, \
-                s.cancel_at_period_end, s.current_period_end, s.trial_end, s.ended_at \
-         FROM subscriptions s LEFT JOIN prices pr ON pr.id = s.price_id LEFT JOIN products p ON p.id = pr.product_id \
-         WHERE s.user_id = $1 \
-         ORDER BY CASE WHEN s.status IN ('active', 'trialing', 'past_due', 'unpaid') THEN 0 ELSE 1 END, s.created DESC \
-         LIMIT 1",
-    )
-    .bind(user_id)
-    .fetch_optional(&state.db.pool)
-    .await;
-    let invoices = sqlx::query_as::<_, InvoiceSummary>(
-        "SELECT id, status, currency, amount_due, amount_paid, hosted_invoice_url, created FROM invoices \
-         WHERE user_id = $1 ORDER BY created DESC LIMIT 6",
-    )
-    .bind(user_id)
-    .fetch_all(&state.db.pool)
-    .await;
-    match (subscription, invoices) {
-        (Ok(subscription), Ok(invoices)) => (subscription, invoices),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, user_id, "dashboard query failed");
-            (None, Vec::new())
-        }
-    }
+    loaded.unwrap_or_else(|error| {
+        tracing::error!(%error, user_id = %user.id, "dashboard query failed");
+        DashboardData::default()
+    })
 }
 
+/// Pages do not run in the browser (islands mode).
 #[cfg(not(feature = "ssr"))]
-async fn load_billing(_user_id: i64) -> (Option<SubscriptionSummary>, Vec<InvoiceSummary>) {
-    (None, Vec::new())
+async fn load_dashboard(_user: &User) -> DashboardData {
+    DashboardData::default()
 }
 
-/// "December 22, 2026" in UTC.
-pub fn format_date(unix: i64) -> String {
-    #[cfg(feature = "ssr")]
-    {
-        match time::OffsetDateTime::from_unix_timestamp(unix) {
-            Ok(date) => format!("{} {}, {}", date.month(), date.day(), date.year()),
-            Err(_) => "—".to_owned(),
-        }
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        unix.to_string()
-    }
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "active" => "Active",
-        "trialing" => "Free trial",
-        "past_due" => "Payment overdue",
-        "unpaid" => "Unpaid",
-        "canceled" => "Canceled",
-        "incomplete" => "Awaiting payment",
-        "incomplete_expired" => "Expired",
-        "paused" => "Paused",
-        _ => "Unknown",
+#[component]
+fn Dashboard(user: User, data: DashboardData) -> impl IntoView {
+    let has_access = user.role != Role::Free;
+    let DashboardData {
+        subscription,
+        invoices,
+    } = data;
+    let shown_plan = subscription.clone().filter(|_| has_access);
+    let can_manage = has_access || subscription.is_some();
+    view! {
+        <section class="dashboard">
+            <h1>"Your account"</h1>
+            <BillingNotices subscription=subscription has_access />
+            <dl class="facts">
+                <dt>"E-mail"</dt>
+                <dd data-testid="account-email">{user.email.to_string()}</dd>
+                <dt>"Plan"</dt>
+                <dd data-testid="plan">{user.role.label()}</dd>
+                {shown_plan.map(|subscription| view! { <PlanFacts subscription /> })}
+            </dl>
+            <PlanActions can_manage />
+            {(user.role == Role::Pro).then(|| view! { <p><a href="/pro">"Open Pro tools →"</a></p> })}
+            <h2>"Recent invoices"</h2>
+            <InvoiceTable invoices />
+        </section>
     }
 }
 
 #[component]
-fn Dashboard(
-    user: User,
-    subscription: Option<SubscriptionSummary>,
-    invoices: Vec<InvoiceSummary>,
-) -> impl IntoView {
-    let portal = ServerAction::<OpenBillingPortal>::new();
-    let has_access = user.role != Role::Free;
-    let plan_facts = subscription.clone().filter(|_| has_access).map(|sub| {
-        let price = match (
-            sub.unit_amount,
-            sub.currency.clone(),
-            sub.recurring_interval.clone(),
-        ) {
-            (Some(amount), Some(currency), Some(interval)) => {
-                format!("{} per {interval}", Money::new(amount, currency).format())
-            }
-            _ => "—".to_owned(),
-        };
-        let renewal = match (sub.cancel_at_period_end != 0, sub.current_period_end) {
-            (true, Some(end)) => view! {
-                <dt>"Ends on"</dt>
-                <dd data-testid="ends-on">{format_date(end)}</dd>
-            }
-            .into_any(),
-            (false, Some(end)) => view! {
-                <dt>"Renews on"</dt>
-                <dd data-testid="renews-on">{format_date(end)}</dd>
-            }
-            .into_any(),
-            _ => ().into_any(),
-        };
-        let trial = sub
-            .trial_end
-            .filter(|_| sub.status == "trialing")
-            .map(|end| {
-                view! {
-                    <dt>"Trial ends"</dt>
-                    <dd data-testid="trial-end">{format_date(end)}</dd>
-                }
-            });
-        view! {
-            <dt>"Status"</dt>
-            <dd data-testid="status">{status_label(&sub.status)}</dd>
-            <dt>"Price"</dt>
-            <dd data-testid="price">{price}</dd>
-            {renewal}
-            {trial}
+fn BillingNotices(subscription: Option<SubscriptionSummary>, has_access: bool) -> impl IntoView {
+    let payment_failed = subscription
+        .as_ref()
+        .is_some_and(|s| s.status.payment_failed());
+    let canceling = has_access
+        && subscription
+            .as_ref()
+            .is_some_and(|s| s.cancel_at_period_end);
+    view! {
+        {payment_failed.then(|| view! {
+            <p class="notice error" role="alert" data-testid="payment-failed">
+                "Your last payment failed. Update your card in Manage billing to keep your plan."
+            </p>
+        })}
+        {canceling.then(|| view! {
+            <p class="notice warn" data-testid="canceling">
+                "Your subscription is set to end at the close of the current period."
+            </p>
+        })}
+    }
+}
+
+#[component]
+fn PlanFacts(subscription: SubscriptionSummary) -> impl IntoView {
+    let price = match (
+        subscription.unit_amount,
+        subscription.currency.clone(),
+        subscription.recurring_interval.clone(),
+    ) {
+        (Some(amount), Some(currency), Some(interval)) => {
+            format!("{} per {interval}", Money::new(amount, currency).format())
+        }
+        _ => "—".to_owned(),
+    };
+    let renewal = subscription.current_period_end.map(|end| {
+        if subscription.cancel_at_period_end {
+            view! { <dt>"Ends on"</dt> <dd data-testid="ends-on">{format_date(end)}</dd> }
+                .into_any()
+        } else {
+            view! { <dt>"Renews on"</dt> <dd data-testid="renews-on">{format_date(end)}</dd> }
+                .into_any()
         }
     });
-    let past_due = subscription
-        .as_ref()
-        .is_some_and(|s| s.status == "past_due" || s.status == "unpaid");
-    let canceling = subscription
-        .as_ref()
-        .is_some_and(|s| s.cancel_at_period_end != 0 && has_access);
-    let invoice_rows = invoices
+    let trial = subscription
+        .trial_end
+        .filter(|_| subscription.status == SubscriptionStatus::Trialing)
+        .map(|end| view! { <dt>"Trial ends"</dt> <dd data-testid="trial-end">{format_date(end)}</dd> });
+    view! {
+        <dt>"Status"</dt>
+        <dd data-testid="status">{subscription.status.label()}</dd>
+        <dt>"Price"</dt>
+        <dd data-testid="price">{price}</dd>
+        {renewal}
+        {trial}
+    }
+}
+
+/// "Manage billing" for anyone with a billing account; the plans for everyone else.
+#[component]
+fn PlanActions(can_manage: bool) -> impl IntoView {
+    if can_manage {
+        let portal = ServerAction::<OpenBillingPortal>::new();
+        view! {
+            <ActionForm action=portal attr:class="actions">
+                <button type="submit" class="button primary">"Manage billing"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        let checkout = ServerAction::<StartCheckout>::new();
+        view! {
+            <h2>"Choose a plan"</h2>
+            <FormError value=checkout.value() />
+            <PlanGrid current_role=Role::Free />
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn InvoiceTable(invoices: Vec<InvoiceSummary>) -> impl IntoView {
+    let rows = invoices
         .into_iter()
         .map(|invoice| {
-            let amount = Money::new(invoice.amount_due, invoice.currency.clone()).format();
+            let amount = Money::new(invoice.amount_due, invoice.currency).format();
+            let link = invoice
+                .hosted_invoice_url
+                .map(|url| view! { <a href=url target="_blank" rel="noopener">"View"</a> });
             view! {
                 <tr>
                     <td>{format_date(invoice.created)}</td>
                     <td>{amount}</td>
-                    <td>{invoice.status.clone()}</td>
-                    <td>
-                        {invoice.hosted_invoice_url.clone().map(|url| view! { <a href=url target="_blank" rel="noopener">"View"</a> })}
-                    </td>
+                    <td>{invoice.status}</td>
+                    <td>{link}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
-        <section class="dashboard">
-            <h1>"Your account"</h1>
-            {past_due.then(|| view! {
-                <p class="notice error" role="alert" data-testid="payment-failed">
-                    "Your last payment failed. Update your card in Manage billing to keep your plan."
-                </p>
-            })}
-            {canceling.then(|| view! {
-                <p class="notice warn" data-testid="canceling">
-                    "Your subscription is set to end at the close of the current period."
-                </p>
-            })}
-            <dl class="facts">
-                <dt>"E-mail"</dt>
-                <dd data-testid="account-email">{user.email.clone()}</dd>
-                <dt>"Plan"</dt>
-                <dd data-testid="plan">{user.role.label()}</dd>
-                {plan_facts}
-            </dl>
-            {if has_access || subscription.is_some() {
-                view! {
-                    <ActionForm action=portal attr:class="actions">
-                        <button type="submit" class="button primary">"Manage billing"</button>
-                    </ActionForm>
-                }
-                .into_any()
-            } else {
-                let checkout = ServerAction::<StartCheckout>::new();
-                view! {
-                    <h2>"Choose a plan"</h2>
-                    <FormError value=checkout.value() />
-                    <PlanGrid current_role=Role::Free />
-                }
-                .into_any()
-            }}
-            {(user.role == Role::Pro).then(|| view! { <p><a href="/pro">"Open Pro tools →"</a></p> })}
-            <h2>"Recent invoices"</h2>
-            <table class="invoices">
-                <thead>
-                    <tr><th>"Date"</th><th>"Amount"</th><th>"Status"</th><th></th></tr>
-                </thead>
-                <tbody>{invoice_rows}</tbody>
-            </table>
-        </section>
+        <table class="invoices">
+            <thead>
+                <tr><th>"Date"</th><th>"Amount"</th><th>"Status"</th><th></th></tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "December 22, 2026" in UTC, from unix seconds. Integer calendar arithmetic (days to civil date,
+/// after Howard Hinnant's algorithm), so it needs no date library in either build.
+pub fn format_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{} {day}, {year}", MONTHS[(month - 1) as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_date;
+
+    #[test]
+    fn dates_are_formatted_in_utc() {
+        assert_eq!(format_date(0), "January 1, 1970");
+        assert_eq!(format_date(1_798_070_400), "December 24, 2026");
+        assert_eq!(format_date(951_782_400), "February 29, 2000");
+        assert_eq!(format_date(1_709_251_199), "February 29, 2024");
+        assert_eq!(format_date(-86_400), "December 31, 1969");
     }
 }

@@ -1,36 +1,35 @@
 //! `/pro`: only Pro subscribers, enforced on the server for the page and its server function.
 
-use crate::auth::{Role, current_user};
+use crate::auth::{current_user, require_user};
+use crate::domain::Role;
+use crate::request::set_status;
 use leptos::prelude::*;
 
 /// Data behind the Pro page; refused on the server for anyone but Pro.
 #[server(prefix = "/api", endpoint = "pro_insights")]
 pub async fn pro_insights() -> Result<Vec<String>, ServerFnError> {
     use crate::error::AppError;
-    let user = current_user();
-    match user {
-        None => Err(AppError::Unauthenticated.into_server_fn_error()),
-        Some(user) if user.role != Role::Pro => Err(AppError::Forbidden.into_server_fn_error()),
-        Some(_) => Ok(vec![
-            "Priority support: answers within 4 business hours".to_owned(),
-            "Advanced exports: CSV and Parquet".to_owned(),
-            "Team seats: invite up to 10 people".to_owned(),
-        ]),
-    }
+    crate::error::server_fn(async move {
+        match current_user() {
+            None => Err(AppError::Unauthenticated),
+            Some(user) if user.role != Role::Pro => Err(AppError::Forbidden),
+            Some(_) => Ok(vec![
+                "Priority support: answers within 4 business hours".to_owned(),
+                "Advanced exports: CSV and Parquet".to_owned(),
+                "Team seats: invite up to 10 people".to_owned(),
+            ]),
+        }
+    })
+    .await
 }
 
 #[component]
 pub fn ProPage() -> impl IntoView {
-    let Some(user) = current_user() else {
-        #[cfg(feature = "ssr")]
-        leptos_axum::redirect("/login?next=/pro");
+    let Some(user) = require_user("/pro") else {
         return view! { <p>"Please " <a href="/login?next=/pro">"sign in"</a> "."</p> }.into_any();
     };
     if user.role != Role::Pro {
-        #[cfg(feature = "ssr")]
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::FORBIDDEN);
-        }
+        set_status(403);
         return view! {
             <section class="hero" data-testid="upgrade-offer">
                 <h1>"Pro tools are part of the Pro plan"</h1>

@@ -1,16 +1,19 @@
-//! Assembles the axum application and runs it.
+//! Assembles the application (the composition root: the one module that knows every feature's
+//! state) and runs it.
 
 pub mod security;
 pub mod telemetry;
 
 use crate::app::{App, shell};
 use crate::auth::ssr::{AuthRateLimiter, SessionStoreBackend, load_current_user, session_layer};
-use crate::billing::ssr::KeyedLocks;
-use crate::billing::ssr::stripe::StripeGateway;
-use crate::catalog::ssr::CatalogStore;
+use crate::billing::ssr::Billing;
+use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
 use crate::config::Config;
 use crate::db::Database;
+use crate::error::AppResult;
 use crate::state::AppState;
+use crate::stripe_gateway::StripeGateway;
+use crate::webhooks::WebhookState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -43,15 +46,54 @@ pub enum StartupError {
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
     #[error("Stripe client: {0}")]
-    Stripe(#[from] crate::billing::ssr::stripe::GatewayError),
+    Stripe(#[from] crate::stripe_gateway::GatewayError),
     #[error("{0}")]
     App(#[from] crate::error::AppError),
 }
 
+/// The infrastructure and every feature's state, built once per process.
+#[derive(Clone)]
+pub struct Services {
+    pub state: AppState,
+    pub billing: Billing,
+    catalog: Arc<CatalogStore>,
+    rate_limiter: Arc<AuthRateLimiter>,
+}
+
+impl Services {
+    /// Copies every product and price from Stripe; returns what was copied and the plans now on sale.
+    pub async fn sync_catalog(&self) -> AppResult<(CatalogSyncReport, usize)> {
+        let report = self
+            .catalog
+            .sync_from_stripe(&self.state.db, &self.state.gateway)
+            .await?;
+        Ok((report, self.catalog.current().plans.len()))
+    }
+
+    /// Puts the features' state into a page's or server function's context (`state::from_context`).
+    fn provide_context(&self) {
+        provide_context(self.state.db.clone());
+        provide_context(self.catalog.clone());
+        provide_context(self.billing.clone());
+        provide_context(self.rate_limiter.clone());
+    }
+
+    fn webhook_state(&self) -> WebhookState {
+        WebhookState {
+            billing: self.billing.clone(),
+            catalog: self.catalog.clone(),
+            gateway: self.state.gateway.clone(),
+            db: self.state.db.clone(),
+            livemode: self.state.config.stripe.mode == crate::config::StripeMode::Live,
+            catalog_changes: Arc::default(),
+        }
+    }
+}
+
 /// Connects to the database (running migrations) and loads the catalog snapshot: everything the
 /// server and the command-line tasks share.
-pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
-    let db = Database::connect(&config.database_url).await?;
+pub async fn build_services(config: Config) -> Result<Services, StartupError> {
+    let db = Database::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
     let leptos_options = LeptosOptions::builder()
         .output_name("storefront")
         .site_root(config.site_root.as_str())
@@ -59,62 +101,78 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         .site_addr(config.bind_addr)
         .build();
     let gateway = Arc::new(StripeGateway::new(&config.stripe)?);
+    let config = Arc::new(config);
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
-    Ok(AppState {
-        leptos_options,
-        config: Arc::new(config),
-        db,
-        rate_limiter: Arc::new(AuthRateLimiter::default()),
-        gateway,
+    let billing = Billing::new(db.clone(), gateway.clone(), catalog.clone(), config.clone());
+    Ok(Services {
+        state: AppState {
+            leptos_options,
+            config,
+            db,
+            gateway,
+        },
+        billing,
         catalog,
-        customer_locks: Arc::new(KeyedLocks::default()),
+        rate_limiter: Arc::new(AuthRateLimiter::default()),
     })
 }
 
-/// Builds the state and the router, and starts the background tasks of a serving instance.
-pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
-    let state = build_state(config).await?;
-    let config = state.config.clone();
-    let session_store = SessionStoreBackend::for_database(&state.db).await?;
+/// Builds the services and the router, and starts the background tasks of a serving instance.
+pub async fn build(config: Config) -> Result<(Router, Services), StartupError> {
+    let services = build_services(config).await?;
+    let session_store = SessionStoreBackend::for_database(&services.state.db).await?;
+    spawn_background_tasks(&services, &session_store).await;
+    let router = routes(&services, session_store);
+    Ok((router, services))
+}
+
+async fn spawn_background_tasks(services: &Services, session_store: &SessionStoreBackend) {
     tokio::spawn(
         session_store
             .clone()
             .continuously_delete_expired(Duration::from_secs(3600)),
     );
-    spawn_rate_limiter_cleanup(state.rate_limiter.clone());
-    fill_empty_catalog(&state).await;
-    state.catalog.clone().spawn_change_watcher(state.db.clone());
+    spawn_rate_limiter_cleanup(services.rate_limiter.clone());
+    fill_empty_catalog(services).await;
+    services
+        .catalog
+        .clone()
+        .spawn_change_watcher(services.state.db.clone());
+}
 
-    let context_state = state.clone();
-    let provide_state = move || provide_context(context_state.clone());
+/// Pages and server functions (with sessions and the current user), probes, webhooks, and the
+/// middleware every request goes through (outermost last).
+fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
+    let state = &services.state;
+    let context_services = services.clone();
+    let provide_services = move || context_services.provide_context();
     let shell_options = state.leptos_options.clone();
     let pages_and_server_fns = Router::new()
         .leptos_routes_with_context(
-            &state,
+            state,
             generate_route_list(App),
-            provide_state.clone(),
+            provide_services.clone(),
             move || shell(shell_options.clone()),
         )
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.db.clone(),
             load_current_user,
         ))
-        .layer(session_layer(session_store, &config));
-
-    let app_origin: Arc<str> = config.app_origin().into();
-    let security_headers = Arc::new(security::security_headers(config.cookies_secure()));
-    let router = Router::new()
+        .layer(session_layer(session_store, &state.config));
+    let app_origin: Arc<str> = state.config.app_origin().into();
+    let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));
+    Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(pages_and_server_fns)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_state, shell))
+        >(provide_services, shell))
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_LIMIT))
         // Webhooks bring their own, larger body limit and skip the cross-site check (signed, not cookied).
-        .merge(crate::webhooks::router())
+        .merge(crate::webhooks::router(services.webhook_state()))
         .layer(middleware::from_fn_with_state(
             app_origin,
             security::refuse_cross_site_posts,
@@ -139,33 +197,30 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartupError> {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CompressionLayer::new()),
         )
-        .with_state(state.clone());
-    Ok((router, state))
+        .with_state(state.clone())
 }
 
 /// At start-up with an empty catalog (first run), copy it from Stripe. If Stripe cannot be reached,
 /// the app still starts and keeps trying in the background; the pricing page says plans are coming.
-async fn fill_empty_catalog(state: &AppState) {
-    if !state.catalog.current().plans.is_empty() {
+async fn fill_empty_catalog(services: &Services) {
+    if !services.catalog.current().plans.is_empty() {
         return;
     }
-    let sync = |state: AppState| async move {
-        state
-            .catalog
-            .sync_from_stripe(&state.db, &state.gateway)
-            .await
-    };
-    match sync(state.clone()).await {
-        Ok((products, prices)) => tracing::info!(products, prices, "catalog copied from Stripe"),
+    match services.sync_catalog().await {
+        Ok((report, _)) => tracing::info!(
+            products = report.products,
+            prices = report.prices,
+            "catalog copied from Stripe"
+        ),
         Err(error) => {
             tracing::warn!(%error, "catalog sync failed; retrying in the background");
-            let state = state.clone();
+            let services = services.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(30));
                 tick.tick().await;
                 loop {
                     tick.tick().await;
-                    match sync(state.clone()).await {
+                    match services.sync_catalog().await {
                         Ok(_) => break,
                         Err(error) => tracing::warn!(%error, "catalog sync failed again"),
                     }
@@ -175,8 +230,8 @@ async fn fill_empty_catalog(state: &AppState) {
     }
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.db.is_ready().await {
+async fn readyz(State(db): State<Database>) -> impl IntoResponse {
+    if db.is_ready().await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

@@ -5,30 +5,71 @@
 //! Stripe holds. The event id is recorded in the transaction that writes the effects; a failure
 //! answers 5xx and records nothing, so Stripe delivers again.
 
-use crate::billing::ssr::stripe::{EventSubject, VerifiedEvent};
-use crate::billing::ssr::{SyncOutcome, record_event, sync_customer};
-use crate::catalog::ssr::{upsert_price, upsert_product};
-use crate::config::StripeMode;
+use crate::billing::ssr::events::record_event;
+use crate::billing::ssr::{Billing, SyncOutcome};
+use crate::catalog::ssr::{
+    CatalogStore, mark_product_inactive, product_exists, upsert_price, upsert_product,
+};
+use crate::db::Database;
+use crate::domain::{PriceId, ProductId};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::stripe_gateway::{EventSubject, StripeGateway, VerifiedEvent};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+use tracing::Span;
 
 pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
 /// Stripe's largest events (invoices with many lines) stay well below this.
 const WEBHOOK_BODY_LIMIT: usize = 512 * 1024;
 
-pub fn router() -> Router<AppState> {
+/// What the webhook route needs.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub billing: Billing,
+    pub catalog: Arc<CatalogStore>,
+    pub gateway: Arc<StripeGateway>,
+    pub db: Database,
+    /// True when the API key is a live key: events of the other mode are refused.
+    pub livemode: bool,
+    /// Serialises catalog changes within this process.
+    pub catalog_changes: Arc<Mutex<()>>,
+}
+
+/// The body of a 200 answer, for Stripe's dashboard and our logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WebhookOutcome {
+    Applied,
+    Duplicate,
+    UnknownCustomer,
+    Ignored,
+}
+
+impl WebhookOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            WebhookOutcome::Applied => "applied",
+            WebhookOutcome::Duplicate => "duplicate",
+            WebhookOutcome::UnknownCustomer => "unknown customer",
+            WebhookOutcome::Ignored => "ignored",
+        }
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: WebhookState) -> Router<S> {
     Router::new()
         .route(WEBHOOK_PATH, post(receive))
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .with_state(state)
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+#[tracing::instrument(name = "webhook", skip_all, fields(event_id, event_type))]
+async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(payload) = std::str::from_utf8(&body) else {
         return (StatusCode::BAD_REQUEST, "payload is not UTF-8").into_response();
     };
@@ -42,9 +83,14 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             return (StatusCode::BAD_REQUEST, rejection.to_string()).into_response();
         }
     };
-    let expected_live = state.config.stripe.mode == StripeMode::Live;
-    if event.livemode != expected_live {
-        tracing::error!(event_id = %event.id, livemode = event.livemode, "webhook refused: livemode does not match the API key");
+    Span::current()
+        .record("event_id", event.id.as_str())
+        .record("event_type", event.event_type.as_str());
+    if event.livemode != state.livemode {
+        tracing::error!(
+            livemode = event.livemode,
+            "webhook refused: livemode does not match the API key"
+        );
         return (
             StatusCode::BAD_REQUEST,
             "livemode does not match this endpoint's key",
@@ -53,11 +99,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     }
     match apply(&state, &event).await {
         Ok(outcome) => {
-            tracing::info!(event_id = %event.id, event_type = %event.event_type, outcome, "webhook applied");
-            (StatusCode::OK, outcome).into_response()
+            tracing::info!(outcome = outcome.as_str(), "webhook applied");
+            (StatusCode::OK, outcome.as_str()).into_response()
         }
         Err(error) => {
-            tracing::error!(event_id = %event.id, event_type = %event.event_type, %error, "webhook failed; Stripe will retry");
+            tracing::error!(%error, "webhook failed; Stripe will retry");
             // Whatever went wrong, Stripe must deliver again: never answer 4xx here.
             let status = if error.status().is_server_error() {
                 error.status()
@@ -69,13 +115,17 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     }
 }
 
-async fn apply(state: &AppState, event: &VerifiedEvent) -> AppResult<&'static str> {
+async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<WebhookOutcome> {
     match &event.subject {
         EventSubject::Customer(customer_id) => Ok(
-            match sync_customer(state, customer_id, Some(event)).await? {
-                SyncOutcome::Applied { .. } => "applied",
-                SyncOutcome::Duplicate => "duplicate",
-                SyncOutcome::UnknownCustomer => "unknown customer",
+            match state
+                .billing
+                .sync_customer(customer_id, Some(event))
+                .await?
+            {
+                SyncOutcome::Applied { .. } => WebhookOutcome::Applied,
+                SyncOutcome::Duplicate => WebhookOutcome::Duplicate,
+                SyncOutcome::UnknownCustomer => WebhookOutcome::UnknownCustomer,
             },
         ),
         EventSubject::Product(id) => {
@@ -88,68 +138,86 @@ async fn apply(state: &AppState, event: &VerifiedEvent) -> AppResult<&'static st
             let mut tx = state.db.pool.begin().await?;
             let fresh = record_event(&mut tx, event).await?;
             tx.commit().await?;
-            Ok(if fresh { "ignored" } else { "duplicate" })
+            Ok(if fresh {
+                WebhookOutcome::Ignored
+            } else {
+                WebhookOutcome::Duplicate
+            })
         }
     }
 }
 
 enum CatalogObject<'a> {
-    Product(&'a str),
-    Price(&'a str),
+    Product(&'a ProductId),
+    Price(&'a PriceId),
+}
+
+/// Stripe's current version of a changed catalog object.
+#[derive(Default)]
+struct CatalogChange {
+    product: Option<crate::stripe_gateway::ProductRecord>,
+    price: Option<crate::stripe_gateway::PriceRecord>,
+    /// Stripe no longer has this product (deleted).
+    gone_product: Option<ProductId>,
 }
 
 /// Re-reads the product or price from Stripe and writes it. A price can arrive before its product:
-/// prices have no foreign key, and an unknown product is fetched along with the price. A product that
-/// Stripe no longer has (deleted) is kept but marked inactive, so old subscriptions still name it.
+/// prices have no foreign key, and an unknown product is fetched along with the price.
+#[tracing::instrument(skip_all)]
 async fn apply_catalog_change(
-    state: &AppState,
+    state: &WebhookState,
     event: &VerifiedEvent,
     object: CatalogObject<'_>,
-) -> AppResult<&'static str> {
-    let _guard = state.customer_locks.lock("catalog").await;
-    let mut gone_product = None;
-    let (product, price) = match object {
-        CatalogObject::Product(id) => match state.gateway.product(id).await {
-            Ok(product) => (Some(product), None),
-            Err(e) if e.is_not_found() => {
-                gone_product = Some(id.to_owned());
-                (None, None)
-            }
-            Err(e) => return Err(AppError::from(e)),
-        },
-        CatalogObject::Price(id) => {
-            let price = state.gateway.price(id).await?;
-            let known = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM products WHERE id = $1")
-                .bind(&price.product_id)
-                .fetch_one(&state.db.pool)
-                .await?;
-            let product = if known == 0 {
-                Some(state.gateway.product(&price.product_id).await?)
-            } else {
-                None
-            };
-            (product, Some(price))
-        }
-    };
+) -> AppResult<WebhookOutcome> {
+    let _guard = state.catalog_changes.lock().await;
+    let change = read_catalog_change(state, object).await?;
     let mut tx = state.db.pool.begin().await?;
     if !record_event(&mut tx, event).await? {
         tx.rollback().await?;
-        return Ok("duplicate");
+        return Ok(WebhookOutcome::Duplicate);
     }
-    if let Some(product) = &product {
+    if let Some(product) = &change.product {
         upsert_product(&mut tx, product).await?;
     }
-    if let Some(price) = &price {
+    if let Some(price) = &change.price {
         upsert_price(&mut tx, price).await?;
     }
-    if let Some(id) = &gone_product {
-        sqlx::query("UPDATE products SET active = 0, updated_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(crate::db::now_unix())
-            .execute(&mut *tx)
-            .await?;
+    if let Some(id) = &change.gone_product {
+        mark_product_inactive(&mut tx, id).await?;
     }
     tx.commit().await?;
     state.catalog.reload(&state.db).await?;
-    Ok("applied")
+    Ok(WebhookOutcome::Applied)
+}
+
+async fn read_catalog_change(
+    state: &WebhookState,
+    object: CatalogObject<'_>,
+) -> AppResult<CatalogChange> {
+    match object {
+        CatalogObject::Product(id) => match state.gateway.product(id).await {
+            Ok(product) => Ok(CatalogChange {
+                product: Some(product),
+                ..Default::default()
+            }),
+            Err(e) if e.is_not_found() => Ok(CatalogChange {
+                gone_product: Some(id.clone()),
+                ..Default::default()
+            }),
+            Err(e) => Err(AppError::from(e)),
+        },
+        CatalogObject::Price(id) => {
+            let price = state.gateway.price(id).await?;
+            let product = if product_exists(&state.db, &price.product_id).await? {
+                None
+            } else {
+                Some(state.gateway.product(&price.product_id).await?)
+            };
+            Ok(CatalogChange {
+                product,
+                price: Some(price),
+                gone_product: None,
+            })
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Sign-in and sign-up throttling with `governor` (GCRA), kept in memory per instance.
 
+use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -34,9 +35,9 @@ impl Default for AuthRateLimiter {
 }
 
 impl AuthRateLimiter {
-    pub fn check_login(&self, ip: IpAddr, email: &str) -> AppResult<()> {
+    pub fn check_login(&self, ip: IpAddr, email: &Email) -> AppResult<()> {
         self.check(&self.login_per_ip, &ip)?;
-        self.check(&self.login_per_account, &email.to_owned())
+        self.check(&self.login_per_account, &email.to_string())
     }
 
     pub fn check_signup(&self, ip: IpAddr) -> AppResult<()> {
@@ -71,17 +72,22 @@ mod tests {
     #[test]
     fn account_is_limited_independently_of_ip() {
         let limiter = AuthRateLimiter::default();
+        let email = |raw: &str| Email::parse(raw).expect("valid");
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..5 {
-            assert!(limiter.check_login(ip, "a@example.com").is_ok());
+            assert!(limiter.check_login(ip, &email("a@example.com")).is_ok());
         }
         let other_ip: IpAddr = [10, 0, 0, 2].into();
-        match limiter.check_login(other_ip, "a@example.com") {
+        match limiter.check_login(other_ip, &email("a@example.com")) {
             Err(AppError::RateLimited { retry_after_secs }) => {
                 assert!((1..=20).contains(&retry_after_secs))
             }
             other => panic!("expected rate limit, got {other:?}"),
         }
-        assert!(limiter.check_login(other_ip, "b@example.com").is_ok());
+        assert!(
+            limiter
+                .check_login(other_ip, &email("b@example.com"))
+                .is_ok()
+        );
     }
 }

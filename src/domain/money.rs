@@ -1,8 +1,6 @@
 //! Money as integer minor units with its currency. Formatting never goes through floats.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Money {
     /// Minor units (cents for USD; whole yen for JPY).
     pub amount: i64,

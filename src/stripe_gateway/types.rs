@@ -1,11 +1,16 @@
 //! Plain types the gateway hands to the rest of the app, so nothing else depends on async-stripe's.
 
+use crate::domain::{
+    CheckoutSessionId, CustomerId, EventId, PriceId, ProductId, SubscriptionStatus, UserId,
+};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductRecord {
-    pub id: String,
+    pub id: ProductId,
     pub name: String,
     pub description: Option<String>,
     pub active: bool,
+    /// The product's `role` metadata as Stripe holds it; the catalog decides what it grants.
     pub role: Option<String>,
     pub features: Vec<String>,
     pub sort_order: i64,
@@ -14,13 +19,14 @@ pub struct ProductRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceRecord {
-    pub id: String,
-    pub product_id: String,
+    pub id: PriceId,
+    pub product_id: ProductId,
     pub active: bool,
     /// Lower-case ISO code, as Stripe sends it.
     pub currency: String,
     /// Integer minor units (cents).
     pub unit_amount: Option<i64>,
+    /// `day`, `week`, `month` or `year` for recurring prices; the catalog sells month and year.
     pub interval: Option<String>,
     pub interval_count: i64,
     pub trial_period_days: Option<i64>,
@@ -31,10 +37,9 @@ pub struct PriceRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionRecord {
     pub id: String,
-    pub customer_id: String,
-    pub status: String,
-    pub price_id: Option<String>,
-    pub product_id: Option<String>,
+    pub customer_id: CustomerId,
+    pub status: SubscriptionStatus,
+    pub price_id: Option<PriceId>,
     pub quantity: i64,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
@@ -66,20 +71,26 @@ pub struct CustomerBilling {
     pub prices: Vec<PriceRecord>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckoutSessionStatus {
+    Open,
+    Complete,
+    Expired,
+}
+
 #[derive(Debug, Clone)]
 pub struct CheckoutSessionRecord {
-    pub id: String,
+    pub id: CheckoutSessionId,
     pub url: Option<String>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub client_reference_id: Option<String>,
-    /// open, complete or expired
-    pub status: String,
+    pub status: CheckoutSessionStatus,
 }
 
 pub struct NewCheckout<'a> {
-    pub customer_id: &'a str,
-    pub price_id: &'a str,
-    pub user_id: i64,
+    pub customer_id: &'a CustomerId,
+    pub price_id: &'a PriceId,
+    pub user_id: UserId,
     pub trial_period_days: Option<u32>,
     pub success_url: &'a str,
     pub cancel_url: &'a str,
@@ -89,15 +100,15 @@ pub struct NewCheckout<'a> {
 /// What a verified webhook event is about; the handler re-reads the subject from Stripe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventSubject {
-    Customer(String),
-    Product(String),
-    Price(String),
+    Customer(CustomerId),
+    Product(ProductId),
+    Price(PriceId),
     Other,
 }
 
 #[derive(Debug, Clone)]
 pub struct VerifiedEvent {
-    pub id: String,
+    pub id: EventId,
     pub event_type: String,
     pub created: i64,
     pub livemode: bool,

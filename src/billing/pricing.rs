@@ -1,7 +1,10 @@
-use super::{Catalog, Interval, Plan};
-use crate::auth::{Role, current_user};
-use crate::billing::{OpenBillingPortal, StartCheckout};
+//! The pricing page: the plans on sale with a month/year toggle and a Subscribe form per price.
+
+use super::{OpenBillingPortal, StartCheckout};
+use crate::auth::current_user;
+use crate::catalog::{Catalog, Plan, PlanPrice};
 use crate::components::FormError;
+use crate::domain::{Interval, Role};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -9,8 +12,8 @@ use leptos::server_fn::ServerFn;
 fn catalog() -> std::sync::Arc<Catalog> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::state::AppState>()
-            .map(|state| state.catalog.current())
+        use_context::<std::sync::Arc<crate::catalog::ssr::CatalogStore>>()
+            .map(|store| store.current())
             .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
@@ -59,12 +62,8 @@ pub fn PlanGrid(current_role: Role) -> impl IntoView {
     .into_any()
 }
 
-/// The month/year toggle. Without JavaScript its two choices are links (`?interval=year`) and the
-/// server renders the chosen prices; once hydrated, a click only flips `data-interval` on the plan
-/// grid, and CSS shows the matching prices. The grid itself stays server-rendered HTML, which keeps
-/// this island (and the browser bundle) small. It takes no props: island props travel as JSON, and
-/// decoding them would put serde_json into the bundle; the chosen interval is in the URL on the
-/// server and in the grid's `data-interval` in the browser.
+/// The month/year toggle: links without JavaScript, a flip of the grid's `data-interval` once
+/// hydrated. Why it takes no props: docs/ARCHITECTURE.md, "Islands".
 #[island]
 pub fn IntervalSwitch() -> impl IntoView {
     let interval = RwSignal::new(initial_interval());
@@ -119,7 +118,7 @@ fn initial_interval() -> Interval {
         .get_element_by_id("plans")
         .and_then(|grid| grid.get_attribute("data-interval"));
     chosen
-        .and_then(|value| Interval::parse(&value))
+        .and_then(|value| value.parse().ok())
         .unwrap_or_default()
 }
 
@@ -130,43 +129,25 @@ fn PlanCard(plan: Plan, current: bool) -> impl IntoView {
         .into_iter()
         .flatten()
         .map(|price| {
-            let per = match price.interval {
-                Interval::Month => "/month",
-                Interval::Year => "/year",
-            };
-            let trial = price.trial_days.filter(|d| *d > 0).map(|d| format!("{d}-day free trial"));
             let note = match (price.interval, saving) {
                 (Interval::Year, Some(pct)) => Some(format!("Save {pct}% with yearly billing")),
                 _ => None,
             };
-            let action = if current {
-                let portal = ServerAction::<OpenBillingPortal>::new();
-                view! {
-                    <ActionForm action=portal>
-                        <button type="submit" class="button">"Manage billing"</button>
-                    </ActionForm>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <form method="post" action={<StartCheckout as ServerFn>::PATH} class="subscribe">
-                        <input type="hidden" name="price_id" value=price.price_id.clone() />
-                        <button type="submit" class="button primary">
-                            {format!("Subscribe to {}", plan.name)}
-                        </button>
-                    </form>
-                }
-                .into_any()
-            };
+            let trial = price
+                .trial_days
+                .filter(|d| *d > 0)
+                .map(|d| format!("{d}-day free trial"));
+            let class = format!("plan-price interval-{}", price.interval);
+            let (figure, per) = (price.money.format(), format!("/{}", price.interval));
             view! {
-                <div class=format!("plan-price interval-{}", price.interval.as_str())>
+                <div class=class>
                     <p class="amount">
-                        <span class="figure">{price.money.format()}</span>
+                        <span class="figure">{figure}</span>
                         <span class="per">{per}</span>
                     </p>
                     {note.map(|n| view! { <p class="saving">{n}</p> })}
                     {trial.map(|t| view! { <p class="trial">{t}</p> })}
-                    {action}
+                    <PriceAction price=price plan_name=plan.name.clone() current />
                 </div>
             }
         })
@@ -181,5 +162,29 @@ fn PlanCard(plan: Plan, current: bool) -> impl IntoView {
                 {plan.features.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view()}
             </ul>
         </article>
+    }
+}
+
+/// "Manage billing" on the current plan, "Subscribe" elsewhere. The portal button posts through an
+/// ActionForm so a failure shows inline (the page's FormError); Subscribe is a plain form because its
+/// success is a redirect off-site to Checkout.
+#[component]
+fn PriceAction(price: PlanPrice, plan_name: String, current: bool) -> impl IntoView {
+    if current {
+        let portal = ServerAction::<OpenBillingPortal>::new();
+        view! {
+            <ActionForm action=portal>
+                <button type="submit" class="button">"Manage billing"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <form method="post" action={<StartCheckout as ServerFn>::PATH} class="subscribe">
+                <input type="hidden" name="price_id" value=price.price_id.to_string() />
+                <button type="submit" class="button primary">{format!("Subscribe to {plan_name}")}</button>
+            </form>
+        }
+        .into_any()
     }
 }

@@ -1,0 +1,90 @@
+//! Helpers for the request being handled, shared by pages and server functions: response status,
+//! redirects, and what kind of client is asking. Pages run only on the server in islands mode; in
+//! the browser build these are no-ops so the components still compile.
+
+#[cfg(feature = "ssr")]
+use leptos::prelude::use_context;
+
+/// True when the client asked for HTML: a browser (a plain form post or a page load), not a script.
+pub fn accepts_html() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        request_parts().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
+/// Sets the HTTP status of the response being rendered.
+pub fn set_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(status),
+    ) {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
+/// Redirects to a path of this site: 302 for a page, and 303 See Other for a browser's form post
+/// (so the browser follows with a GET). A script calling a server function gets server_fn's
+/// redirect header instead.
+pub fn redirect(path: &str) {
+    #[cfg(feature = "ssr")]
+    {
+        leptos_axum::redirect(path);
+        let is_post = request_parts().is_some_and(|p| p.method == axum::http::Method::POST);
+        if is_post && accepts_html() {
+            set_status(303);
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = path;
+}
+
+/// The sign-in page, coming back to `next` afterwards.
+pub fn login_path(next: &str) -> String {
+    format!("/login?next={}", urlencode(next))
+}
+
+/// Percent-encodes a path for use as a query value (keeps `/` readable).
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+fn request_parts() -> Option<axum::http::request::Parts> {
+    use_context::<axum::http::request::Parts>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_are_encoded_as_one_query_value() {
+        assert_eq!(
+            login_path("/billing/success?session_id=cs_1&x=y"),
+            "/login?next=/billing/success%3Fsession_id%3Dcs_1%26x%3Dy"
+        );
+        assert_eq!(login_path("/dashboard"), "/login?next=/dashboard");
+    }
+}

@@ -1,0 +1,179 @@
+//! Conversions from async-stripe's objects to the plain types.
+
+use super::types::{
+    CheckoutSessionRecord, CheckoutSessionStatus, EventSubject, InvoiceRecord, PriceRecord,
+    ProductRecord, SubscriptionRecord,
+};
+use crate::domain::{CheckoutSessionId, CustomerId, PriceId, ProductId, SubscriptionStatus};
+use stripe_shared::{Invoice, Price, Product, Subscription};
+use stripe_webhook::EventObject;
+
+pub(super) fn event_subject(object: &EventObject) -> EventSubject {
+    use EventObject as E;
+    let customer = |id: &str| EventSubject::Customer(CustomerId::from(id));
+    match object {
+        E::CheckoutSessionCompleted(s)
+        | E::CheckoutSessionAsyncPaymentSucceeded(s)
+        | E::CheckoutSessionExpired(s) => s
+            .customer
+            .as_ref()
+            .map(|c| customer(c.id().as_str()))
+            .unwrap_or(EventSubject::Other),
+        E::CustomerCreated(c) | E::CustomerUpdated(c) | E::CustomerDeleted(c) => {
+            customer(c.id.as_str())
+        }
+        E::CustomerSubscriptionCreated(s)
+        | E::CustomerSubscriptionUpdated(s)
+        | E::CustomerSubscriptionDeleted(s)
+        | E::CustomerSubscriptionPaused(s)
+        | E::CustomerSubscriptionResumed(s)
+        | E::CustomerSubscriptionTrialWillEnd(s)
+        | E::CustomerSubscriptionPendingUpdateApplied(s)
+        | E::CustomerSubscriptionPendingUpdateExpired(s) => customer(s.customer.id().as_str()),
+        E::InvoiceCreated(i)
+        | E::InvoiceFinalized(i)
+        | E::InvoicePaid(i)
+        | E::InvoicePaymentFailed(i)
+        | E::InvoicePaymentSucceeded(i)
+        | E::InvoiceUpdated(i)
+        | E::InvoiceVoided(i)
+        | E::InvoiceMarkedUncollectible(i)
+        | E::InvoicePaymentActionRequired(i) => i
+            .customer
+            .as_ref()
+            .map(|c| customer(c.id().as_str()))
+            .unwrap_or(EventSubject::Other),
+        E::ProductCreated(p) | E::ProductUpdated(p) | E::ProductDeleted(p) => {
+            EventSubject::Product(ProductId::from(p.id.as_str()))
+        }
+        E::PriceCreated(p) | E::PriceUpdated(p) | E::PriceDeleted(p) => {
+            EventSubject::Price(PriceId::from(p.id.as_str()))
+        }
+        _ => EventSubject::Other,
+    }
+}
+
+pub(super) fn product_record(product: &Product) -> ProductRecord {
+    ProductRecord {
+        id: ProductId::from(product.id.as_str()),
+        name: product.name.clone(),
+        description: product.description.clone(),
+        active: product.active,
+        role: product.metadata.get("role").cloned(),
+        features: product
+            .marketing_features
+            .iter()
+            .filter_map(|f| f.name.clone())
+            .collect(),
+        sort_order: product
+            .metadata
+            .get("sort_order")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        livemode: product.livemode,
+    }
+}
+
+pub(super) fn price_record(price: &Price) -> PriceRecord {
+    PriceRecord {
+        id: PriceId::from(price.id.as_str()),
+        product_id: ProductId::from(price.product.id().as_str()),
+        active: price.active,
+        currency: price.currency.to_string(),
+        unit_amount: price.unit_amount,
+        interval: price
+            .recurring
+            .as_ref()
+            .map(|r| r.interval.as_str().to_owned()),
+        interval_count: price
+            .recurring
+            .as_ref()
+            .map(|r| r.interval_count as i64)
+            .unwrap_or(1),
+        // Stripe prices carry no trial; the catalog keeps it in price metadata.
+        trial_period_days: price
+            .metadata
+            .get("trial_period_days")
+            .and_then(|d| d.parse().ok()),
+        lookup_key: price.lookup_key.clone(),
+        livemode: price.livemode,
+    }
+}
+
+pub(super) fn subscription_record(subscription: &Subscription) -> SubscriptionRecord {
+    // Plans have one item; its price decides the tier.
+    let item = subscription.items.data.first();
+    SubscriptionRecord {
+        id: subscription.id.to_string(),
+        customer_id: CustomerId::from(subscription.customer.id().as_str()),
+        status: subscription_status(&subscription.status),
+        price_id: item.map(|i| PriceId::from(i.price.id.as_str())),
+        quantity: item.and_then(|i| i.quantity).map(|q| q as i64).unwrap_or(1),
+        cancel_at_period_end: subscription.cancel_at_period_end || subscription.cancel_at.is_some(),
+        current_period_end: item.map(|i| i.current_period_end),
+        trial_end: subscription.trial_end,
+        canceled_at: subscription.canceled_at,
+        ended_at: subscription.ended_at,
+        created: subscription.created,
+        livemode: subscription.livemode,
+    }
+}
+
+fn subscription_status(status: &stripe_shared::SubscriptionStatus) -> SubscriptionStatus {
+    use stripe_shared::SubscriptionStatus as Stripe;
+    match status {
+        Stripe::Active => SubscriptionStatus::Active,
+        Stripe::Trialing => SubscriptionStatus::Trialing,
+        Stripe::PastDue => SubscriptionStatus::PastDue,
+        Stripe::Unpaid => SubscriptionStatus::Unpaid,
+        Stripe::Canceled => SubscriptionStatus::Canceled,
+        Stripe::Incomplete => SubscriptionStatus::Incomplete,
+        Stripe::IncompleteExpired => SubscriptionStatus::IncompleteExpired,
+        Stripe::Paused => SubscriptionStatus::Paused,
+        // A status newer than our API version: grant nothing, and do not let the user buy a second
+        // subscription until we know what it means (the conservative reading of both).
+        other => {
+            tracing::warn!(
+                status = other.as_str(),
+                "unknown subscription status; treated as incomplete"
+            );
+            SubscriptionStatus::Incomplete
+        }
+    }
+}
+
+/// Draft invoices have no id yet and are skipped.
+pub(super) fn invoice_record(invoice: &Invoice) -> Option<InvoiceRecord> {
+    Some(InvoiceRecord {
+        id: invoice.id.as_ref()?.to_string(),
+        subscription_id: invoice.subscription.as_ref().map(|s| s.id().to_string()),
+        status: invoice
+            .status
+            .as_ref()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "draft".into()),
+        currency: invoice.currency.to_string(),
+        amount_due: invoice.amount_due,
+        amount_paid: invoice.amount_paid,
+        hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+        created: invoice.created,
+    })
+}
+
+pub(super) fn checkout_record(session: &stripe_shared::CheckoutSession) -> CheckoutSessionRecord {
+    use stripe_shared::CheckoutSessionStatus as Stripe;
+    CheckoutSessionRecord {
+        id: CheckoutSessionId::from(session.id.as_str()),
+        url: session.url.clone(),
+        customer_id: session
+            .customer
+            .as_ref()
+            .map(|c| CustomerId::from(c.id().as_str())),
+        client_reference_id: session.client_reference_id.clone(),
+        status: match session.status {
+            Some(Stripe::Complete) => CheckoutSessionStatus::Complete,
+            Some(Stripe::Expired) => CheckoutSessionStatus::Expired,
+            _ => CheckoutSessionStatus::Open,
+        },
+    }
+}

@@ -1,0 +1,160 @@
+//! `StripeGateway`: the one place that talks to Stripe (or stripe-sim) through async-stripe.
+//! Everything else sees the plain types in `types`, so no other module depends on the client's types.
+//! Server only.
+
+mod billing;
+mod catalog;
+mod checkout;
+mod convert;
+mod types;
+mod webhook;
+
+pub use types::*;
+
+use crate::config::StripeConfig;
+use crate::error::AppError;
+use secrecy::ExposeSecret;
+use std::future::Future;
+use std::time::Duration;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
+
+/// Attempts for one call when Stripe answers 429/5xx or cannot be reached.
+const MAX_ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Stripe's largest page size.
+const PAGE_SIZE: i64 = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Stripe could not be reached or kept failing (429/5xx/network) after the retries.
+    #[error("Stripe unavailable: {0}")]
+    Unavailable(String),
+    /// Stripe refused the request (4xx): our request was wrong or refers to something missing.
+    #[error("Stripe refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("unexpected answer from Stripe: {0}")]
+    Unexpected(String),
+}
+
+impl GatewayError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GatewayError::Refused { status: 404, .. })
+    }
+}
+
+/// The gateway's errors as the app reports them: an outage is temporary (503, retry), anything
+/// else is our side's fault (502).
+impl From<GatewayError> for AppError {
+    fn from(error: GatewayError) -> Self {
+        match error {
+            GatewayError::Unavailable(detail) => AppError::PaymentProviderUnavailable(detail),
+            other => AppError::PaymentProvider(other.to_string()),
+        }
+    }
+}
+
+/// Whether a failed call is worth retrying, and the error to report if not.
+fn classify(error: StripeError) -> (bool, GatewayError) {
+    match error {
+        StripeError::Stripe(api, status) => {
+            let message = api.message.clone().unwrap_or_default();
+            // 409 is Stripe's "idempotent request still in flight": retrying with the same key is right.
+            let retryable = status == 429 || status == 409 || status >= 500;
+            let error = if retryable {
+                GatewayError::Unavailable(format!("status {status}: {message}"))
+            } else {
+                GatewayError::Refused { status, message }
+            };
+            (retryable, error)
+        }
+        StripeError::ClientError(e) => (true, GatewayError::Unavailable(e)),
+        StripeError::Timeout => (true, GatewayError::Unavailable("timeout".into())),
+        StripeError::JSONDeserialize(e) => (false, GatewayError::Unexpected(e)),
+        StripeError::ConfigError(e) => (false, GatewayError::Unexpected(e)),
+    }
+}
+
+pub struct StripeGateway {
+    client: Client,
+    webhook_secrets: Vec<String>,
+}
+
+impl StripeGateway {
+    pub fn new(config: &StripeConfig) -> Result<Self, GatewayError> {
+        let client = ClientBuilder::new(config.secret_key.expose_secret())
+            .url(config.api_base.as_str().trim_end_matches('/'))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| GatewayError::Unexpected(e.to_string()))?;
+        let webhook_secrets = config
+            .webhook_secrets
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect();
+        Ok(Self {
+            client,
+            webhook_secrets,
+        })
+    }
+
+    /// Runs `call` until it succeeds, fails for good, or `MAX_ATTEMPTS` is reached, backing off
+    /// exponentially. Writes pass the same idempotency key on every attempt, so a retry after a lost
+    /// answer cannot create a second object.
+    #[tracing::instrument(skip(self, call))]
+    async fn with_retries<T, F, Fut>(&self, call_name: &str, mut call: F) -> Result<T, GatewayError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StripeError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) => {
+                    let (retryable, error) = classify(error);
+                    if !retryable || attempt >= MAX_ATTEMPTS {
+                        tracing::warn!(attempt, %error, "Stripe call failed");
+                        return Err(error);
+                    }
+                    let backoff = FIRST_BACKOFF * 2u32.pow(attempt - 1);
+                    tracing::info!(attempt, %error, ?backoff, "Stripe call failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+    }
+
+    /// Every item of a list endpoint: `fetch_page(starting_after)` returns one page and whether more
+    /// follow; each page is retried on its own.
+    async fn paginate<T, F, Fut>(
+        &self,
+        call_name: &str,
+        id_of: impl Fn(&T) -> String,
+        mut fetch_page: F,
+    ) -> Result<Vec<T>, GatewayError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, bool), StripeError>>,
+    {
+        let mut items = Vec::new();
+        let mut starting_after: Option<String> = None;
+        loop {
+            let (page, has_more) = self
+                .with_retries(call_name, || fetch_page(starting_after.clone()))
+                .await?;
+            starting_after = page.last().map(&id_of);
+            items.extend(page);
+            if !has_more || starting_after.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    fn idempotent(key: &str) -> Result<RequestStrategy, GatewayError> {
+        IdempotencyKey::new(key)
+            .map(RequestStrategy::Idempotent)
+            .map_err(|e| GatewayError::Unexpected(e.to_string()))
+    }
+}
