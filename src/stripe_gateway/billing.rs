@@ -19,17 +19,11 @@ impl StripeGateway {
                 "list subscriptions",
                 |s: &stripe_shared::Subscription| s.id.to_string(),
                 |after| {
-                    let mut request = ListSubscription::new()
+                    let request = ListSubscription::new()
                         .customer(customer_id.as_str())
                         .status(ListSubscriptionStatus::All)
                         .limit(PAGE_SIZE);
-                    if let Some(after) = after {
-                        request = request.starting_after(after);
-                    }
-                    async move {
-                        let page = request.send(&self.client).await?;
-                        Ok((page.data, page.has_more))
-                    }
+                    list_page!(self, request, after)
                 },
             )
             .await?;

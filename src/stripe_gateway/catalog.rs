@@ -18,32 +18,14 @@ impl StripeGateway {
             .paginate(
                 "list products",
                 |p: &stripe_shared::Product| p.id.to_string(),
-                |after| {
-                    let mut request = ListProduct::new().limit(PAGE_SIZE);
-                    if let Some(after) = after {
-                        request = request.starting_after(after);
-                    }
-                    async move {
-                        let page = request.send(&self.client).await?;
-                        Ok((page.data, page.has_more))
-                    }
-                },
+                |after| list_page!(self, ListProduct::new().limit(PAGE_SIZE), after),
             )
             .await?;
         let prices = self
             .paginate(
                 "list prices",
                 |p: &stripe_shared::Price| p.id.to_string(),
-                |after| {
-                    let mut request = ListPrice::new().limit(PAGE_SIZE);
-                    if let Some(after) = after {
-                        request = request.starting_after(after);
-                    }
-                    async move {
-                        let page = request.send(&self.client).await?;
-                        Ok((page.data, page.has_more))
-                    }
-                },
+                |after| list_page!(self, ListPrice::new().limit(PAGE_SIZE), after),
             )
             .await?;
         Ok(StripeCatalog {

@@ -2,6 +2,22 @@
 //! Everything else sees the plain types in `types`, so no other module depends on the client's types.
 //! Server only.
 
+/// One page of a list request continuing after the cursor `$after`, as `paginate` wants it. A macro
+/// because async-stripe's list requests share `starting_after` and `send` by name, not by a trait.
+macro_rules! list_page {
+    ($gateway:expr, $request:expr, $after:expr) => {{
+        let mut request = $request;
+        if let Some(after) = $after {
+            request = request.starting_after(after);
+        }
+        let client = &$gateway.client;
+        async move {
+            let page = request.send(client).await?;
+            Ok((page.data, page.has_more))
+        }
+    }};
+}
+
 mod billing;
 mod catalog;
 mod checkout;
