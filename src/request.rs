@@ -36,13 +36,21 @@ pub fn set_status(status: u16) {
     let _ = status;
 }
 
-/// Redirects to a path of this site: 302 for a page, and 303 See Other for a browser's form post
-/// (so the browser follows with a GET). A script calling a server function gets server_fn's
-/// redirect header instead.
+/// Redirects with 302 Found (a script calling a server function gets server_fn's redirect header
+/// instead). The account forms answer this way.
 pub fn redirect(path: &str) {
     #[cfg(feature = "ssr")]
+    leptos_axum::redirect(path);
+    #[cfg(not(feature = "ssr"))]
+    let _ = path;
+}
+
+/// Like `redirect`, but a browser's form post gets 303 See Other, which says plainly that the browser
+/// follows with a GET: for posts whose result lives elsewhere (Checkout, the portal, sign-in).
+pub fn see_other(path: &str) {
+    #[cfg(feature = "ssr")]
     {
-        leptos_axum::redirect(path);
+        redirect(path);
         let is_post = request_parts().is_some_and(|p| p.method == axum::http::Method::POST);
         if is_post && accepts_html() {
             set_status(303);

@@ -43,7 +43,7 @@ pub fn current_user() -> Option<User> {
 pub fn require_user(next: &str) -> Option<User> {
     let user = current_user();
     if user.is_none() {
-        request::redirect(&request::login_path(next));
+        request::see_other(&request::login_path(next));
     }
     user
 }

@@ -10,7 +10,7 @@ pub use pricing::{PlanGrid, PricingPage};
 pub use success::SuccessPage;
 
 use crate::auth::require_user;
-use crate::request::redirect;
+use crate::request::see_other;
 use leptos::prelude::*;
 
 /// Starts a subscription: 303 to Stripe Checkout (or to the portal for a current subscriber).
@@ -21,7 +21,7 @@ pub async fn start_checkout(price_id: String) -> Result<(), ServerFnError> {
             return Ok(());
         };
         let billing = crate::state::from_context::<ssr::Billing>()?;
-        redirect(&billing.checkout_destination(&user, price_id.trim()).await?);
+        see_other(&billing.checkout_destination(&user, price_id.trim()).await?);
         Ok(())
     })
     .await
@@ -35,7 +35,7 @@ pub async fn open_billing_portal() -> Result<(), ServerFnError> {
             return Ok(());
         };
         let billing = crate::state::from_context::<ssr::Billing>()?;
-        redirect(&billing.open_portal(&user).await?);
+        see_other(&billing.open_portal(&user).await?);
         Ok(())
     })
     .await

@@ -1,20 +1,12 @@
-//! The test clock. All object timestamps come from `State::now`; advancing it runs whatever
+//! The test clock. All object timestamps come from `Store::now`; advancing it runs whatever
 //! falls due in between, in time order: period ends (renewal, trial end, scheduled
-//! cancellation), dunning retries and Checkout Session expiry.
+//! cancellation), dunning retries and Checkout Session expiry. Its HTTP endpoints are in
+//! `admin::clock`.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
-
-use crate::Shared;
-use crate::billing::{checkout, payments, subscriptions};
-use crate::http::{ApiError, admin_params};
-use crate::state::{InvoiceStatus, SessionStatus, State as SimState};
+use crate::billing::{checkout, subscriptions};
+use crate::error::ApiError;
+use crate::model::{InvoiceStatus, SessionStatus};
+use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Due {
@@ -24,13 +16,13 @@ enum Due {
 }
 
 /// The earliest thing due at or before `target`.
-fn next_due(st: &SimState, target: i64) -> Option<(i64, Due)> {
-    let sessions = st
+fn next_due(store: &Store, target: i64) -> Option<(i64, Due)> {
+    let sessions = store
         .sessions
         .iter()
         .filter(|s| s.status == SessionStatus::Open)
         .map(|s| (s.expires_at, Due::SessionExpiry(s.id.clone())));
-    let periods = st
+    let periods = store
         .subscriptions
         .iter()
         .filter(|s| s.status.is_live())
@@ -40,7 +32,7 @@ fn next_due(st: &SimState, target: i64) -> Option<(i64, Due)> {
                 .map_or(s.current_period_end, |c| c.min(s.current_period_end));
             (end, Due::PeriodEnd(s.id.clone()))
         });
-    let retries = st
+    let retries = store
         .invoices
         .iter()
         .filter(|i| i.status == InvoiceStatus::Open && i.first_failed_at.is_some())
@@ -56,8 +48,8 @@ fn next_due(st: &SimState, target: i64) -> Option<(i64, Due)> {
 }
 
 /// Moves the clock to `target`, running everything due on the way.
-pub fn advance_to(st: &mut SimState, target: i64) -> Result<(), ApiError> {
-    if target < st.now {
+pub(crate) fn advance_to(store: &mut Store, target: i64) -> Result<(), ApiError> {
+    if target < store.now {
         return Err(ApiError::invalid(
             "to",
             "The clock cannot move backwards.".to_owned(),
@@ -65,56 +57,18 @@ pub fn advance_to(st: &mut SimState, target: i64) -> Result<(), ApiError> {
     }
     // Each step changes state so the same item is not due again; the bound is a safety net.
     for _ in 0..100_000 {
-        let Some((t, due)) = next_due(st, target) else {
+        let Some((t, due)) = next_due(store, target) else {
             break;
         };
-        st.now = st.now.max(t);
+        store.now = store.now.max(t);
         match due {
             Due::SessionExpiry(id) => {
-                let _ = checkout::expire(st, &id);
+                let _ = checkout::expire(store, &id);
             }
-            Due::PeriodEnd(id) => subscriptions::period_ended(st, &id),
-            Due::Retry(id) => payments::retry_invoice(st, &id),
+            Due::PeriodEnd(id) => subscriptions::period_ended(store, &id),
+            Due::Retry(id) => subscriptions::retry_invoice(store, &id),
         }
     }
-    st.now = target;
+    store.now = target;
     Ok(())
-}
-
-pub fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/_sim/clock", get(now))
-        .route("/_sim/clock/advance", post(advance))
-}
-
-async fn now(State(sim): State<Arc<Shared>>) -> Json<Value> {
-    Json(json!({ "now": sim.read(|st| st.now) }))
-}
-
-/// `seconds=…` (relative) or `to=<unix>` (absolute), as a form, JSON or query string.
-async fn advance(
-    State(sim): State<Arc<Shared>>,
-    h: HeaderMap,
-    q: RawQuery,
-    b: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let p = admin_params(&h, &b, q.0.as_deref())?;
-    p.allow(&["seconds", "to"])?;
-    let (seconds, to) = (p.i64("seconds")?, p.i64("to")?);
-    let now = sim.with(|st| {
-        let target = match (seconds, to) {
-            (Some(s), None) if s >= 0 => st.now + s,
-            (None, Some(t)) => t,
-            (Some(_), None) => {
-                return Err(ApiError::invalid(
-                    "seconds",
-                    "seconds must not be negative".to_owned(),
-                ));
-            }
-            _ => return Err(ApiError::missing("seconds")),
-        };
-        advance_to(st, target)?;
-        Ok(st.now)
-    })?;
-    Ok(Json(json!({ "now": now })))
 }

@@ -3,26 +3,26 @@
 
 use std::collections::BTreeMap;
 
-use crate::http::ApiError;
+use crate::error::ApiError;
 
 /// One node of the parameter tree. Maps keep insertion order; list items are maps keyed by
 /// their index (`[]` appends the next index).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     Leaf(String),
     Map(Vec<(String, Node)>),
 }
 
 /// A view on a map node that knows its own name, for Stripe-style `param` values in errors.
 #[derive(Debug, Clone)]
-pub struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     prefix: String,
     entries: &'a [(String, Node)],
 }
 
 /// Parsed request parameters (the root map).
 #[derive(Debug, Clone, Default)]
-pub struct Params {
+pub(crate) struct Params {
     entries: Vec<(String, Node)>,
 }
 
@@ -91,7 +91,7 @@ fn insert(
 
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body or query string.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, ApiError> {
         let mut entries = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
             let parts = split_key(&k)?;
@@ -101,7 +101,7 @@ impl Params {
     }
 
     /// Builds parameters from a flat JSON object (admin endpoints accept JSON too).
-    pub fn from_json(value: &serde_json::Value) -> Result<Self, ApiError> {
+    pub(crate) fn from_json(value: &serde_json::Value) -> Result<Self, ApiError> {
         let mut entries = Vec::new();
         if let Some(map) = value.as_object() {
             for (k, v) in map {
@@ -115,63 +115,63 @@ impl Params {
         Ok(Self { entries })
     }
 
-    pub fn obj(&self) -> Obj<'_> {
+    pub(crate) fn obj(&self) -> Obj<'_> {
         Obj {
             prefix: String::new(),
             entries: &self.entries,
         }
     }
 
-    pub fn str(&self, key: &str) -> Option<&str> {
+    pub(crate) fn str(&self, key: &str) -> Option<&str> {
         self.obj().str(key)
     }
-    pub fn req_str(&self, key: &str) -> Result<&str, ApiError> {
+    pub(crate) fn req_str(&self, key: &str) -> Result<&str, ApiError> {
         self.obj().req_str(key)
     }
-    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
         self.obj().bool(key)
     }
-    pub fn i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
         self.obj().i64(key)
     }
-    pub fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    pub(crate) fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ApiError> {
         self.obj().metadata(key)
     }
-    pub fn strings(&self, key: &str) -> Result<Vec<String>, ApiError> {
+    pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>, ApiError> {
         self.obj().strings(key)
     }
-    pub fn list(&self, key: &str) -> Result<Vec<Obj<'_>>, ApiError> {
+    pub(crate) fn list(&self, key: &str) -> Result<Vec<Obj<'_>>, ApiError> {
         self.obj().list(key)
     }
-    pub fn child(&self, key: &str) -> Result<Option<Obj<'_>>, ApiError> {
+    pub(crate) fn child(&self, key: &str) -> Result<Option<Obj<'_>>, ApiError> {
         self.obj().child(key)
     }
-    pub fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
         self.obj().allow(allowed)
     }
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.obj().get(key).is_some()
     }
 }
 
 impl<'a> Obj<'a> {
     /// The Stripe-style name of a child parameter, e.g. `line_items[0][price]`.
-    pub fn name(&self, key: &str) -> String {
+    pub(crate) fn name(&self, key: &str) -> String {
         key_name(&self.prefix, key)
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub fn str(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn str(&self, key: &str) -> Option<&'a str> {
         match self.get(key) {
             Some(Node::Leaf(s)) => Some(s.as_str()),
             _ => None,
         }
     }
 
-    pub fn req_str(&self, key: &str) -> Result<&'a str, ApiError> {
+    pub(crate) fn req_str(&self, key: &str) -> Result<&'a str, ApiError> {
         match self.get(key) {
             Some(Node::Leaf(s)) if !s.is_empty() => Ok(s.as_str()),
             Some(Node::Map(_)) => Err(ApiError::invalid(
@@ -182,7 +182,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
         match self.str(key) {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
@@ -194,7 +194,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.str(key) {
             None | Some("") => Ok(None),
             Some(s) => s
@@ -206,7 +206,7 @@ impl<'a> Obj<'a> {
 
     /// A string-to-string hash such as `metadata`. `metadata=` (empty) yields an empty map,
     /// and an empty value for one key is kept so callers can treat it as "delete this key".
-    pub fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    pub(crate) fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ApiError> {
         match self.get(key) {
             None => Ok(None),
             Some(Node::Leaf(s)) if s.is_empty() => Ok(Some(BTreeMap::new())),
@@ -228,7 +228,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn child(&self, key: &str) -> Result<Option<Obj<'a>>, ApiError> {
+    pub(crate) fn child(&self, key: &str) -> Result<Option<Obj<'a>>, ApiError> {
         match self.get(key) {
             None => Ok(None),
             Some(Node::Leaf(s)) if s.is_empty() => Ok(None),
@@ -244,7 +244,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Items of an array parameter, ordered by index.
-    pub fn list(&self, key: &str) -> Result<Vec<Obj<'a>>, ApiError> {
+    pub(crate) fn list(&self, key: &str) -> Result<Vec<Obj<'a>>, ApiError> {
         let Some(Node::Map(children)) = self.get(key) else {
             return match self.get(key) {
                 None => Ok(Vec::new()),
@@ -284,7 +284,7 @@ impl<'a> Obj<'a> {
     }
 
     /// An array of strings such as `expand[]` or `lookup_keys[]`.
-    pub fn strings(&self, key: &str) -> Result<Vec<String>, ApiError> {
+    pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>, ApiError> {
         match self.get(key) {
             None => Ok(Vec::new()),
             Some(Node::Leaf(s)) if s.is_empty() => Ok(Vec::new()),
@@ -312,7 +312,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Rejects the first key that is not in `allowed` with Stripe's `parameter_unknown`.
-    pub fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self
             .entries
             .iter()

@@ -9,48 +9,37 @@
 mod admin;
 mod api;
 mod billing;
-mod catalog;
 mod clock;
+mod error;
 mod faults;
 mod form;
 mod http;
-mod objects;
+mod idempotency;
+mod model;
 mod pages;
-mod state;
+mod render;
+mod seed;
+mod shared;
+mod store;
 mod time;
 mod webhooks;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
-use tokio::sync::watch;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinHandle;
 
 pub use billing::checkout::PayOutcome;
-pub use catalog::DEFAULT_CATALOG;
+pub use error::ApiError;
 pub use faults::Faults;
-pub use http::ApiError;
-pub use state::{API_VERSION, Delivery};
+pub use model::{API_VERSION, Delivery};
+pub use seed::{CatalogSource, DEFAULT_CATALOG};
 
-use webhooks::Msg;
-
-/// Where the seed catalog comes from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum CatalogSource {
-    /// The catalog shipped with the crate (`stripe-sim/catalog.toml`).
-    #[default]
-    Default,
-    /// A TOML file in the same format.
-    Path(PathBuf),
-    /// TOML text.
-    Toml(String),
-    /// No products or prices.
-    Empty,
-}
+use shared::Shared;
+use store::Store;
 
 /// How to run a simulator.
 #[derive(Debug, Clone)]
@@ -113,71 +102,6 @@ impl From<ApiError> for SimError {
     }
 }
 
-/// State shared by the HTTP handlers, the dispatcher and the delivery tasks.
-pub(crate) struct Shared {
-    state: Mutex<state::State>,
-    faults: Mutex<Faults>,
-    idem: Mutex<http::IdemStore>,
-    tx: UnboundedSender<Msg>,
-    /// Events and deliveries not finished yet (queued, in flight, or waiting to retry).
-    pending: AtomicUsize,
-    config: SimConfig,
-    http: reqwest::Client,
-    shutdown: watch::Sender<bool>,
-}
-
-impl Shared {
-    /// Runs `f` on the state, then hands the events it created to the dispatcher.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut state::State) -> T) -> T {
-        let (out, outbox) = {
-            let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let out = f(&mut st);
-            (out, std::mem::take(&mut st.outbox))
-        };
-        for o in outbox {
-            self.pending.fetch_add(1, Ordering::SeqCst);
-            if self.tx.send(Msg::Out(o)).is_err() {
-                self.pending.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-        out
-    }
-
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&state::State) -> T) -> T {
-        f(&self.state.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn faults_mut<T>(&self, f: impl FnOnce(&mut Faults) -> T) -> T {
-        f(&mut self.faults.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn idem<T>(&self, f: impl FnOnce(&mut http::IdemStore) -> T) -> T {
-        f(&mut self.idem.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn reset_faults(&self) {
-        self.faults_mut(|f| *f = Faults::default());
-        let _ = self.tx.send(Msg::Flush);
-    }
-
-    pub(crate) fn flush_shuffled(&self) {
-        self.faults_mut(|f| f.shuffle_next = 0);
-        let _ = self.tx.send(Msg::Flush);
-    }
-
-    /// Sleeps unless the sim shuts down first; returns false on shutdown.
-    pub(crate) async fn sleep(&self, d: Duration) -> bool {
-        let mut rx = self.shutdown.subscribe();
-        if *rx.borrow() {
-            return false;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(d) => true,
-            _ = rx.changed() => false,
-        }
-    }
-}
-
 /// A running simulator. Dropping it stops the server too; [`Sim::shutdown`] also waits.
 pub struct Sim {
     shared: Arc<Shared>,
@@ -188,24 +112,48 @@ pub struct Sim {
     env_endpoint: Option<String>,
 }
 
-fn load_catalog(src: &CatalogSource) -> Result<Option<catalog::Catalog>, SimError> {
-    let text = match src {
-        CatalogSource::Default => DEFAULT_CATALOG.to_owned(),
-        CatalogSource::Path(p) => std::fs::read_to_string(p)
-            .map_err(|e| SimError::Catalog(format!("{}: {e}", p.display())))?,
-        CatalogSource::Toml(t) => t.clone(),
-        CatalogSource::Empty => return Ok(None),
-    };
-    catalog::Catalog::parse(&text)
-        .map(Some)
-        .map_err(SimError::Catalog)
+/// A store at the configured start time with the seed catalog in it.
+fn seeded_store(config: &SimConfig, base_url: &str, seed: Option<&seed::Catalog>) -> Store {
+    let mut store = Store::new(
+        config.start_time.unwrap_or_else(time::wall_clock),
+        base_url.to_owned(),
+    );
+    if let Some(catalog) = seed {
+        catalog.seed(&mut store);
+    }
+    // Seed events have no endpoint yet; endpoints added later get them replayed.
+    store.outbox.clear();
+    store
+}
+
+/// `/v1` (with its middleware), the hosted pages and `/_sim` admin endpoints.
+fn app(shared: Arc<Shared>) -> axum::Router {
+    api::router(shared.clone()).merge(
+        axum::Router::new()
+            .merge(admin::routes())
+            .merge(pages::routes())
+            .with_state(shared),
+    )
+}
+
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(error = %e, "stripe-sim server stopped");
+    }
 }
 
 impl Sim {
     /// Binds 127.0.0.1:`port`, seeds the catalog and starts serving.
     pub async fn start(config: SimConfig) -> Result<Sim, SimError> {
-        let seed = load_catalog(&config.catalog)?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+        let seed = seed::Catalog::load(&config.catalog).map_err(SimError::Catalog)?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))
             .await
             .map_err(SimError::Io)?;
         let addr = listener.local_addr().map_err(SimError::Io)?;
@@ -214,51 +162,19 @@ impl Sim {
             .timeout(config.webhook_timeout)
             .build()
             .map_err(|e| SimError::Io(std::io::Error::other(e)))?;
+        let store = seeded_store(&config, &base_url, seed.as_ref());
         let (tx, rx) = unbounded_channel();
-        let (shutdown, _) = watch::channel(false);
-        let mut st = state::State::new(
-            config.start_time.unwrap_or_else(time::wall_clock),
-            base_url.clone(),
-        );
-        if let Some(c) = &seed {
-            c.seed(&mut st);
-        }
-        // Seed events have no endpoint yet; endpoints added later get them replayed.
-        st.outbox.clear();
-        let shared = Arc::new(Shared {
-            state: Mutex::new(st),
-            faults: Mutex::new(Faults::default()),
-            idem: Mutex::new(Default::default()),
-            tx,
-            pending: AtomicUsize::new(0),
-            config: config.clone(),
-            http,
-            shutdown,
-        });
+        let shared = Arc::new(Shared::new(store, config.clone(), http, tx));
         let dispatcher = tokio::spawn(webhooks::dispatcher(shared.clone(), rx));
         let env_endpoint = config.webhook_url.clone().map(|url| {
-            shared.with(|st| api::add_endpoint(st, url, config.webhook_secret.clone(), Vec::new()))
+            let secret = config.webhook_secret.clone();
+            shared.with(|store| webhooks::add_endpoint(store, url, secret, Vec::new()))
         });
-        let app = api::router(shared.clone()).merge(
-            axum::Router::new()
-                .merge(admin::routes())
-                .merge(clock::routes())
-                .merge(faults::routes())
-                .merge(pages::routes())
-                .with_state(shared.clone()),
-        );
-        let mut stop = shared.shutdown.subscribe();
-        let server = tokio::spawn(async move {
-            let graceful = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(graceful)
-                .await
-            {
-                tracing::error!(error = %e, "stripe-sim server stopped");
-            }
-        });
+        let server = tokio::spawn(serve(
+            listener,
+            app(shared.clone()),
+            shared.shutdown_signal(),
+        ));
         tracing::info!(%base_url, "stripe-sim listening");
         Ok(Sim {
             shared,
@@ -281,7 +197,7 @@ impl Sim {
 
     /// Stops the server and all delivery tasks and waits for the server to finish.
     pub async fn shutdown(mut self) {
-        let _ = self.shared.shutdown.send(true);
+        self.shared.shut_down();
         if let Some(server) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
         }
@@ -296,8 +212,9 @@ impl Sim {
     /// Signing secret of the endpoint configured through [`SimConfig::webhook_url`].
     pub fn webhook_secret(&self) -> Option<String> {
         let id = self.env_endpoint.as_deref()?;
-        self.shared.read(|st| {
-            st.endpoints
+        self.shared.read(|store| {
+            store
+                .endpoints
                 .iter()
                 .find(|e| e.id == id)
                 .map(|e| e.secret.clone())
@@ -307,9 +224,14 @@ impl Sim {
     /// Adds an endpoint for every event type; returns (`we_…` id, `whsec_…` secret). The seed
     /// catalog's `product.created`/`price.created` events are delivered to it.
     pub fn add_webhook_endpoint(&self, url: &str, secret: Option<&str>) -> (String, String) {
-        self.shared.with(|st| {
-            let id = api::add_endpoint(st, url.to_owned(), secret.map(str::to_owned), Vec::new());
-            let secret = st
+        self.shared.with(|store| {
+            let id = webhooks::add_endpoint(
+                store,
+                url.to_owned(),
+                secret.map(str::to_owned),
+                Vec::new(),
+            );
+            let secret = store
                 .endpoints
                 .iter()
                 .find(|e| e.id == id)
@@ -321,41 +243,42 @@ impl Sim {
 
     /// The sim clock (unix seconds).
     pub fn now(&self) -> i64 {
-        self.shared.read(|st| st.now)
+        self.shared.read(|store| store.now)
     }
 
     /// Moves the clock forward, running renewals, retries and cancellations on the way.
     pub fn advance_clock(&self, by: Duration) -> Result<i64, SimError> {
         let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX / 2);
         self.shared
-            .with(|st| {
-                let target = st.now.saturating_add(secs);
-                clock::advance_to(st, target).map(|()| st.now)
+            .with(|store| {
+                let target = store.now.saturating_add(secs);
+                clock::advance_to(store, target).map(|()| store.now)
             })
             .map_err(SimError::from)
     }
 
     pub fn advance_clock_to(&self, unix: i64) -> Result<i64, SimError> {
         self.shared
-            .with(|st| clock::advance_to(st, unix).map(|()| st.now))
+            .with(|store| clock::advance_to(store, unix).map(|()| store.now))
             .map_err(SimError::from)
     }
 
     /// Every delivery attempt so far, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.shared.read(|st| st.deliveries.clone())
+        self.shared.read(|store| store.deliveries.clone())
     }
 
     /// Every event so far as Stripe JSON, oldest first.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.shared
-            .read(|st| st.events.iter().map(objects::event).collect())
+            .read(|store| store.events.iter().map(render::event).collect())
     }
 
     /// Id of the seeded (or created) price with this lookup key.
     pub fn price_id(&self, lookup_key: &str) -> Option<String> {
-        self.shared.read(|st| {
-            st.prices
+        self.shared.read(|store| {
+            store
+                .prices
                 .iter()
                 .find(|p| p.lookup_key.as_deref() == Some(lookup_key))
                 .map(|p| p.id.clone())
@@ -366,7 +289,7 @@ impl Sim {
     pub async fn wait_for_deliveries(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.shared.pending.load(Ordering::SeqCst) == 0 {
+            if self.shared.pending() == 0 {
                 return true;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -384,7 +307,7 @@ impl Sim {
         card: &str,
     ) -> Result<PayOutcome, ApiError> {
         self.shared
-            .with(|st| billing::checkout::pay(st, session, email, card))
+            .with(|store| billing::checkout::pay(store, session, email, card))
     }
 
     /// Completes (or fails) the 3-D Secure step of a session paid with 4000000000003220.
@@ -394,7 +317,7 @@ impl Sim {
         approve: bool,
     ) -> Result<PayOutcome, ApiError> {
         self.shared
-            .with(|st| billing::checkout::authenticate(st, session, approve))
+            .with(|store| billing::checkout::authenticate(store, session, approve))
     }
 
     pub fn faults(&self) -> Faults {
@@ -446,7 +369,7 @@ impl Sim {
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        let _ = self.shared.shutdown.send(true);
+        self.shared.shut_down();
         self.dispatcher.abort();
     }
 }

@@ -1,7 +1,8 @@
 //! Calendar arithmetic on unix seconds (UTC) without a date crate: billing periods advance by
 //! calendar months, and hosted pages show dates.
 
-const DAY: i64 = 86_400;
+/// Seconds in a day (billing days, trials and retry schedules count in these).
+pub(crate) const DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 → (year, month 1-12, day 1-31). Howard Hinnant's civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -43,7 +44,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Adds calendar months, clamping the day to the target month's length (Jan 31 → Feb 28).
-pub fn add_months(ts: i64, months: i64) -> i64 {
+pub(crate) fn add_months(ts: i64, months: i64) -> i64 {
     let days = ts.div_euclid(DAY);
     let secs = ts.rem_euclid(DAY);
     let (y, m, d) = civil_from_days(days);
@@ -55,7 +56,7 @@ pub fn add_months(ts: i64, months: i64) -> i64 {
 }
 
 /// `2026-03-14` style date for pages.
-pub fn date(ts: i64) -> String {
+pub(crate) fn date(ts: i64) -> String {
     let (y, m, d) = civil_from_days(ts.div_euclid(DAY));
     const NAMES: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -66,7 +67,7 @@ pub fn date(ts: i64) -> String {
     format!("{name} {d}, {y}")
 }
 
-pub fn wall_clock() -> i64 {
+pub(crate) fn wall_clock() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))

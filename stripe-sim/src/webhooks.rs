@@ -4,27 +4,22 @@
 //! workers, so first attempts reach each endpoint in order (Stripe does not promise order;
 //! the shuffle fault breaks it on purpose). A failed attempt is retried on its own task with
 //! exponential backoff, so one bad event does not hold back the others.
+//!
+//! Endpoints are added here too ([`add_endpoint`]): by the API, and by `Sim` at start-up.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::Shared;
-use crate::objects;
-use crate::state::{Delivery, Outgoing};
-
-/// Messages for the dispatcher.
-#[derive(Debug)]
-pub enum Msg {
-    Out(Outgoing),
-    /// Release events held by the shuffle fault.
-    Flush,
-}
+use crate::model::{Delivery, Endpoint, Outgoing};
+use crate::render;
+use crate::shared::{Msg, Shared};
+use crate::store::Store;
+use crate::time::wall_clock;
 
 #[derive(Debug, Clone)]
 struct Job {
@@ -32,8 +27,54 @@ struct Job {
     endpoint: String,
 }
 
+/// A Stripe-looking signing secret (`whsec_` + 32 hex), unique per endpoint.
+fn new_secret(seed: &str) -> String {
+    let digest = Sha256::digest(format!("stripe-sim:{seed}:{}", wall_clock()).as_bytes());
+    format!("whsec_{}", hex::encode(&digest[..16]))
+}
+
+/// Adds an endpoint (for every event type when `events` is empty) and schedules the seed
+/// catalog's creation events for it. Returns its id.
+pub(crate) fn add_endpoint(
+    store: &mut Store,
+    url: String,
+    secret: Option<String>,
+    events: Vec<String>,
+) -> String {
+    let id = store.id("we");
+    let secret = secret.unwrap_or_else(|| new_secret(&id));
+    store.endpoints.push(Endpoint {
+        id: id.clone(),
+        url,
+        secret,
+        enabled_events: if events.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            events
+        },
+        created: store.now,
+        description: None,
+        metadata: Default::default(),
+        enabled: true,
+    });
+    let seeds: Vec<String> = store.seed_events.clone();
+    for event in seeds {
+        let wanted = store
+            .event(&event)
+            .map(|e| e.kind.clone())
+            .is_some_and(|k| store.endpoints.iter().any(|e| e.id == id && e.wants(&k)));
+        if wanted {
+            store.outbox.push(Outgoing::To {
+                event,
+                endpoint: id.clone(),
+            });
+        }
+    }
+    id
+}
+
 /// `Stripe-Signature` header value for `payload` at unix time `t`.
-pub fn sign(secret: &str, t: i64, payload: &str) -> String {
+fn sign(secret: &str, t: i64, payload: &str) -> String {
     let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
         Ok(m) => m,
         // HMAC accepts keys of any length; this branch cannot be taken.
@@ -43,7 +84,7 @@ pub fn sign(secret: &str, t: i64, payload: &str) -> String {
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-pub async fn dispatcher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Msg>) {
+pub(crate) async fn dispatcher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Msg>) {
     let mut workers: HashMap<String, UnboundedSender<Job>> = HashMap::new();
     let mut held: Vec<(String, bool)> = Vec::new();
     while let Some(msg) = rx.recv().await {
@@ -51,7 +92,7 @@ pub async fn dispatcher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Msg>) {
             Msg::Flush => release(&shared, &mut workers, &mut held),
             Msg::Out(Outgoing::To { event, endpoint }) => {
                 route(&shared, &mut workers, &event, false, Some(&endpoint));
-                shared.pending.fetch_sub(1, Ordering::SeqCst);
+                shared.finish_pending();
             }
             Msg::Out(Outgoing::Event(id)) => {
                 let (dup, hold) = shared.faults_mut(|f| f.take_event_faults());
@@ -63,7 +104,7 @@ pub async fn dispatcher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Msg>) {
                     continue;
                 }
                 route(&shared, &mut workers, &id, dup, None);
-                shared.pending.fetch_sub(1, Ordering::SeqCst);
+                shared.finish_pending();
             }
         }
     }
@@ -81,7 +122,7 @@ fn release(
     }
     for (id, dup) in held.drain(..).rev() {
         route(shared, workers, &id, dup, None);
-        shared.pending.fetch_sub(1, Ordering::SeqCst);
+        shared.finish_pending();
     }
 }
 
@@ -92,11 +133,12 @@ fn route(
     dup: bool,
     only: Option<&str>,
 ) {
-    let targets: Vec<String> = shared.read(|st| {
-        let Some(kind) = st.event(event).map(|e| e.kind.clone()) else {
+    let targets: Vec<String> = shared.read(|store| {
+        let Some(kind) = store.event(event).map(|e| e.kind.clone()) else {
             return Vec::new();
         };
-        st.endpoints
+        store
+            .endpoints
             .iter()
             .filter(|e| match only {
                 Some(id) => e.id == id,
@@ -113,7 +155,7 @@ fn route(
             tx
         });
         for _ in 0..copies {
-            shared.pending.fetch_add(1, Ordering::SeqCst);
+            shared.add_pending();
             if tx
                 .send(Job {
                     event: event.to_owned(),
@@ -121,7 +163,7 @@ fn route(
                 })
                 .is_err()
             {
-                shared.pending.fetch_sub(1, Ordering::SeqCst);
+                shared.finish_pending();
             }
         }
     }
@@ -130,7 +172,7 @@ fn route(
 async fn worker(shared: Arc<Shared>, mut rx: UnboundedReceiver<Job>) {
     while let Some(job) = rx.recv().await {
         if attempt(&shared, &job, 1).await {
-            shared.pending.fetch_sub(1, Ordering::SeqCst);
+            shared.finish_pending();
             continue;
         }
         tokio::spawn(retry(shared.clone(), job));
@@ -150,10 +192,37 @@ async fn retry(shared: Arc<Shared>, job: Job) {
             break;
         }
         if n == max {
-            tracing::warn!(event = %job.event, endpoint = %job.endpoint, attempts = max, "webhook delivery gave up");
+            tracing::warn!(
+                event = %job.event,
+                endpoint = %job.endpoint,
+                attempts = max,
+                "webhook delivery gave up"
+            );
         }
     }
-    shared.pending.fetch_sub(1, Ordering::SeqCst);
+    shared.finish_pending();
+}
+
+/// What an attempt sends, read under the lock.
+struct Target {
+    url: String,
+    secret: String,
+    kind: String,
+    payload: String,
+}
+
+impl Target {
+    /// `None` when the endpoint (or the event) no longer exists.
+    fn of(store: &Store, job: &Job) -> Option<Self> {
+        let endpoint = store.endpoints.iter().find(|e| e.id == job.endpoint)?;
+        let event = store.event(&job.event)?;
+        Some(Self {
+            url: endpoint.url.clone(),
+            secret: endpoint.secret.clone(),
+            kind: event.kind.clone(),
+            payload: render::event(event).to_string(),
+        })
+    }
 }
 
 /// One delivery attempt; records it and returns whether the endpoint accepted it (2xx).
@@ -162,21 +231,10 @@ async fn attempt(shared: &Arc<Shared>, job: &Job, n: u32) -> bool {
     if delay > 0 && !shared.sleep(Duration::from_millis(delay)).await {
         return true;
     }
-    let info = shared.read(|st| {
-        let ep = st.endpoints.iter().find(|e| e.id == job.endpoint)?;
-        let ev = st.event(&job.event)?;
-        Some((
-            ep.url.clone(),
-            ep.secret.clone(),
-            ev.kind.clone(),
-            objects::event(ev),
-        ))
-    });
     // The endpoint was deleted meanwhile: nothing left to deliver to.
-    let Some((url, secret, kind, body)) = info else {
+    let Some(target) = shared.read(|store| Target::of(store, job)) else {
         return true;
     };
-    let payload = body.to_string();
     let injected = shared.faults_mut(|f| f.take_delivery_failure(&job.endpoint));
     let (status, error) = if injected {
         (
@@ -184,52 +242,75 @@ async fn attempt(shared: &Arc<Shared>, job: &Job, n: u32) -> bool {
             Some("injected failure (fault switch)".to_owned()),
         )
     } else {
-        // Signed with wall-clock time: receivers check it against their own clock, which does
-        // not move when the sim's test clock does.
-        let sig = sign(&secret, crate::time::wall_clock(), &payload);
-        let resp = shared
-            .http
-            .post(&url)
-            .header("content-type", "application/json; charset=utf-8")
-            .header("stripe-signature", sig)
-            .header(
-                "user-agent",
-                "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-sim",
-            )
-            .body(payload)
-            .timeout(shared.config.webhook_timeout)
-            .send()
-            .await;
-        match resp {
-            Ok(r) => (Some(r.status().as_u16()), None),
-            Err(e) if e.is_timeout() => (None, Some("timed out".to_owned())),
-            Err(e) => (None, Some(e.to_string())),
-        }
+        post(shared, &target).await
     };
     let ok = status.is_some_and(|s| (200..300).contains(&s));
-    tracing::info!(event = %job.event, %kind, endpoint = %job.endpoint, attempt = n, ?status, ?error, ok, "webhook delivery");
-    let at_ms = std::time::SystemTime::now()
+    tracing::info!(
+        event = %job.event,
+        kind = %target.kind,
+        endpoint = %job.endpoint,
+        attempt = n,
+        ?status,
+        ?error,
+        ok,
+        "webhook delivery"
+    );
+    let delivery = Delivery {
+        event_id: job.event.clone(),
+        event_type: target.kind,
+        endpoint_id: job.endpoint.clone(),
+        url: target.url,
+        attempt: n,
+        status,
+        ok,
+        error,
+        injected,
+        at_ms: wall_clock_ms(),
+    };
+    shared.with(|store| record(store, delivery));
+    ok
+}
+
+/// Sends the signed event; returns the HTTP status, or why there is none.
+async fn post(shared: &Shared, target: &Target) -> (Option<u16>, Option<String>) {
+    // Signed with wall-clock time: receivers check it against their own clock, which does
+    // not move when the sim's test clock does.
+    let signature = sign(&target.secret, wall_clock(), &target.payload);
+    let response = shared
+        .http
+        .post(&target.url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("stripe-signature", signature)
+        .header(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-sim",
+        )
+        .body(target.payload.clone())
+        .timeout(shared.config.webhook_timeout)
+        .send()
+        .await;
+    match response {
+        Ok(r) => (Some(r.status().as_u16()), None),
+        Err(e) if e.is_timeout() => (None, Some("timed out".to_owned())),
+        Err(e) => (None, Some(e.to_string())),
+    }
+}
+
+fn wall_clock_ms() -> u128 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
-        .unwrap_or(0);
-    shared.with(|st| {
-        st.deliveries.push(Delivery {
-            event_id: job.event.clone(),
-            event_type: kind,
-            endpoint_id: job.endpoint.clone(),
-            url,
-            attempt: n,
-            status,
-            ok,
-            error,
-            injected,
-            at_ms,
-        });
-        if ok && let Some(e) = st.events.iter_mut().find(|e| e.id == job.event) {
-            e.pending_webhooks = (e.pending_webhooks - 1).max(0);
-        }
-    });
-    ok
+        .unwrap_or(0)
+}
+
+/// Logs the attempt; a success lowers the event's `pending_webhooks`.
+fn record(store: &mut Store, delivery: Delivery) {
+    if delivery.ok
+        && let Some(e) = store.events.iter_mut().find(|e| e.id == delivery.event_id)
+    {
+        e.pending_webhooks = (e.pending_webhooks - 1).max(0);
+    }
+    store.deliveries.push(delivery);
 }
 
 #[cfg(test)]

@@ -10,15 +10,18 @@ use axum::routing::get;
 use serde_json::json;
 
 use super::{
-    body, list_page, list_query, merge_metadata, nullable, one, query, retrieve_one, update_one,
+    body_params, list_page, list_query, merge_metadata, nullable, one, query_params, retrieve_one,
+    update_one,
 };
-use crate::Shared;
-use crate::billing::checkout::create_customer;
-use crate::http::{ApiError, ApiResult};
-use crate::objects;
-use crate::state::{Customer, State as SimState};
+use crate::billing::customers::create_customer;
+use crate::error::ApiError;
+use crate::http::ApiResult;
+use crate::model::Customer;
+use crate::render;
+use crate::shared::Shared;
+use crate::store::Store;
 
-pub fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/customers", get(list).post(create))
         .route("/customers/search", get(search))
@@ -35,62 +38,61 @@ const COMMON: [&str; 7] = [
     "invoice_settings",
 ];
 
-async fn create(State(sim): State<Arc<Shared>>, b: Bytes) -> ApiResult {
-    let p = body(&b)?;
+async fn create(State(sim): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let params = body_params(&body)?;
     let mut allowed = COMMON.to_vec();
     allowed.extend(["payment_method", "address", "preferred_locales"]);
-    p.allow(&allowed)?;
-    let metadata = p.metadata("metadata")?.unwrap_or_default();
-    sim.with(|st| {
-        let id = create_customer(
-            st,
-            p.str("email").filter(|s| !s.is_empty()).map(str::to_owned),
-            p.str("name").filter(|s| !s.is_empty()).map(str::to_owned),
-            metadata,
-        );
-        if let Some(c) = st.customer_mut(&id) {
-            c.phone = p.str("phone").map(str::to_owned);
-            c.description = p.str("description").map(str::to_owned);
+    params.allow(&allowed)?;
+    let metadata = params.metadata("metadata")?.unwrap_or_default();
+    let text = |key: &str| params.str(key).filter(|s| !s.is_empty()).map(str::to_owned);
+    sim.with(|store| {
+        let id = create_customer(store, text("email"), text("name"), metadata);
+        if let Some(c) = store.customer_mut(&id) {
+            c.phone = params.str("phone").map(str::to_owned);
+            c.description = params.str("description").map(str::to_owned);
         }
         // The created event already went out; refresh its snapshot with the extra fields.
-        let v = st.customer(&id).map(objects::customer).unwrap_or_default();
-        if let Some(e) = st
+        let object = store
+            .customer(&id)
+            .map(render::customer)
+            .unwrap_or_default();
+        if let Some(e) = store
             .events
             .iter_mut()
             .rev()
             .find(|e| e.kind == "customer.created" && e.object["id"] == id)
         {
-            e.object = v.clone();
+            e.object = object.clone();
         }
-        one(st, &p, v)
+        one(store, &params, object)
     })
 }
 
 async fn retrieve(
     State(sim): State<Arc<Shared>>,
     Path(id): Path<String>,
-    q: RawQuery,
+    query: RawQuery,
 ) -> ApiResult {
-    retrieve_one(&sim, &q, "customer", &id, "id", |st| {
-        st.customer(&id).map(objects::customer)
+    retrieve_one(&sim, &query, "customer", &id, "id", |store| {
+        store.customer(&id).map(render::customer)
     })
 }
 
-async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes) -> ApiResult {
-    let p = body(&b)?;
-    p.allow(&COMMON)?;
-    let metadata = p.metadata("metadata")?;
-    let default_pm = match p.child("invoice_settings")? {
-        Some(s) => {
-            s.allow(&["default_payment_method"])?;
-            s.str("default_payment_method").map(str::to_owned)
+async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let params = body_params(&body)?;
+    params.allow(&COMMON)?;
+    let metadata = params.metadata("metadata")?;
+    let default_pm = match params.child("invoice_settings")? {
+        Some(settings) => {
+            settings.allow(&["default_payment_method"])?;
+            settings.str("default_payment_method").map(str::to_owned)
         }
         None => None,
     };
-    let current = |st: &SimState| st.customer(&id).map(objects::customer);
-    update_one(&sim, &p, "customer", &id, current, |st| {
+    let current = |store: &Store| store.customer(&id).map(render::customer);
+    update_one(&sim, &params, "customer", &id, current, |store| {
         if let Some(pm) = default_pm.as_deref().filter(|s| !s.is_empty())
-            && st.payment_method(pm).is_none()
+            && store.payment_method(pm).is_none()
         {
             return Err(ApiError::missing_resource(
                 "payment_method",
@@ -98,19 +100,19 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes
                 "invoice_settings[default_payment_method]",
             ));
         }
-        let Some(c) = st.customer_mut(&id) else {
+        let Some(c) = store.customer_mut(&id) else {
             return Err(ApiError::missing_resource("customer", &id, "id"));
         };
-        if let Some(v) = nullable(&p, "email") {
+        if let Some(v) = nullable(&params, "email") {
             c.email = v;
         }
-        if let Some(v) = nullable(&p, "name") {
+        if let Some(v) = nullable(&params, "name") {
             c.name = v;
         }
-        if let Some(v) = nullable(&p, "phone") {
+        if let Some(v) = nullable(&params, "phone") {
             c.phone = v;
         }
-        if let Some(v) = nullable(&p, "description") {
+        if let Some(v) = nullable(&params, "description") {
             c.description = v;
         }
         if let Some(pm) = default_pm {
@@ -121,16 +123,20 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, b: Bytes
     })
 }
 
-async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = list_query(&q, &["email", "created", "test_clock"])?;
-    list_page(&sim, &p, "/v1/customers", |st| {
-        Ok(st
+async fn list(State(sim): State<Arc<Shared>>, query: RawQuery) -> ApiResult {
+    let params = list_query(&query, &["email", "created", "test_clock"])?;
+    list_page(&sim, &params, "/v1/customers", |store| {
+        Ok(store
             .customers
             .iter()
             .rev()
             // Stripe's email filter is case-sensitive.
-            .filter(|c| p.str("email").is_none_or(|e| c.email.as_deref() == Some(e)))
-            .map(objects::customer)
+            .filter(|c| {
+                params
+                    .str("email")
+                    .is_none_or(|e| c.email.as_deref() == Some(e))
+            })
+            .map(render::customer)
             .collect())
     })
 }
@@ -143,8 +149,10 @@ enum Cond {
 
 fn parse_value(s: &str) -> Option<String> {
     let s = s.trim();
-    let q = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    s.strip_prefix(q)?.strip_suffix(q).map(str::to_owned)
+    let quote = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    s.strip_prefix(quote)?
+        .strip_suffix(quote)
+        .map(str::to_owned)
 }
 
 fn parse_clause(c: &str) -> Result<Cond, String> {
@@ -216,14 +224,14 @@ fn matcher(query: &str) -> Result<impl Fn(&Customer) -> bool, String> {
     })
 }
 
-fn search_in(st: &SimState, query: &str, limit: usize) -> Result<serde_json::Value, ApiError> {
+fn search_in(store: &Store, query: &str, limit: usize) -> Result<serde_json::Value, ApiError> {
     let m = matcher(query).map_err(|e| ApiError::invalid("query", e))?;
-    let all: Vec<_> = st
+    let all: Vec<_> = store
         .customers
         .iter()
         .rev()
         .filter(|c| m(c))
-        .map(objects::customer)
+        .map(render::customer)
         .collect();
     let has_more = all.len() > limit;
     Ok(json!({
@@ -236,14 +244,14 @@ fn search_in(st: &SimState, query: &str, limit: usize) -> Result<serde_json::Val
     }))
 }
 
-async fn search(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = query(&q)?;
-    p.allow(&["query", "limit", "page", "expand"])?;
-    let query_str = p.req_str("query")?.to_owned();
-    let limit = usize::try_from(p.i64("limit")?.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
-    sim.read(|st| {
-        let v = search_in(st, &query_str, limit)?;
-        one(st, &p, v)
+async fn search(State(sim): State<Arc<Shared>>, query: RawQuery) -> ApiResult {
+    let params = query_params(&query)?;
+    params.allow(&["query", "limit", "page", "expand"])?;
+    let search = params.req_str("query")?.to_owned();
+    let limit = usize::try_from(params.i64("limit")?.unwrap_or(10).clamp(1, 100)).unwrap_or(10);
+    sim.read(|store| {
+        let result = search_in(store, &search, limit)?;
+        one(store, &params, result)
     })
 }
 

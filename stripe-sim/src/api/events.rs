@@ -8,13 +8,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use serde_json::json;
 
-use super::{body, list_page, list_query, merge_metadata, nullable, one, retrieve_one};
-use crate::Shared;
-use crate::http::{ApiError, ApiResult};
-use crate::objects;
-use crate::state::{Endpoint, Outgoing, State as SimState};
+use super::{body_params, list_page, list_query, merge_metadata, nullable, one, retrieve_one};
+use crate::error::ApiError;
+use crate::http::ApiResult;
+use crate::render;
+use crate::shared::Shared;
+use crate::webhooks::add_endpoint;
 
-pub fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/events", get(list))
         .route("/events/{id}", get(retrieve))
@@ -33,86 +34,39 @@ pub fn routes() -> Router<Arc<Shared>> {
 async fn retrieve(
     State(sim): State<Arc<Shared>>,
     Path(id): Path<String>,
-    q: RawQuery,
+    query: RawQuery,
 ) -> ApiResult {
-    retrieve_one(&sim, &q, "event", &id, "id", |st| {
-        st.event(&id).map(objects::event)
+    retrieve_one(&sim, &query, "event", &id, "id", |store| {
+        store.event(&id).map(render::event)
     })
 }
 
-async fn list(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = list_query(&q, &["type", "types", "created", "delivery_success"])?;
-    let types = p.strings("types")?;
+async fn list(State(sim): State<Arc<Shared>>, query: RawQuery) -> ApiResult {
+    let params = list_query(&query, &["type", "types", "created", "delivery_success"])?;
+    let types = params.strings("types")?;
     // `type` accepts a trailing wildcard such as `customer.subscription.*`.
-    let matches = |kind: &str| match p.str("type") {
+    let matches = |kind: &str| match params.str("type") {
         None => true,
         Some(t) => match t.strip_suffix('*') {
             Some(prefix) => kind.starts_with(prefix),
             None => kind == t,
         },
     };
-    list_page(&sim, &p, "/v1/events", |st| {
-        Ok(st
+    list_page(&sim, &params, "/v1/events", |store| {
+        Ok(store
             .events
             .iter()
             .rev()
             .filter(|e| matches(&e.kind))
             .filter(|e| types.is_empty() || types.contains(&e.kind))
-            .map(objects::event)
+            .map(render::event)
             .collect())
     })
 }
 
-/// A Stripe-looking signing secret (`whsec_` + 32 hex), unique per endpoint.
-pub fn new_secret(seed: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest =
-        Sha256::digest(format!("stripe-sim:{seed}:{}", crate::time::wall_clock()).as_bytes());
-    format!("whsec_{}", hex::encode(&digest[..16]))
-}
-
-/// Adds an endpoint and schedules the seed catalog's creation events for it.
-pub fn add_endpoint(
-    st: &mut SimState,
-    url: String,
-    secret: Option<String>,
-    events: Vec<String>,
-) -> String {
-    let id = st.id("we");
-    let secret = secret.unwrap_or_else(|| new_secret(&id));
-    st.endpoints.push(Endpoint {
-        id: id.clone(),
-        url,
-        secret,
-        enabled_events: if events.is_empty() {
-            vec!["*".to_owned()]
-        } else {
-            events
-        },
-        created: st.now,
-        description: None,
-        metadata: Default::default(),
-        enabled: true,
-    });
-    let seeds: Vec<String> = st.seed_events.clone();
-    for event in seeds {
-        let wanted = st
-            .event(&event)
-            .map(|e| e.kind.clone())
-            .is_some_and(|k| st.endpoints.iter().any(|e| e.id == id && e.wants(&k)));
-        if wanted {
-            st.outbox.push(Outgoing::To {
-                event,
-                endpoint: id.clone(),
-            });
-        }
-    }
-    id
-}
-
-async fn create_endpoint(State(sim): State<Arc<Shared>>, b: Bytes) -> ApiResult {
-    let p = body(&b)?;
-    p.allow(&[
+async fn create_endpoint(State(sim): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let params = body_params(&body)?;
+    params.allow(&[
         "url",
         "enabled_events",
         "description",
@@ -121,51 +75,52 @@ async fn create_endpoint(State(sim): State<Arc<Shared>>, b: Bytes) -> ApiResult 
         "connect",
         "expand",
     ])?;
-    let url = p.req_str("url")?.to_owned();
+    let url = params.req_str("url")?.to_owned();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ApiError::invalid("url", format!("Invalid URL: {url}")));
     }
-    let events = p.strings("enabled_events")?;
+    let events = params.strings("enabled_events")?;
     if events.is_empty() {
         return Err(ApiError::missing("enabled_events"));
     }
-    let metadata = p.metadata("metadata")?.unwrap_or_default();
-    sim.with(|st| {
-        let id = add_endpoint(st, url, None, events);
-        let ep = st
+    let metadata = params.metadata("metadata")?.unwrap_or_default();
+    sim.with(|store| {
+        let id = add_endpoint(store, url, None, events);
+        let endpoint = store
             .endpoints
             .iter_mut()
             .find(|e| e.id == id)
             .ok_or_else(|| ApiError::missing_resource("webhook_endpoint", &id, "id"))?;
-        ep.description = p.str("description").map(str::to_owned);
-        ep.metadata = metadata;
-        let mut v = objects::endpoint(ep);
+        endpoint.description = params.str("description").map(str::to_owned);
+        endpoint.metadata = metadata;
+        let mut object = render::endpoint(endpoint);
         // Like Stripe, the secret is only shown in the create response.
-        v["secret"] = json!(ep.secret);
-        one(st, &p, v)
+        object["secret"] = json!(endpoint.secret);
+        one(store, &params, object)
     })
 }
 
 async fn retrieve_endpoint(
     State(sim): State<Arc<Shared>>,
     Path(id): Path<String>,
-    q: RawQuery,
+    query: RawQuery,
 ) -> ApiResult {
-    retrieve_one(&sim, &q, "webhook_endpoint", &id, "id", |st| {
-        st.endpoints
+    retrieve_one(&sim, &query, "webhook_endpoint", &id, "id", |store| {
+        store
+            .endpoints
             .iter()
             .find(|e| e.id == id)
-            .map(objects::endpoint)
+            .map(render::endpoint)
     })
 }
 
 async fn update_endpoint(
     State(sim): State<Arc<Shared>>,
     Path(id): Path<String>,
-    b: Bytes,
+    body: Bytes,
 ) -> ApiResult {
-    let p = body(&b)?;
-    p.allow(&[
+    let params = body_params(&body)?;
+    params.allow(&[
         "url",
         "enabled_events",
         "description",
@@ -173,38 +128,38 @@ async fn update_endpoint(
         "disabled",
         "expand",
     ])?;
-    let events = p.strings("enabled_events")?;
-    let disabled = p.bool("disabled")?;
-    let metadata = p.metadata("metadata")?;
-    sim.with(|st| {
-        let ep = st
+    let events = params.strings("enabled_events")?;
+    let disabled = params.bool("disabled")?;
+    let metadata = params.metadata("metadata")?;
+    sim.with(|store| {
+        let endpoint = store
             .endpoints
             .iter_mut()
             .find(|e| e.id == id)
             .ok_or_else(|| ApiError::missing_resource("webhook_endpoint", &id, "id"))?;
-        if let Some(u) = p.str("url").filter(|u| !u.is_empty()) {
-            ep.url = u.to_owned();
+        if let Some(url) = params.str("url").filter(|u| !u.is_empty()) {
+            endpoint.url = url.to_owned();
         }
         if !events.is_empty() {
-            ep.enabled_events = events;
+            endpoint.enabled_events = events;
         }
-        if let Some(d) = disabled {
-            ep.enabled = !d;
+        if let Some(disabled) = disabled {
+            endpoint.enabled = !disabled;
         }
-        if let Some(d) = nullable(&p, "description") {
-            ep.description = d;
+        if let Some(description) = nullable(&params, "description") {
+            endpoint.description = description;
         }
-        merge_metadata(&mut ep.metadata, metadata);
-        let v = objects::endpoint(ep);
-        one(st, &p, v)
+        merge_metadata(&mut endpoint.metadata, metadata);
+        let object = render::endpoint(endpoint);
+        one(store, &params, object)
     })
 }
 
 async fn delete_endpoint(State(sim): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
-    sim.with(|st| {
-        let before = st.endpoints.len();
-        st.endpoints.retain(|e| e.id != id);
-        if st.endpoints.len() == before {
+    sim.with(|store| {
+        let before = store.endpoints.len();
+        store.endpoints.retain(|e| e.id != id);
+        if store.endpoints.len() == before {
             return Err(ApiError::missing_resource("webhook_endpoint", &id, "id"));
         }
         Ok(axum::Json(
@@ -213,9 +168,9 @@ async fn delete_endpoint(State(sim): State<Arc<Shared>>, Path(id): Path<String>)
     })
 }
 
-async fn list_endpoints(State(sim): State<Arc<Shared>>, q: RawQuery) -> ApiResult {
-    let p = list_query(&q, &[])?;
-    list_page(&sim, &p, "/v1/webhook_endpoints", |st| {
-        Ok(st.endpoints.iter().rev().map(objects::endpoint).collect())
+async fn list_endpoints(State(sim): State<Arc<Shared>>, query: RawQuery) -> ApiResult {
+    let params = list_query(&query, &[])?;
+    list_page(&sim, &params, "/v1/webhook_endpoints", |store| {
+        Ok(store.endpoints.iter().rev().map(render::endpoint).collect())
     })
 }

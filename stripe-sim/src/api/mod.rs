@@ -1,11 +1,11 @@
 //! The `/v1` API: routing plus helpers shared by the resource handlers.
 
-mod catalog;
 mod checkout;
 mod customers;
 mod events;
-
-pub use events::add_endpoint;
+mod portal;
+mod prices;
+mod products;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -17,18 +17,21 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::Shared;
-use crate::billing::payments::diff;
+use crate::error::ApiError;
 use crate::form::Params;
-use crate::http::{self, ApiError, ApiResult, Page};
-use crate::objects;
-use crate::state::State;
+use crate::http::{self, ApiResult, Page};
+use crate::model::Meta;
+use crate::render::{self, diff};
+use crate::shared::Shared;
+use crate::store::Store;
 
-pub fn router(sim: Arc<Shared>) -> Router {
+pub(crate) fn router(sim: Arc<Shared>) -> Router {
     let v1 = Router::new()
-        .merge(catalog::routes())
+        .merge(products::routes())
+        .merge(prices::routes())
         .merge(customers::routes())
         .merge(checkout::routes())
+        .merge(portal::routes())
         .merge(subscriptions::routes())
         .merge(events::routes())
         .fallback(unknown_url)
@@ -50,66 +53,66 @@ async fn unknown_url(uri: Uri) -> Response {
 }
 
 /// Query-string parameters of a GET.
-pub fn query(q: &RawQuery) -> Result<Params, ApiError> {
-    Params::parse(q.0.as_deref().unwrap_or(""))
+fn query_params(query: &RawQuery) -> Result<Params, ApiError> {
+    Params::parse(query.0.as_deref().unwrap_or(""))
 }
 
 /// Form body of a POST.
-pub fn body(b: &Bytes) -> Result<Params, ApiError> {
-    http::params(b)
+fn body_params(body: &Bytes) -> Result<Params, ApiError> {
+    http::params(body)
 }
 
 /// One object, with `expand[]` applied.
-pub fn one(st: &State, p: &Params, mut v: Value) -> ApiResult {
-    objects::expand(st, &mut v, &p.strings("expand")?)?;
-    Ok(axum::Json(v))
+fn one(store: &Store, params: &Params, mut object: Value) -> ApiResult {
+    render::expand(store, &mut object, &params.strings("expand")?)?;
+    Ok(axum::Json(object))
 }
 
 /// A page of objects (already newest first), with `expand[]` (`data.…`) applied.
-pub fn page(st: &State, p: &Params, items: Vec<Value>, url: &str) -> ApiResult {
-    let mut v = Page::from(p)?.list(items, url)?;
-    objects::expand(st, &mut v, &p.strings("expand")?)?;
-    Ok(axum::Json(v))
+fn page(store: &Store, params: &Params, items: Vec<Value>, url: &str) -> ApiResult {
+    let mut list = Page::from(params)?.list(items, url)?;
+    render::expand(store, &mut list, &params.strings("expand")?)?;
+    Ok(axum::Json(list))
 }
 
 /// Every `GET /v1/<resource>/{id}` does the same thing: accept only `expand`, look the object
 /// up under the read lock, answer 404 (`No such <kind>`, naming `param`) if `render` finds
 /// nothing, else return the rendered object with `expand[]` applied.
-pub fn retrieve_one(
+fn retrieve_one(
     sim: &Shared,
-    q: &RawQuery,
+    query: &RawQuery,
     kind: &str,
     id: &str,
     param: &str,
-    render: impl FnOnce(&State) -> Option<Value>,
+    render: impl FnOnce(&Store) -> Option<Value>,
 ) -> ApiResult {
-    let p = query(q)?;
-    p.allow(&["expand"])?;
-    sim.read(|st| {
-        let v = render(st).ok_or_else(|| ApiError::missing_resource(kind, id, param))?;
-        one(st, &p, v)
+    let params = query_params(query)?;
+    params.allow(&["expand"])?;
+    sim.read(|store| {
+        let object = render(store).ok_or_else(|| ApiError::missing_resource(kind, id, param))?;
+        one(store, &params, object)
     })
 }
 
 /// The query of a list endpoint, rejecting anything but its `filters`, pagination and `expand`.
 /// Handlers parse their own filter values from the result before calling [`list_page`].
-pub fn list_query(q: &RawQuery, filters: &[&str]) -> Result<Params, ApiError> {
-    let p = query(q)?;
-    p.allow(&list_keys(filters))?;
-    Ok(p)
+fn list_query(query: &RawQuery, filters: &[&str]) -> Result<Params, ApiError> {
+    let params = query_params(query)?;
+    params.allow(&list_keys(filters))?;
+    Ok(params)
 }
 
 /// Every list endpoint ends the same way: collect the matching objects (newest first, or
 /// whatever order the resource lists in) under the read lock and cut one page at `url`.
-pub fn list_page(
+fn list_page(
     sim: &Shared,
-    p: &Params,
+    params: &Params,
     url: &str,
-    items: impl FnOnce(&State) -> Result<Vec<Value>, ApiError>,
+    items: impl FnOnce(&Store) -> Result<Vec<Value>, ApiError>,
 ) -> ApiResult {
-    sim.read(|st| {
-        let items = items(st)?;
-        page(st, p, items, url)
+    sim.read(|store| {
+        let items = items(store)?;
+        page(store, params, items, url)
     })
 }
 
@@ -117,34 +120,34 @@ pub fn list_page(
 /// 404 if `render` finds nothing, apply `change`, then emit the event with
 /// `previous_attributes` only if the rendered object actually changed, and answer with the
 /// new rendering.
-pub fn update_one(
+fn update_one(
     sim: &Shared,
-    p: &Params,
+    params: &Params,
     kind: &str,
     id: &str,
-    render: impl Fn(&State) -> Option<Value>,
-    change: impl FnOnce(&mut State) -> Result<(), ApiError>,
+    render: impl Fn(&Store) -> Option<Value>,
+    change: impl FnOnce(&mut Store) -> Result<(), ApiError>,
 ) -> ApiResult {
-    sim.with(|st| {
-        let before = render(st).ok_or_else(|| ApiError::missing_resource(kind, id, "id"))?;
-        change(st)?;
-        let after = render(st).unwrap_or_default();
-        if let Some(prev) = diff(&before, &after) {
-            st.emit(&format!("{kind}.updated"), after.clone(), Some(prev));
+    sim.with(|store| {
+        let before = render(store).ok_or_else(|| ApiError::missing_resource(kind, id, "id"))?;
+        change(store)?;
+        let after = render(store).unwrap_or_default();
+        if let Some(previous) = diff(&before, &after) {
+            store.emit(&format!("{kind}.updated"), after.clone(), Some(previous));
         }
-        one(st, p, after)
+        one(store, params, after)
     })
 }
 
 /// Allowed keys for a list endpoint: its filters plus pagination and `expand`.
-pub fn list_keys<'a>(filters: &[&'a str]) -> Vec<&'a str> {
+fn list_keys<'a>(filters: &[&'a str]) -> Vec<&'a str> {
     let mut keys: Vec<&str> = Page::KEYS.to_vec();
     keys.extend_from_slice(filters);
     keys
 }
 
 /// Applies a `metadata` update: empty values delete keys, `metadata=` clears all.
-pub fn merge_metadata(target: &mut crate::state::Meta, update: Option<crate::state::Meta>) {
+fn merge_metadata(target: &mut Meta, update: Option<Meta>) {
     let Some(update) = update else { return };
     if update.is_empty() {
         target.clear();
@@ -159,6 +162,8 @@ pub fn merge_metadata(target: &mut crate::state::Meta, update: Option<crate::sta
 }
 
 /// An optional string parameter where an empty value means "unset" (null).
-pub fn nullable(p: &Params, key: &str) -> Option<Option<String>> {
-    p.str(key).map(|s| (!s.is_empty()).then(|| s.to_owned()))
+fn nullable(params: &Params, key: &str) -> Option<Option<String>> {
+    params
+        .str(key)
+        .map(|s| (!s.is_empty()).then(|| s.to_owned()))
 }

@@ -1,5 +1,7 @@
 //! Money movement and object lifecycles shared by the API, the hosted pages and the clock.
 
-pub mod checkout;
-pub mod payments;
-pub mod subscriptions;
+pub(crate) mod checkout;
+pub(crate) mod customers;
+pub(crate) mod payments;
+pub(crate) mod plan_change;
+pub(crate) mod subscriptions;

@@ -1,18 +1,15 @@
 //! Test cards, charges and the invoice lifecycle (draft → open → paid, with dunning retries).
 
-use serde_json::Value;
+use crate::error::ApiError;
+use crate::model::{CardBehavior, Invoice, InvoiceLine, InvoiceStatus, PaymentMethod};
+use crate::render::billing as render;
+use crate::store::Store;
+use crate::time::DAY;
 
-use crate::http::ApiError;
-use crate::objects::billing as render;
-use crate::state::{
-    CardBehavior, Invoice, InvoiceLine, InvoiceStatus, PaymentMethod, State, SubStatus,
-};
-
-pub const DAY: i64 = 86_400;
 /// Automatic retries after a failed renewal, in days after the first failure (Stripe's
 /// "3 retries within a week" style schedule). After the last one fails the subscription is
 /// canceled.
-pub const RETRY_DAYS: [i64; 3] = [3, 5, 7];
+const RETRY_DAYS: [i64; 3] = [3, 5, 7];
 
 fn luhn_ok(digits: &str) -> bool {
     let sum: u32 = digits
@@ -32,7 +29,7 @@ fn luhn_ok(digits: &str) -> bool {
 }
 
 /// Maps a card number to its test behaviour, like Stripe's test-mode card numbers.
-pub fn card_behavior(number: &str) -> Result<CardBehavior, ApiError> {
+fn card_behavior(number: &str) -> Result<CardBehavior, ApiError> {
     let digits: String = number
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -57,7 +54,7 @@ pub fn card_behavior(number: &str) -> Result<CardBehavior, ApiError> {
     })
 }
 
-pub fn brand(number: &str) -> &'static str {
+fn brand(number: &str) -> &'static str {
     match number.chars().next() {
         Some('4') => "visa",
         Some('5') | Some('2') => "mastercard",
@@ -66,12 +63,16 @@ pub fn brand(number: &str) -> &'static str {
     }
 }
 
-/// Stores a card as a payment method (not attached to a customer yet).
-pub fn add_card(st: &mut State, number: &str, customer: Option<&str>) -> Result<String, ApiError> {
+/// Stores a card as a payment method (attached to `customer`, if given); returns its id.
+pub(crate) fn add_card(
+    store: &mut Store,
+    number: &str,
+    customer: Option<&str>,
+) -> Result<String, ApiError> {
     let behavior = card_behavior(number)?;
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let id = st.id("pm");
-    st.payment_methods.push(PaymentMethod {
+    let id = store.id("pm");
+    store.payment_methods.push(PaymentMethod {
         id: id.clone(),
         customer: customer.map(str::to_owned),
         last4: digits[digits.len().saturating_sub(4)..].to_owned(),
@@ -81,17 +82,11 @@ pub fn add_card(st: &mut State, number: &str, customer: Option<&str>) -> Result<
     Ok(id)
 }
 
-/// Charges a card. `on_session` charges happen on the hosted page (3-D Secure is handled
-/// there); off-session charges are renewals and retries.
-pub fn charge(st: &State, pm: Option<&str>, on_session: bool) -> Result<(), ApiError> {
-    let Some(pm) = pm.and_then(|id| st.payment_method(id)) else {
-        return Err(ApiError::card(
-            "card_declined",
-            Some("generic_decline"),
-            "The customer has no attached payment source or default payment method.",
-        ));
-    };
-    match pm.behavior {
+/// The card error a charge with a card of this behaviour gets, if any. On-session charges
+/// (the hosted pages, saving a card in the portal) go through for cards that only fail
+/// off-session.
+pub(crate) fn decline(behavior: CardBehavior, on_session: bool) -> Result<(), ApiError> {
+    match behavior {
         CardBehavior::Succeed | CardBehavior::Authenticate => Ok(()),
         CardBehavior::FailOffSession if on_session => Ok(()),
         CardBehavior::FailOffSession | CardBehavior::Decline => Err(ApiError::card(
@@ -107,51 +102,54 @@ pub fn charge(st: &State, pm: Option<&str>, on_session: bool) -> Result<(), ApiE
     }
 }
 
-/// Top-level keys whose values changed, with their old values (`previous_attributes`).
-pub fn diff(before: &Value, after: &Value) -> Option<Value> {
-    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
-        return None;
+/// Charges a card. `on_session` charges happen on the hosted page (3-D Secure is handled
+/// there); off-session charges are renewals and retries.
+pub(crate) fn charge(store: &Store, card: Option<&str>, on_session: bool) -> Result<(), ApiError> {
+    let Some(method) = card.and_then(|id| store.payment_method(id)) else {
+        return Err(ApiError::card(
+            "card_declined",
+            Some("generic_decline"),
+            "The customer has no attached payment source or default payment method.",
+        ));
     };
-    let changed: serde_json::Map<String, Value> = b
-        .iter()
-        .filter(|(k, v)| a.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    (!changed.is_empty()).then_some(Value::Object(changed))
+    decline(method.behavior, on_session)
 }
 
-pub fn emit_invoice(st: &mut State, kind: &str, id: &str) {
-    if let Some(v) = st.invoice(id).map(|i| render::invoice(st, i)) {
-        st.emit(kind, v, None);
+fn emit_invoice(store: &mut Store, kind: &str, id: &str) {
+    if let Some(object) = store.invoice(id).map(|i| render::invoice(store, i)) {
+        store.emit(kind, object, None);
+    }
+}
+
+/// The customer's e-mail and name for the invoice, and its number (`PREFIX-0001`); takes
+/// the customer's next invoice sequence number.
+fn invoice_identity(store: &mut Store, customer: &str) -> (Option<String>, Option<String>, String) {
+    match store.customer_mut(customer) {
+        Some(c) => {
+            let seq = c.next_invoice_sequence;
+            c.next_invoice_sequence += 1;
+            let number = format!("{}-{seq:04}", c.invoice_prefix);
+            (c.email.clone(), c.name.clone(), number)
+        }
+        None => (None, None, "SIM-0001".to_owned()),
     }
 }
 
 /// Creates an invoice and finalizes it at once (Stripe waits an hour; the sim does not).
-pub fn create_invoice(
-    st: &mut State,
+pub(crate) fn create_invoice(
+    store: &mut Store,
     customer: &str,
     subscription: Option<&str>,
     lines: Vec<InvoiceLine>,
     billing_reason: &'static str,
     currency: &str,
 ) -> String {
-    let id = st.id("in");
-    let (email, name, prefix, seq) = match st.customer_mut(customer) {
-        Some(c) => {
-            let seq = c.next_invoice_sequence;
-            c.next_invoice_sequence += 1;
-            (
-                c.email.clone(),
-                c.name.clone(),
-                c.invoice_prefix.clone(),
-                seq,
-            )
-        }
-        None => (None, None, "SIM".to_owned(), 1),
-    };
-    let period_start = lines.iter().map(|l| l.period_start).min().unwrap_or(st.now);
-    let period_end = lines.iter().map(|l| l.period_end).max().unwrap_or(st.now);
-    st.invoices.push(Invoice {
+    let id = store.id("in");
+    let (email, name, number) = invoice_identity(store, customer);
+    let now = store.now;
+    let period_start = lines.iter().map(|l| l.period_start).min().unwrap_or(now);
+    let period_end = lines.iter().map(|l| l.period_end).max().unwrap_or(now);
+    store.invoices.push(Invoice {
         id: id.clone(),
         number: None,
         customer: customer.to_owned(),
@@ -159,7 +157,7 @@ pub fn create_invoice(
         status: InvoiceStatus::Draft,
         lines,
         currency: currency.to_owned(),
-        created: st.now,
+        created: now,
         period_start,
         period_end,
         billing_reason,
@@ -174,17 +172,16 @@ pub fn create_invoice(
         customer_email: email,
         customer_name: name,
     });
-    emit_invoice(st, "invoice.created", &id);
-    let now = st.now;
-    if let Some(inv) = st.invoice_mut(&id) {
-        inv.status = InvoiceStatus::Open;
-        inv.number = Some(format!("{prefix}-{seq:04}"));
-        inv.finalized_at = Some(now);
-        inv.next_payment_attempt = Some(now);
+    emit_invoice(store, "invoice.created", &id);
+    if let Some(invoice) = store.invoice_mut(&id) {
+        invoice.status = InvoiceStatus::Open;
+        invoice.number = Some(number);
+        invoice.finalized_at = Some(now);
+        invoice.next_payment_attempt = Some(now);
     }
-    emit_invoice(st, "invoice.finalized", &id);
+    emit_invoice(store, "invoice.finalized", &id);
     if let Some(sub) = subscription
-        && let Some(s) = st.subscription_mut(sub)
+        && let Some(s) = store.subscription_mut(sub)
     {
         s.latest_invoice = Some(id.clone());
     }
@@ -192,74 +189,63 @@ pub fn create_invoice(
 }
 
 /// The card an invoice is charged to: the subscription's, else the customer's default.
-fn payment_method_for(st: &State, inv: &Invoice) -> Option<String> {
-    inv.subscription
+fn payment_method_for(store: &Store, invoice: &Invoice) -> Option<String> {
+    invoice
+        .subscription
         .as_deref()
-        .and_then(|s| st.subscription(s))
+        .and_then(|s| store.subscription(s))
         .and_then(|s| s.default_payment_method.clone())
         .or_else(|| {
-            st.customer(&inv.customer)
+            store
+                .customer(&invoice.customer)
                 .and_then(|c| c.default_payment_method.clone())
         })
 }
 
 /// Attempts payment of an open invoice. On failure the next retry is scheduled from
 /// `RETRY_DAYS`; the caller decides what happens to the subscription.
-pub fn pay_invoice(st: &mut State, id: &str, on_session: bool) -> Result<(), ApiError> {
-    let Some(inv) = st.invoice(id) else {
+pub(crate) fn pay_invoice(store: &mut Store, id: &str, on_session: bool) -> Result<(), ApiError> {
+    let Some(invoice) = store.invoice(id) else {
         return Err(ApiError::missing_resource("invoice", id, "invoice"));
     };
-    if inv.status != InvoiceStatus::Open {
+    if invoice.status != InvoiceStatus::Open {
         return Err(ApiError::state(format!(
             "Invoice is already {}.",
-            inv.status.as_str()
+            invoice.status.as_str()
         )));
     }
-    let total = inv.total();
+    let total = invoice.total();
     let result = if total <= 0 {
         Ok(())
     } else {
-        let pm = payment_method_for(st, inv);
-        charge(st, pm.as_deref(), on_session)
+        let card = payment_method_for(store, invoice);
+        charge(store, card.as_deref(), on_session)
     };
-    let now = st.now;
-    let Some(inv) = st.invoice_mut(id) else {
+    let now = store.now;
+    let Some(invoice) = store.invoice_mut(id) else {
         return Ok(());
     };
     if total > 0 {
-        inv.attempt_count += 1;
-        inv.attempted = true;
+        invoice.attempt_count += 1;
+        invoice.attempted = true;
     }
     match &result {
         Ok(()) => {
-            inv.status = InvoiceStatus::Paid;
-            inv.amount_paid = total.max(0);
-            inv.paid_at = Some(now);
-            inv.next_payment_attempt = None;
-            inv.attempted = true;
-            emit_invoice(st, "invoice.paid", id);
+            invoice.status = InvoiceStatus::Paid;
+            invoice.amount_paid = total.max(0);
+            invoice.paid_at = Some(now);
+            invoice.next_payment_attempt = None;
+            invoice.attempted = true;
+            emit_invoice(store, "invoice.paid", id);
         }
         Err(_) => {
-            let first = *inv.first_failed_at.get_or_insert(now);
-            let retry_index = usize::try_from(inv.attempt_count - 1).unwrap_or(usize::MAX);
-            inv.next_payment_attempt = RETRY_DAYS.get(retry_index).map(|d| first + d * DAY);
-            emit_invoice(st, "invoice.payment_failed", id);
+            let first = *invoice.first_failed_at.get_or_insert(now);
+            let retry_index = usize::try_from(invoice.attempt_count - 1).unwrap_or(usize::MAX);
+            invoice.next_payment_attempt = RETRY_DAYS.get(retry_index).map(|d| first + d * DAY);
+            emit_invoice(store, "invoice.payment_failed", id);
         }
     }
     result
-}
-
-/// Runs a due dunning retry: success reactivates the subscription, the last failure cancels it.
-pub fn retry_invoice(st: &mut State, id: &str) {
-    let paid = pay_invoice(st, id, false).is_ok();
-    let Some(inv) = st.invoice(id) else { return };
-    let (sub, exhausted) = (inv.subscription.clone(), inv.next_payment_attempt.is_none());
-    let Some(sub) = sub else { return };
-    if paid {
-        super::subscriptions::set_status(st, &sub, SubStatus::Active);
-    } else if exhausted {
-        super::subscriptions::cancel_now(st, &sub, Some("payment_failed"));
-    }
 }
 
 #[cfg(test)]

@@ -1,40 +1,45 @@
-//! Subscription lifecycle: creation, plan changes with proration, cancellation, and what
-//! happens when a billing period (or trial) ends.
+//! Subscription lifecycle: creation, cancellation, what happens when a billing period (or
+//! trial) ends, and dunning retries. Plan changes are in `plan_change`.
 
 use serde_json::Value;
 
-use super::payments::{self, DAY, diff};
-use crate::http::ApiError;
-use crate::objects::billing as render;
-use crate::state::{InvoiceLine, PendingItem, State, SubItem, SubStatus, Subscription};
+use super::payments;
+use crate::error::ApiError;
+use crate::model::{InvoiceLine, Meta, PendingItem, SubItem, SubStatus, Subscription};
+use crate::render::billing as render;
+use crate::render::diff;
+use crate::store::Store;
+use crate::time::DAY;
 
-fn snapshot(st: &State, id: &str) -> Option<Value> {
-    st.subscription(id).map(|s| render::subscription(st, s))
+fn snapshot(store: &Store, id: &str) -> Option<Value> {
+    store
+        .subscription(id)
+        .map(|s| render::subscription(store, s))
 }
 
 /// Emits `customer.subscription.updated` with `previous_attributes` if anything changed.
-pub fn emit_updated(st: &mut State, id: &str, before: &Value) {
-    if let Some(after) = snapshot(st, id)
+pub(crate) fn emit_updated(store: &mut Store, id: &str, before: &Value) {
+    if let Some(after) = snapshot(store, id)
         && let Some(prev) = diff(before, &after)
     {
-        st.emit("customer.subscription.updated", after, Some(prev));
+        store.emit("customer.subscription.updated", after, Some(prev));
     }
 }
 
-pub fn set_status(st: &mut State, id: &str, status: SubStatus) {
-    let Some(before) = snapshot(st, id) else {
+pub(crate) fn set_status(store: &mut Store, id: &str, status: SubStatus) {
+    let Some(before) = snapshot(store, id) else {
         return;
     };
-    if let Some(s) = st.subscription_mut(id) {
+    if let Some(s) = store.subscription_mut(id) {
         s.status = status;
     }
-    emit_updated(st, id, &before);
+    emit_updated(store, id, &before);
 }
 
-fn price_label(st: &State, price: &str) -> String {
-    let p = st.price(price);
+pub(super) fn price_label(store: &Store, price: &str) -> String {
+    let p = store.price(price);
     let name = p
-        .and_then(|p| st.product(&p.product))
+        .and_then(|p| store.product(&p.product))
         .map_or("Plan", |p| p.name.as_str());
     let interval = p
         .and_then(|p| p.recurring.as_ref())
@@ -47,13 +52,18 @@ fn price_label(st: &State, price: &str) -> String {
 }
 
 /// Lines billing every item for the period starting `from`.
-fn period_lines(st: &mut State, sub: &Subscription, from: i64, to: i64) -> Vec<InvoiceLine> {
+pub(super) fn period_lines(
+    store: &mut Store,
+    sub: &Subscription,
+    from: i64,
+    to: i64,
+) -> Vec<InvoiceLine> {
     let mut lines = Vec::new();
     for it in &sub.items {
-        let amount = st.price(&it.price).map_or(0, |p| p.unit_amount) * it.quantity;
-        let description = format!("{} × {}", it.quantity, price_label(st, &it.price));
+        let amount = store.price(&it.price).map_or(0, |p| p.unit_amount) * it.quantity;
+        let description = format!("{} × {}", it.quantity, price_label(store, &it.price));
         lines.push(InvoiceLine {
-            id: st.id("il"),
+            id: store.id("il"),
             amount,
             description,
             price: Some(it.price.clone()),
@@ -69,14 +79,15 @@ fn period_lines(st: &mut State, sub: &Subscription, from: i64, to: i64) -> Vec<I
 }
 
 /// Pending prorations for `sub`, turned into invoice lines (and removed from the queue).
-fn take_pending(st: &mut State, sub: &str) -> Vec<InvoiceLine> {
-    let (mine, rest): (Vec<PendingItem>, Vec<PendingItem>) = std::mem::take(&mut st.pending_items)
-        .into_iter()
-        .partition(|p| p.subscription == sub);
-    st.pending_items = rest;
+pub(super) fn take_pending(store: &mut Store, sub: &str) -> Vec<InvoiceLine> {
+    let (mine, rest): (Vec<PendingItem>, Vec<PendingItem>) =
+        std::mem::take(&mut store.pending_items)
+            .into_iter()
+            .partition(|p| p.subscription == sub);
+    store.pending_items = rest;
     mine.into_iter()
         .map(|p| InvoiceLine {
-            id: st.id("il"),
+            id: store.id("il"),
             amount: p.amount,
             description: p.description,
             price: Some(p.price),
@@ -90,45 +101,83 @@ fn take_pending(st: &mut State, sub: &str) -> Vec<InvoiceLine> {
         .collect()
 }
 
-pub struct NewSubscription<'a> {
-    pub customer: &'a str,
-    pub items: &'a [(String, i64)],
-    pub trial_days: Option<i64>,
-    pub metadata: crate::state::Meta,
-    pub description: Option<String>,
-    pub payment_method: Option<String>,
+pub(crate) struct NewSubscription<'a> {
+    pub(crate) customer: &'a str,
+    pub(crate) items: &'a [(String, i64)],
+    pub(crate) trial_days: Option<i64>,
+    pub(crate) metadata: Meta,
+    pub(crate) description: Option<String>,
+    pub(crate) payment_method: Option<String>,
 }
 
 /// Creates an active (or trialing) subscription and its first invoice, already paid by the
 /// checkout charge. Returns (subscription id, invoice id).
-pub fn create(st: &mut State, new: NewSubscription<'_>) -> Result<(String, String), ApiError> {
+pub(crate) fn create(
+    store: &mut Store,
+    new: NewSubscription<'_>,
+) -> Result<(String, String), ApiError> {
+    let sub = new_subscription(store, new)?;
+    let (id, customer, currency) = (sub.id.clone(), sub.customer.clone(), sub.currency.clone());
+    let mut lines = period_lines(
+        store,
+        &sub,
+        sub.current_period_start,
+        sub.current_period_end,
+    );
+    if sub.trial_end.is_some() {
+        // A trial starts with a zero-amount invoice, as on Stripe.
+        for l in &mut lines {
+            l.amount = 0;
+            l.description = format!("Trial period for {}", l.description);
+        }
+    }
+    store.subscriptions.push(sub);
+    if let Some(object) = snapshot(store, &id) {
+        store.emit("customer.subscription.created", object, None);
+    }
+    let invoice = payments::create_invoice(
+        store,
+        &customer,
+        Some(&id),
+        lines,
+        "subscription_create",
+        &currency,
+    );
+    // The hosted page has already checked the card on-session, so this succeeds.
+    payments::pay_invoice(store, &invoice, true)?;
+    Ok((id, invoice))
+}
+
+/// Checks the first item's price and builds the subscription (not stored yet).
+fn new_subscription(store: &mut Store, new: NewSubscription<'_>) -> Result<Subscription, ApiError> {
     let first = new
         .items
         .first()
         .ok_or_else(|| ApiError::missing("items"))?;
-    let price = st
+    let price = store
         .price(&first.0)
         .ok_or_else(|| ApiError::missing_resource("price", &first.0, "price"))?;
     let recurring = price.recurring.clone().ok_or_else(|| {
         ApiError::invalid("price", "Subscriptions need a recurring price.".to_owned())
     })?;
     let currency = price.currency.clone();
-    let now = st.now;
+    let now = store.now;
     let trial_end = new.trial_days.filter(|d| *d > 0).map(|d| now + d * DAY);
     let period_end = trial_end.unwrap_or_else(|| recurring.period_end(now));
-    let id = st.id("sub");
-    let mut items = Vec::new();
-    for (price, quantity) in new.items {
-        items.push(SubItem {
-            id: st.id("si"),
+    let id = store.id("sub");
+    let items = new
+        .items
+        .iter()
+        .map(|(price, quantity)| SubItem {
+            id: store.id("si"),
             price: price.clone(),
             quantity: *quantity,
             created: now,
-            metadata: Default::default(),
-        });
-    }
-    let sub = Subscription {
-        id: id.clone(),
+            metadata: Meta::new(),
+        })
+        .collect();
+    Ok(Subscription {
+        id,
         customer: new.customer.to_owned(),
         status: if trial_end.is_some() {
             SubStatus::Trialing
@@ -150,41 +199,18 @@ pub fn create(st: &mut State, new: NewSubscription<'_>) -> Result<(String, Strin
         latest_invoice: None,
         default_payment_method: new.payment_method,
         metadata: new.metadata,
-        currency: currency.clone(),
+        currency,
         description: new.description,
         cancellation_reason: None,
-    };
-    let mut lines = period_lines(st, &sub, now, period_end);
-    if trial_end.is_some() {
-        // A trial starts with a zero-amount invoice, as on Stripe.
-        for l in &mut lines {
-            l.amount = 0;
-            l.description = format!("Trial period for {}", l.description);
-        }
-    }
-    st.subscriptions.push(sub);
-    if let Some(v) = snapshot(st, &id) {
-        st.emit("customer.subscription.created", v, None);
-    }
-    let inv = payments::create_invoice(
-        st,
-        new.customer,
-        Some(&id),
-        lines,
-        "subscription_create",
-        &currency,
-    );
-    // The hosted page has already checked the card on-session, so this succeeds.
-    payments::pay_invoice(st, &inv, true)?;
-    Ok((id, inv))
+    })
 }
 
-pub fn cancel_now(st: &mut State, id: &str, reason: Option<&'static str>) {
-    let Some(before) = snapshot(st, id) else {
+pub(crate) fn cancel_now(store: &mut Store, id: &str, reason: Option<&'static str>) {
+    let Some(before) = snapshot(store, id) else {
         return;
     };
-    let now = st.now;
-    let Some(s) = st.subscription_mut(id) else {
+    let now = store.now;
+    let Some(s) = store.subscription_mut(id) else {
         return;
     };
     if s.status == SubStatus::Canceled {
@@ -198,200 +224,59 @@ pub fn cancel_now(st: &mut State, id: &str, reason: Option<&'static str>) {
         .or(s.cancellation_reason)
         .or(Some("cancellation_requested"));
     // Unpaid renewals stop being retried once the subscription is gone.
-    for inv in st
+    for inv in store
         .invoices
         .iter_mut()
         .filter(|i| i.subscription.as_deref() == Some(id))
     {
         inv.next_payment_attempt = None;
     }
-    st.pending_items.retain(|p| p.subscription != id);
-    if let Some(v) = snapshot(st, id) {
+    store.pending_items.retain(|p| p.subscription != id);
+    if let Some(v) = snapshot(store, id) {
         let prev = diff(&before, &v);
-        st.emit("customer.subscription.deleted", v, prev);
+        store.emit("customer.subscription.deleted", v, prev);
     }
 }
 
-pub fn set_cancel_at_period_end(st: &mut State, id: &str, flag: bool) {
-    let Some(before) = snapshot(st, id) else {
+pub(crate) fn set_cancel_at_period_end(store: &mut Store, id: &str, flag: bool) {
+    let Some(before) = snapshot(store, id) else {
         return;
     };
-    let now = st.now;
-    if let Some(s) = st.subscription_mut(id) {
+    let now = store.now;
+    if let Some(s) = store.subscription_mut(id) {
         s.cancel_at_period_end = flag;
         s.cancel_at = flag.then_some(s.current_period_end);
         s.canceled_at = flag.then_some(now);
         s.cancellation_reason = flag.then_some("cancellation_requested");
     }
-    emit_updated(st, id, &before);
+    emit_updated(store, id, &before);
 }
 
-fn prorate(amount: i64, remaining: i64, len: i64) -> i64 {
-    if len <= 0 {
-        return 0;
-    }
-    let v = i128::from(amount) * i128::from(remaining.clamp(0, len));
-    i64::try_from((v + i128::from(len) / 2) / i128::from(len)).unwrap_or(0)
-}
-
-/// Swaps an item's price. Same interval: prorations per `behavior` (`create_prorations`
-/// queues them for the next invoice, `always_invoice` bills now, `none` skips them). A new
-/// interval restarts the billing cycle today and bills immediately, as Stripe does.
-pub fn change_price(
-    st: &mut State,
-    id: &str,
-    item: Option<&str>,
-    new_price: &str,
-    quantity: Option<i64>,
-    behavior: &str,
-) -> Result<(), ApiError> {
-    let sub = st
-        .subscription(id)
-        .cloned()
-        .ok_or_else(|| ApiError::missing_resource("subscription", id, "id"))?;
-    if !sub.status.is_live() {
-        return Err(ApiError::state(
-            "A canceled subscription can only update its cancellation_details and metadata."
-                .to_owned(),
-        ));
-    }
-    let np = st
-        .price(new_price)
-        .cloned()
-        .ok_or_else(|| ApiError::missing_resource("price", new_price, "items[0][price]"))?;
-    let new_rec = np.recurring.clone().ok_or_else(|| {
-        ApiError::invalid("items[0][price]", "The price must be recurring.".to_owned())
-    })?;
-    let idx = match item {
-        Some(si) => sub.items.iter().position(|i| i.id == si).ok_or_else(|| {
-            ApiError::invalid("items[0][id]", format!("No such subscription item: '{si}'"))
-        })?,
-        None if sub.items.len() == 1 => 0,
-        None => return Err(ApiError::missing("items[0][id]")),
-    };
-    let old = sub.items[idx].clone();
-    let op = st.price(&old.price).cloned();
-    let qty = quantity.unwrap_or(old.quantity);
-    let before = render::subscription(st, &sub);
-    let now = st.now;
-    let interval_changed = op.as_ref().and_then(|p| p.recurring.clone()) != Some(new_rec.clone());
-    if let Some(s) = st.subscription_mut(id) {
-        s.items[idx].price = new_price.to_owned();
-        s.items[idx].quantity = qty;
-    }
-    let trialing = sub.status == SubStatus::Trialing;
-    let len = sub.current_period_end - sub.current_period_start;
-    let remaining = sub.current_period_end - now;
-    let old_amount = op.as_ref().map_or(0, |p| p.unit_amount) * old.quantity;
-    let credit = -prorate(old_amount, remaining, len);
-    let debit = prorate(np.unit_amount * qty, remaining, len);
-    let label_old = price_label(st, &old.price);
-    let label_new = price_label(st, new_price);
-    let mk = |st: &mut State, amount: i64, description: String, price: &str| PendingItem {
-        id: st.id("ii"),
-        subscription: id.to_owned(),
-        amount,
-        description,
-        price: price.to_owned(),
-        period_start: now,
-        period_end: sub.current_period_end,
-    };
-    if trialing || behavior == "none" {
-        // No money changes hands during a trial or when prorations are off.
-    } else if interval_changed {
-        let credit_item = mk(
-            st,
-            credit,
-            format!("Unused time on {label_old}"),
-            &old.price,
-        );
-        st.pending_items.push(credit_item);
-        let new_end = new_rec.period_end(now);
-        if let Some(s) = st.subscription_mut(id) {
-            s.current_period_start = now;
-            s.current_period_end = new_end;
-            s.billing_cycle_anchor = now;
-            if s.cancel_at_period_end {
-                s.cancel_at = Some(new_end);
-            }
-        }
-        bill_now(st, id, "subscription_update", true)?;
-    } else {
-        let c = mk(
-            st,
-            credit,
-            format!("Unused time on {label_old}"),
-            &old.price,
-        );
-        let d = mk(
-            st,
-            debit,
-            format!("Remaining time on {label_new}"),
-            new_price,
-        );
-        st.pending_items.push(c);
-        st.pending_items.push(d);
-        if behavior == "always_invoice" {
-            bill_now(st, id, "subscription_update", false)?;
-        }
-    }
-    emit_updated(st, id, &before);
-    Ok(())
-}
-
-/// Invoices pending prorations (plus, after a cycle reset, the new period) and charges them.
-fn bill_now(
-    st: &mut State,
-    id: &str,
-    reason: &'static str,
-    new_period: bool,
-) -> Result<(), ApiError> {
-    let Some(sub) = st.subscription(id).cloned() else {
-        return Ok(());
-    };
-    let mut lines = take_pending(st, id);
-    if new_period {
-        lines.extend(period_lines(
-            st,
-            &sub,
-            sub.current_period_start,
-            sub.current_period_end,
-        ));
-    }
-    let inv = payments::create_invoice(st, &sub.customer, Some(id), lines, reason, &sub.currency);
-    if payments::pay_invoice(st, &inv, false).is_err()
-        && let Some(s) = st.subscription_mut(id)
-    {
-        s.status = SubStatus::PastDue;
-    }
-    Ok(())
-}
-
-/// The current period (or trial) of `id` has ended at `st.now`: cancel if requested,
+/// The current period (or trial) of `id` has ended at `store.now`: cancel if requested,
 /// otherwise start the next period and bill it.
-pub fn period_ended(st: &mut State, id: &str) {
-    let Some(sub) = st.subscription(id).cloned() else {
+pub(crate) fn period_ended(store: &mut Store, id: &str) {
+    let Some(sub) = store.subscription(id).cloned() else {
         return;
     };
-    if sub.cancel_at_period_end || sub.cancel_at.is_some_and(|t| t <= st.now) {
-        cancel_now(st, id, Some("cancellation_requested"));
+    if sub.cancel_at_period_end || sub.cancel_at.is_some_and(|t| t <= store.now) {
+        cancel_now(store, id, Some("cancellation_requested"));
         return;
     }
-    let before = render::subscription(st, &sub);
+    let before = render::subscription(store, &sub);
     let Some(rec) = sub
         .items
         .first()
-        .and_then(|i| st.price(&i.price))
+        .and_then(|i| store.price(&i.price))
         .and_then(|p| p.recurring.clone())
     else {
         // Nothing to renew (the price vanished): end it rather than stall the clock.
-        cancel_now(st, id, None);
+        cancel_now(store, id, None);
         return;
     };
     let start = sub.current_period_end;
     let end = rec.period_end(start);
     let was_trial = sub.status == SubStatus::Trialing;
-    if let Some(s) = st.subscription_mut(id) {
+    if let Some(s) = store.subscription_mut(id) {
         s.current_period_start = start;
         s.current_period_end = end;
         if was_trial {
@@ -399,21 +284,39 @@ pub fn period_ended(st: &mut State, id: &str) {
             s.billing_cycle_anchor = start;
         }
     }
-    emit_updated(st, id, &before);
-    let Some(sub) = st.subscription(id).cloned() else {
+    emit_updated(store, id, &before);
+    let Some(sub) = store.subscription(id).cloned() else {
         return;
     };
-    let mut lines = take_pending(st, id);
-    lines.extend(period_lines(st, &sub, start, end));
+    let mut lines = take_pending(store, id);
+    lines.extend(period_lines(store, &sub, start, end));
     let inv = payments::create_invoice(
-        st,
+        store,
         &sub.customer,
         Some(id),
         lines,
         "subscription_cycle",
         &sub.currency,
     );
-    if payments::pay_invoice(st, &inv, false).is_err() {
-        set_status(st, id, SubStatus::PastDue);
+    if payments::pay_invoice(store, &inv, false).is_err() {
+        set_status(store, id, SubStatus::PastDue);
+    }
+}
+
+/// Runs a due dunning retry: success reactivates the subscription, the last failure cancels it.
+pub(crate) fn retry_invoice(store: &mut Store, id: &str) {
+    let paid = payments::pay_invoice(store, id, false).is_ok();
+    let Some(invoice) = store.invoice(id) else {
+        return;
+    };
+    let (sub, exhausted) = (
+        invoice.subscription.clone(),
+        invoice.next_payment_attempt.is_none(),
+    );
+    let Some(sub) = sub else { return };
+    if paid {
+        set_status(store, &sub, SubStatus::Active);
+    } else if exhausted {
+        cancel_now(store, &sub, Some("payment_failed"));
     }
 }

@@ -11,12 +11,13 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{esc, form, money, not_found, page, per, see_other};
-use crate::Shared;
 use crate::billing::checkout::{PayOutcome, authenticate, pay};
-use crate::http::ApiError;
-use crate::state::{CheckoutSession, SessionStatus, State as SimState};
+use crate::error::ApiError;
+use crate::model::{CheckoutSession, SessionStatus};
+use crate::shared::Shared;
+use crate::store::Store;
 
-pub fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/checkout/{id}", get(show))
         .route("/checkout/{id}/pay", axum::routing::post(submit))
@@ -27,14 +28,14 @@ pub fn routes() -> Router<Arc<Shared>> {
 }
 
 /// Plan name, price line and trial note for the summary column.
-fn summary(st: &SimState, s: &CheckoutSession) -> String {
+fn summary(store: &Store, s: &CheckoutSession) -> String {
     let mut lines = String::new();
     let mut headline = String::new();
     for l in &s.lines {
-        let Some(price) = st.price(&l.price) else {
+        let Some(price) = store.price(&l.price) else {
             continue;
         };
-        let name = st
+        let name = store
             .product(&price.product)
             .map_or("Item", |p| p.name.as_str());
         let amount = money(price.unit_amount * l.quantity, &price.currency);
@@ -70,7 +71,7 @@ fn summary(st: &SimState, s: &CheckoutSession) -> String {
             esc(&s
                 .lines
                 .first()
-                .and_then(|l| st.price(&l.price))
+                .and_then(|l| store.price(&l.price))
                 .and_then(|p| p.recurring.as_ref())
                 .map(|r| per(&r.interval, r.interval_count))
                 .unwrap_or_default()),
@@ -84,7 +85,7 @@ fn summary(st: &SimState, s: &CheckoutSession) -> String {
     format!("{headline}{lines}{trial}")
 }
 
-fn render(st: &SimState, s: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {
+fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {
     let back = s
         .cancel_url
         .as_ref()
@@ -95,17 +96,7 @@ fn render(st: &SimState, s: &CheckoutSession, error: Option<&str>, status: Statu
             )
         })
         .unwrap_or_default();
-    let email = s
-        .collected_email
-        .clone()
-        .or_else(|| {
-            s.customer
-                .as_deref()
-                .and_then(|c| st.customer(c))
-                .and_then(|c| c.email.clone())
-        })
-        .or_else(|| s.customer_email.clone())
-        .unwrap_or_default();
+    let email = store.checkout_email(s).unwrap_or_default();
     let error = error
         .map(|e| format!("<div class=\"error\" role=\"alert\">{}</div>", esc(e)))
         .unwrap_or_default();
@@ -128,7 +119,7 @@ fn render(st: &SimState, s: &CheckoutSession, error: Option<&str>, status: Statu
 <label for="name">Name on card</label><input type="text" id="name" name="name" autocomplete="cc-name">
 <button type="submit">{action}</button></form>
 <p class="hint">Test cards: <code>4242424242424242</code> succeeds · <code>4000000000000002</code> declined · <code>4000000000009995</code> insufficient funds · <code>4000000000003220</code> authentication · <code>4000000000000341</code> fails on renewal. Any future expiry and CVC.</p></div></div></div>"#,
-        summary = summary(st, s),
+        summary = summary(store, s),
         id = esc(&s.id),
         email = esc(&email),
     );
@@ -164,10 +155,10 @@ fn closed(s: &CheckoutSession) -> Response {
 }
 
 async fn show(State(sim): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    sim.read(|st| match st.session(&id) {
+    sim.read(|store| match store.session(&id) {
         None => not_found("checkout session"),
         Some(s) if s.status != SessionStatus::Open => closed(s),
-        Some(s) => render(st, s, None, StatusCode::OK),
+        Some(s) => render(store, s, None, StatusCode::OK),
     })
 }
 
@@ -188,8 +179,10 @@ fn outcome(sim: &Shared, id: &str, result: Result<PayOutcome, ApiError>) -> Resp
     match result {
         Ok(PayOutcome::Redirect(url)) => see_other(&url),
         Ok(PayOutcome::Authenticate) => see_other(&format!("/checkout/{id}/authenticate")),
-        Err(e) => sim.read(|st| match st.session(id) {
-            Some(s) if s.status == SessionStatus::Open => render(st, s, Some(&e.message), e.status),
+        Err(e) => sim.read(|store| match store.session(id) {
+            Some(s) if s.status == SessionStatus::Open => {
+                render(store, s, Some(&e.message), e.status)
+            }
             Some(s) => closed(s),
             None => not_found("checkout session"),
         }),
@@ -197,8 +190,15 @@ fn outcome(sim: &Shared, id: &str, result: Result<PayOutcome, ApiError>) -> Resp
 }
 
 async fn submit(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let f = form(&body);
-    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("").trim().to_owned();
+    let fields = form(&body);
+    let field = |k: &str| {
+        fields
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
     let (email, card) = (field("email"), field("card_number"));
     let check = if email.is_empty() || !email.contains('@') {
         Err("Your email is incomplete.")
@@ -210,12 +210,12 @@ async fn submit(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: By
     if let Err(msg) = check {
         return outcome(&sim, &id, Err(ApiError::invalid("card", msg.to_owned())));
     }
-    let result = sim.with(|st| pay(st, &id, Some(&email), &card));
+    let result = sim.with(|store| pay(store, &id, Some(&email), &card));
     outcome(&sim, &id, result)
 }
 
 async fn show_auth(State(sim): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    sim.read(|st| match st.session(&id) {
+    sim.read(|store| match store.session(&id) {
         None => not_found("checkout session"),
         Some(s) if s.status != SessionStatus::Open => closed(s),
         Some(s) if s.pending_payment_method.is_none() => see_other(&format!("/checkout/{}", s.id)),
@@ -239,13 +239,13 @@ async fn submit_auth(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let f = form(&body);
-    let approve = match f.get("action").map(String::as_str) {
+    let fields = form(&body);
+    let approve = match fields.get("action").map(String::as_str) {
         Some("complete") => true,
         Some("fail") => false,
         _ => return outcome(&sim, &id, Err(ApiError::missing("action"))),
     };
-    let result = sim.with(|st| authenticate(st, &id, approve));
+    let result = sim.with(|store| authenticate(store, &id, approve));
     outcome(&sim, &id, result)
 }
 

@@ -2,6 +2,7 @@
 //! CSS, no JavaScript, so they work in any browser and from tests with plain HTTP posts.
 
 mod checkout;
+mod invoice;
 mod portal;
 
 use std::sync::Arc;
@@ -10,16 +11,17 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::Shared;
+use crate::shared::Shared;
 
-pub fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .merge(checkout::routes())
         .merge(portal::routes())
+        .merge(invoice::routes())
 }
 
 /// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
+fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -41,7 +43,7 @@ const ZERO_DECIMAL: [&str; 16] = [
 ];
 
 /// `900, "usd"` → `$9.00`; `500, "jpy"` → `¥500`.
-pub fn money(minor: i64, currency: &str) -> String {
+fn money(minor: i64, currency: &str) -> String {
     let cur = currency.to_lowercase();
     let symbol = match cur.as_str() {
         "usd" => "$".to_owned(),
@@ -60,7 +62,7 @@ pub fn money(minor: i64, currency: &str) -> String {
 }
 
 /// "per month", "every 3 months".
-pub fn per(interval: &str, count: i64) -> String {
+fn per(interval: &str, count: i64) -> String {
     if count == 1 {
         format!("per {interval}")
     } else {
@@ -95,14 +97,14 @@ a{color:#635bff}.back{display:inline-block;margin-bottom:16px;text-decoration:no
 "#;
 
 /// Wraps page content in the shared layout with the "simulated" banner.
-pub fn layout(title: &str, body: &str) -> String {
+fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><div class=\"banner\" role=\"note\">Simulated payment — no real money moves (stripe-sim test mode)</div>{body}</body></html>",
         esc(title)
     )
 }
 
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let mut resp = (status, Html(layout(title, body))).into_response();
     // Hosted pages must never be cached: they change after every action.
     resp.headers_mut()
@@ -110,7 +112,7 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     resp
 }
 
-pub fn not_found(what: &str) -> Response {
+fn not_found(what: &str) -> Response {
     page(
         StatusCode::NOT_FOUND,
         "Not found",
@@ -121,7 +123,7 @@ pub fn not_found(what: &str) -> Response {
     )
 }
 
-pub fn see_other(url: &str) -> Response {
+fn see_other(url: &str) -> Response {
     let mut resp = StatusCode::SEE_OTHER.into_response();
     match HeaderValue::from_str(url) {
         Ok(v) => {
@@ -137,7 +139,7 @@ pub fn see_other(url: &str) -> Response {
 }
 
 /// Form fields of a hosted-page POST.
-pub fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use stripe_billing::invoice::ListInvoice;
-use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
+use stripe_billing::subscription::UpdateSubscription;
 use stripe_shared::SubscriptionStatus;
 
 use crate::common::*;
@@ -75,26 +74,16 @@ async fn renewal_is_invoiced_and_paid() {
         let (sim, inbox) = sim_with_hook().await;
         let c = client(&sim);
         let (_, sub) = subscribe(&sim, &c, "basic_monthly", "4242424242424242", None).await;
-        let before = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let before = retrieve_subscription(&c, &sub).await;
         let end = before.items.data[0].current_period_end;
         sim.advance_clock_to(end + 60).expect("advance");
-        let after = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let after = retrieve_subscription(&c, &sub).await;
         assert_eq!(after.status, SubscriptionStatus::Active);
         assert_eq!(after.items.data[0].current_period_start, end);
         assert!(after.items.data[0].current_period_end > end + 27 * DAY);
-        let invoices = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices");
-        assert_eq!(invoices.data.len(), 2);
-        let renewal = &invoices.data[0];
+        let invoices_so_far = invoices(&c, &sub).await;
+        assert_eq!(invoices_so_far.len(), 2);
+        let renewal = &invoices_so_far[0];
         assert_eq!(
             renewal.billing_reason,
             Some(stripe_shared::InvoiceBillingReason::SubscriptionCycle)
@@ -115,13 +104,7 @@ async fn renewal_is_invoiced_and_paid() {
         // Twelve more months: twelve more paid invoices.
         sim.advance_clock(Duration::from_secs(366 * 86_400))
             .expect("advance a year");
-        let invoices = ListInvoice::new()
-            .subscription(sub.as_str())
-            .limit(100)
-            .send(&c)
-            .await
-            .expect("invoices");
-        assert_eq!(invoices.data.len(), 14);
+        assert_eq!(invoices(&c, &sub).await.len(), 14);
     })
     .await;
 }
@@ -132,26 +115,11 @@ async fn failing_renewal_goes_past_due_then_canceled() {
         let (sim, inbox) = sim_with_hook().await;
         let c = client(&sim);
         let (_, sub) = subscribe(&sim, &c, "pro_monthly", "4000000000000341", None).await;
-        let end = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub")
-            .items
-            .data[0]
-            .current_period_end;
+        let end = retrieve_subscription(&c, &sub).await.items.data[0].current_period_end;
         sim.advance_clock_to(end + 1).expect("advance");
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let s = retrieve_subscription(&c, &sub).await;
         assert_eq!(s.status, SubscriptionStatus::PastDue);
-        let inv = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices")
-            .data
-            .remove(0);
+        let inv = invoices(&c, &sub).await.remove(0);
         assert_eq!(inv.status, Some(stripe_shared::InvoiceStatus::Open));
         assert_eq!(inv.attempt_count, 1);
         assert_eq!(inv.next_payment_attempt, Some(end + 3 * DAY));
@@ -159,37 +127,18 @@ async fn failing_renewal_goes_past_due_then_canceled() {
 
         sim.advance_clock_to(end + 3 * DAY + 1)
             .expect("first retry");
-        let inv = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices")
-            .data
-            .remove(0);
+        let inv = invoices(&c, &sub).await.remove(0);
         assert_eq!(inv.attempt_count, 2);
         assert_eq!(
-            RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .status,
+            retrieve_subscription(&c, &sub).await.status,
             SubscriptionStatus::PastDue
         );
 
         sim.advance_clock_to(end + 7 * DAY + 1).expect("last retry");
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let s = retrieve_subscription(&c, &sub).await;
         assert_eq!(s.status, SubscriptionStatus::Canceled);
         assert_eq!(s.ended_at, Some(end + 7 * DAY));
-        let inv = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices")
-            .data
-            .remove(0);
+        let inv = invoices(&c, &sub).await.remove(0);
         assert_eq!(inv.attempt_count, 4, "initial attempt + 3 retries");
         assert_eq!(inv.next_payment_attempt, None);
         let deleted = inbox.wait_for_type("customer.subscription.deleted").await;
@@ -213,11 +162,7 @@ async fn portal_card_update_recovers_past_due() {
         sim.advance_clock(Duration::from_secs(32 * 86_400))
             .expect("advance");
         assert_eq!(
-            RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .status,
+            retrieve_subscription(&c, &sub).await.status,
             SubscriptionStatus::PastDue
         );
         let ps = stripe_billing::billing_portal_session::CreateBillingPortalSession::new()
@@ -233,11 +178,7 @@ async fn portal_card_update_recovers_past_due() {
             .expect("post");
         assert_eq!(resp.status(), 303);
         assert_eq!(
-            RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .status,
+            retrieve_subscription(&c, &sub).await.status,
             SubscriptionStatus::Active
         );
     })
@@ -259,31 +200,14 @@ async fn cancel_at_period_end_ends_the_subscription() {
         assert_eq!(s.cancel_at, Some(end));
         sim.advance_clock_to(end - 1).expect("advance");
         assert_eq!(
-            RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .status,
+            retrieve_subscription(&c, &sub).await.status,
             SubscriptionStatus::Active
         );
         sim.advance_clock_to(end + 1).expect("advance");
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let s = retrieve_subscription(&c, &sub).await;
         assert_eq!(s.status, SubscriptionStatus::Canceled);
         assert_eq!(s.ended_at, Some(end));
-        assert_eq!(
-            ListInvoice::new()
-                .subscription(sub.as_str())
-                .send(&c)
-                .await
-                .expect("invoices")
-                .data
-                .len(),
-            1,
-            "no renewal invoice"
-        );
+        assert_eq!(invoices(&c, &sub).await.len(), 1, "no renewal invoice");
         inbox.wait_for_type("customer.subscription.deleted").await;
     })
     .await;
@@ -296,44 +220,23 @@ async fn trial_ends_with_a_paid_invoice() {
         let c = client(&sim);
         let start = sim.now();
         let (_, sub) = subscribe(&sim, &c, "pro_monthly", "4242424242424242", Some(14)).await;
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let s = retrieve_subscription(&c, &sub).await;
         assert_eq!(s.status, SubscriptionStatus::Trialing);
         assert_eq!(s.trial_end, Some(start + 14 * DAY));
-        let first = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices");
+        let first = invoices(&c, &sub).await;
         assert_eq!(
-            (
-                first.data.len(),
-                first.data[0].total,
-                first.data[0].amount_paid
-            ),
+            (first.len(), first[0].total, first[0].amount_paid),
             (1, 0, 0)
         );
         sim.advance_clock(Duration::from_secs(14 * 86_400 + 10))
             .expect("advance");
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
+        let s = retrieve_subscription(&c, &sub).await;
         assert_eq!(s.status, SubscriptionStatus::Active);
         assert_eq!(s.items.data[0].current_period_start, start + 14 * DAY);
-        let invoices = ListInvoice::new()
-            .subscription(sub.as_str())
-            .send(&c)
-            .await
-            .expect("invoices");
-        assert_eq!(invoices.data.len(), 2);
+        let invoices = invoices(&c, &sub).await;
+        assert_eq!(invoices.len(), 2);
         assert_eq!(
-            (
-                invoices.data[0].amount_paid,
-                invoices.data[0].status.clone()
-            ),
+            (invoices[0].amount_paid, invoices[0].status.clone()),
             (2900, Some(stripe_shared::InvoiceStatus::Paid))
         );
     })

@@ -254,7 +254,8 @@ pub async fn pay(http: &reqwest::Client, session_url: &str, card: &str) -> reqwe
         .expect("post")
 }
 
-/// Customer + subscription paid on the hosted page with `card`; returns (customer id, subscription id).
+/// Customer + subscription paid on the hosted page with `card`; returns (customer id,
+/// subscription id).
 pub async fn subscribe(
     sim: &Sim,
     client: &stripe::Client,
@@ -278,4 +279,68 @@ pub async fn subscribe(
         .as_str()
         .to_owned();
     (cus.id.as_str().to_owned(), sub)
+}
+
+/// `GET {base}{path}` on the API (Bearer key), asserting a 2xx; the JSON body.
+pub async fn api_get(http: &reqwest::Client, base: &str, path: &str) -> serde_json::Value {
+    let resp = http
+        .get(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("get");
+    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+    resp.json().await.expect("json")
+}
+
+pub async fn retrieve_subscription(
+    client: &stripe::Client,
+    id: &str,
+) -> stripe_shared::Subscription {
+    stripe_billing::subscription::RetrieveSubscription::new(id)
+        .send(client)
+        .await
+        .expect("sub")
+}
+
+/// The subscription's invoices, newest first.
+pub async fn invoices(client: &stripe::Client, subscription: &str) -> Vec<stripe_shared::Invoice> {
+    stripe_billing::invoice::ListInvoice::new()
+        .subscription(subscription)
+        .limit(100)
+        .send(client)
+        .await
+        .expect("invoices")
+        .data
+}
+
+/// A product with one one-time price.
+pub async fn one_time_price(
+    client: &stripe::Client,
+    product: &str,
+    currency: stripe_types::Currency,
+    unit_amount: i64,
+) -> stripe_shared::Price {
+    let product = stripe_product::product::CreateProduct::new(product)
+        .send(client)
+        .await
+        .expect("product");
+    stripe_product::price::CreatePrice::new(currency)
+        .product(product.id.as_str())
+        .unit_amount(unit_amount)
+        .send(client)
+        .await
+        .expect("price")
+}
+
+pub async fn text(resp: reqwest::Response) -> String {
+    resp.text().await.expect("body")
+}
+
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned()
 }

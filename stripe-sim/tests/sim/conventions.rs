@@ -63,93 +63,101 @@ async fn auth_errors_look_like_stripe() {
     .await;
 }
 
+/// Posts `form` and checks Stripe's error: status, `code` and `param`.
+async fn expect_error(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+    (status, code, param): (u16, &str, &str),
+) {
+    let (got, body) = post(http, url, None, form).await;
+    assert_eq!(got, status);
+    assert_eq!(body["error"]["code"], code);
+    assert_eq!(body["error"]["param"], param);
+}
+
+/// Bad parameters, each with the (status, code, param) Stripe answers.
+type ErrorCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    (u16, &'static str, &'static str),
+);
+
+const PARAMETER_ERRORS: [ErrorCase; 4] = [
+    (
+        "/v1/customers",
+        &[("emial", "x@y.z")],
+        (400, "parameter_unknown", "emial"),
+    ),
+    (
+        "/v1/products",
+        &[("description", "no name")],
+        (400, "parameter_missing", "name"),
+    ),
+    (
+        "/v1/checkout/sessions",
+        &[
+            ("mode", "subscription"),
+            ("success_url", "http://x/"),
+            ("line_items[0][price]", "price_nope"),
+        ],
+        (404, "resource_missing", "line_items[0][price]"),
+    ),
+    (
+        "/v1/checkout/sessions",
+        &[
+            ("mode", "subscription"),
+            ("success_url", "http://x/"),
+            ("line_items[0][prize]", "x"),
+        ],
+        (400, "parameter_unknown", "line_items[0][prize]"),
+    ),
+];
+
+/// Unknown ids and URLs are 404s, also as async-stripe sees them.
+async fn missing_resources_are_404(sim: &stripe_sim::Sim, http: &reqwest::Client) {
+    let base = sim.base_url();
+    let resp = http
+        .get(format!("{base}/v1/customers/cus_missing"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 404);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "resource_missing");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+
+    let resp = http
+        .get(format!("{base}/v1/nothing_here"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 404);
+
+    let c = client(sim);
+    match stripe_product::price::RetrievePrice::new("price_missing")
+        .send(&c)
+        .await
+    {
+        Err(StripeError::Stripe(e, 404)) => {
+            assert_eq!(e.code, Some(stripe::ApiErrorsCode::ResourceMissing))
+        }
+        other => panic!("expected 404, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn parameter_errors_and_missing_resources() {
     bounded(async {
         let sim = sim().await;
         let http = http();
-        let base = sim.base_url();
-        let (status, body) = post(
-            &http,
-            &format!("{base}/v1/customers"),
-            None,
-            &[("emial", "x@y.z")],
-        )
-        .await;
-        assert_eq!(status, 400);
-        assert_eq!(body["error"]["code"], "parameter_unknown");
-        assert_eq!(body["error"]["param"], "emial");
-
-        let (status, body) = post(
-            &http,
-            &format!("{base}/v1/products"),
-            None,
-            &[("description", "no name")],
-        )
-        .await;
-        assert_eq!(status, 400);
-        assert_eq!(body["error"]["code"], "parameter_missing");
-        assert_eq!(body["error"]["param"], "name");
-
-        let (status, body) = post(
-            &http,
-            &format!("{base}/v1/checkout/sessions"),
-            None,
-            &[
-                ("mode", "subscription"),
-                ("success_url", "http://x/"),
-                ("line_items[0][price]", "price_nope"),
-            ],
-        )
-        .await;
-        assert_eq!(status, 404);
-        assert_eq!(body["error"]["code"], "resource_missing");
-        assert_eq!(body["error"]["param"], "line_items[0][price]");
-
-        let (status, body) = post(
-            &http,
-            &format!("{base}/v1/checkout/sessions"),
-            None,
-            &[
-                ("mode", "subscription"),
-                ("success_url", "http://x/"),
-                ("line_items[0][prize]", "x"),
-            ],
-        )
-        .await;
-        assert_eq!(status, 400);
-        assert_eq!(body["error"]["code"], "parameter_unknown");
-        assert_eq!(body["error"]["param"], "line_items[0][prize]");
-
-        let resp = http
-            .get(format!("{base}/v1/customers/cus_missing"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(resp.status(), 404);
-        let body: Value = resp.json().await.expect("json");
-        assert_eq!(body["error"]["code"], "resource_missing");
-        assert_eq!(body["error"]["type"], "invalid_request_error");
-
-        let resp = http
-            .get(format!("{base}/v1/nothing_here"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(resp.status(), 404);
-
-        let c = client(&sim);
-        match stripe_product::price::RetrievePrice::new("price_missing")
-            .send(&c)
-            .await
-        {
-            Err(StripeError::Stripe(e, 404)) => {
-                assert_eq!(e.code, Some(stripe::ApiErrorsCode::ResourceMissing))
-            }
-            other => panic!("expected 404, got {other:?}"),
+        for (path, form, expected) in PARAMETER_ERRORS {
+            let url = format!("{}{path}", sim.base_url());
+            expect_error(&http, &url, form, expected).await;
         }
+        missing_resources_are_404(&sim, &http).await;
     })
     .await;
 }
@@ -160,12 +168,18 @@ async fn brackets_metadata_and_expand_in_forms() {
         let sim = sim().await;
         let http = http();
         let base = sim.base_url();
-        let (status, cus) = post(&http, &format!("{base}/v1/customers"), None, &[("email", "b@x.io"), ("metadata[user_id]", "42"), ("metadata[plan]", "pro")]).await;
+        let form = [
+            ("email", "b@x.io"),
+            ("metadata[user_id]", "42"),
+            ("metadata[plan]", "pro"),
+        ];
+        let (status, cus) = post(&http, &format!("{base}/v1/customers"), None, &form).await;
         assert_eq!(status, 200);
         assert_eq!(cus["metadata"]["user_id"], "42");
         let id = cus["id"].as_str().expect("id");
         // An empty value deletes one metadata key.
-        let (_, cus) = post(&http, &format!("{base}/v1/customers/{id}"), None, &[("metadata[plan]", "")]).await;
+        let url = format!("{base}/v1/customers/{id}");
+        let (_, cus) = post(&http, &url, None, &[("metadata[plan]", "")]).await;
         assert_eq!(cus["metadata"], serde_json::json!({ "user_id": "42" }));
         let price = sim.price_id("basic_monthly").expect("price");
         let (status, s) = post(
@@ -187,7 +201,10 @@ async fn brackets_metadata_and_expand_in_forms() {
         assert_eq!(s["customer"]["email"], "b@x.io");
         assert_eq!(s["line_items"]["data"][0]["price"]["id"], price.as_str());
         let list: Value = http
-            .get(format!("{base}/v1/prices?lookup_keys[]=pro_monthly&lookup_keys[]=basic_yearly&expand[]=data.product"))
+            .get(format!(
+                "{base}/v1/prices?{}",
+                "lookup_keys[]=pro_monthly&lookup_keys[]=basic_yearly&expand[]=data.product"
+            ))
             .bearer_auth(KEY)
             .send()
             .await

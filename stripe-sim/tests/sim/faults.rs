@@ -181,32 +181,33 @@ async fn api_errors_latency_and_retrying_clients() {
     .await;
 }
 
+/// `POST /_sim/faults/{path}` as a form; asserts 200 and returns the switches.
+async fn set_fault(http: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> Value {
+    let resp = http
+        .post(format!("{base}/_sim/faults/{path}"))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json::<Value>().await.expect("json")
+}
+
 #[tokio::test]
 async fn fault_switches_over_http() {
     bounded(async {
         let sim = sim().await;
         let http = http();
         let base = sim.base_url();
-        let set = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
-            let http = http.clone();
-            let url = format!("{base}/_sim/faults/{path}");
-            async move {
-                let resp = http.post(url).form(&form).send().await.expect("post");
-                assert_eq!(resp.status(), 200, "{path}");
-                resp.json::<Value>().await.expect("json")
-            }
-        };
-        set("duplicate", vec![("count", "2")]).await;
-        set("shuffle", vec![("count", "3")]).await;
-        set("delay", vec![("ms", "50")]).await;
-        set(
-            "fail_deliveries",
-            vec![("count", "4"), ("endpoint", "we_x")],
-        )
-        .await;
-        set("fail_deliveries", vec![("count", "1")]).await;
-        set("latency", vec![("ms", "5")]).await;
-        let all = set("api_errors", vec![("count", "1"), ("status", "429")]).await;
+        set_fault(&http, base, "duplicate", &[("count", "2")]).await;
+        set_fault(&http, base, "shuffle", &[("count", "3")]).await;
+        set_fault(&http, base, "delay", &[("ms", "50")]).await;
+        let endpoint_failures = [("count", "4"), ("endpoint", "we_x")];
+        set_fault(&http, base, "fail_deliveries", &endpoint_failures).await;
+        set_fault(&http, base, "fail_deliveries", &[("count", "1")]).await;
+        set_fault(&http, base, "latency", &[("ms", "5")]).await;
+        let api_errors = [("count", "1"), ("status", "429")];
+        let all = set_fault(&http, base, "api_errors", &api_errors).await;
         assert_eq!(all["duplicate_next"], 2);
         assert_eq!(all["shuffle_next"], 3);
         assert_eq!(all["delivery_delay_ms"], 50);
@@ -243,7 +244,7 @@ async fn fault_switches_over_http() {
             json.json::<Value>().await.expect("json")["duplicate_next"],
             7
         );
-        let reset = set("reset", vec![]).await;
+        let reset = set_fault(&http, base, "reset", &[]).await;
         assert_eq!(reset["duplicate_next"], 0);
         assert_eq!(sim.faults(), stripe_sim::Faults::default());
     })

@@ -1,23 +1,9 @@
-//! Hosted Checkout and Billing Portal pages driven with plain HTTP form posts.
+//! Hosted Checkout pages driven with plain HTTP form posts (the portal is in `portal.rs`).
 
-use stripe_billing::billing_portal_session::CreateBillingPortalSession;
-use stripe_billing::subscription::RetrieveSubscription;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_core::customer::{ListCustomer, RetrieveCustomer, RetrieveCustomerReturned};
 
 use crate::common::*;
-
-async fn text(resp: reqwest::Response) -> String {
-    resp.text().await.expect("body")
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_owned()
-}
 
 #[tokio::test]
 async fn checkout_page_shows_plan_and_trial() {
@@ -54,6 +40,39 @@ async fn checkout_page_shows_plan_and_trial() {
     .await;
 }
 
+/// What a completed subscription checkout created: a customer with the page's e-mail, an
+/// active subscription and a paid invoice for `amount`.
+async fn assert_checkout_created(
+    c: &stripe::Client,
+    done: stripe_shared::CheckoutSession,
+    amount: i64,
+) {
+    let cus = done.customer.expect("customer created").id().clone();
+    let RetrieveCustomerReturned::Customer(cus) =
+        RetrieveCustomer::new(cus).send(c).await.expect("customer")
+    else {
+        panic!("deleted")
+    };
+    assert_eq!(cus.email.as_deref(), Some("buyer@example.com"));
+    let sub = retrieve_subscription(c, done.subscription.expect("sub").id().as_str()).await;
+    assert_eq!(sub.status, stripe_shared::SubscriptionStatus::Active);
+    assert_eq!(sub.metadata.len(), 0);
+    let invoice_id = done
+        .invoice
+        .expect("invoice")
+        .id()
+        .clone()
+        .expect("invoice id");
+    let inv = stripe_billing::invoice::RetrieveInvoice::new(invoice_id)
+        .send(c)
+        .await
+        .expect("invoice");
+    assert_eq!(
+        (inv.amount_paid, inv.status),
+        (amount, Some(stripe_shared::InvoiceStatus::Paid))
+    );
+}
+
 #[tokio::test]
 async fn successful_card_creates_customer_subscription_and_redirects() {
     bounded(async {
@@ -84,33 +103,7 @@ async fn successful_card_creates_customer_subscription_and_redirects() {
             stripe_shared::CheckoutSessionPaymentStatus::Paid
         );
         assert!(done.url.is_none());
-        let cus = done.customer.expect("customer created").id().clone();
-        let RetrieveCustomerReturned::Customer(cus) =
-            RetrieveCustomer::new(cus).send(&c).await.expect("customer")
-        else {
-            panic!("deleted")
-        };
-        assert_eq!(cus.email.as_deref(), Some("buyer@example.com"));
-        let sub = RetrieveSubscription::new(done.subscription.expect("sub").id().clone())
-            .send(&c)
-            .await
-            .expect("sub");
-        assert_eq!(sub.status, stripe_shared::SubscriptionStatus::Active);
-        assert_eq!(sub.metadata.len(), 0);
-        let inv = stripe_billing::invoice::RetrieveInvoice::new(
-            done.invoice
-                .expect("invoice")
-                .id()
-                .clone()
-                .expect("invoice id"),
-        )
-        .send(&c)
-        .await
-        .expect("invoice");
-        assert_eq!(
-            (inv.amount_paid, inv.status),
-            (9000, Some(stripe_shared::InvoiceStatus::Paid))
-        );
+        assert_checkout_created(&c, done, 9000).await;
         // Paying again is refused: the page now says the session is complete.
         let again = pay(
             &http(),
@@ -215,151 +208,31 @@ async fn authentication_step_for_3ds_cards() {
     .await;
 }
 
-#[tokio::test]
-async fn portal_switch_cancel_resume_card_and_invoices() {
-    bounded(async {
-        let sim = sim().await;
-        let c = client(&sim);
-        let (cus, sub) = subscribe(&sim, &c, "basic_monthly", "4242424242424242", None).await;
-        let ps = CreateBillingPortalSession::new()
-            .customer(cus.as_str())
-            .return_url("http://app.test/dashboard")
-            .send(&c)
-            .await
-            .expect("portal");
-        let http = http();
-        let page = text(http.get(&ps.url).send().await.expect("get")).await;
-        for needle in [
-            "Basic",
-            "$9.00",
-            "Renews on",
-            "Pro",
-            "href=\"http://app.test/dashboard\"",
-            "Invoice history",
-            "visa •••• 4242",
-            "Simulated payment",
-        ] {
-            assert!(page.contains(needle), "portal lacks {needle:?}");
-        }
-        let post = |path: &'static str, form: Vec<(&'static str, String)>| {
-            let url = format!("{}{path}", ps.url);
-            let http = http.clone();
-            async move { http.post(url).form(&form).send().await.expect("post") }
-        };
-        let pro = sim.price_id("pro_monthly").expect("pro");
-        let resp = post(
-            "/switch",
-            vec![("subscription", sub.clone()), ("price", pro.clone())],
-        )
-        .await;
-        assert_eq!(resp.status(), 303);
-        let s = RetrieveSubscription::new(sub.as_str())
-            .send(&c)
-            .await
-            .expect("sub");
-        assert_eq!(s.items.data[0].price.id.as_str(), pro);
-        assert!(
-            text(http.get(&ps.url).send().await.expect("get"))
-                .await
-                .contains("Switched to Pro")
-        );
-
-        post("/cancel", vec![("subscription", sub.clone())]).await;
-        assert!(
-            RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .cancel_at_period_end
-        );
-        assert!(
-            text(http.get(&ps.url).send().await.expect("get"))
-                .await
-                .contains("Cancels on")
-        );
-        post("/resume", vec![("subscription", sub.clone())]).await;
-        assert!(
-            !RetrieveSubscription::new(sub.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .cancel_at_period_end
-        );
-
-        post(
-            "/card",
-            vec![("card_number", "4000000000000002".to_owned())],
-        )
-        .await;
-        let page = text(http.get(&ps.url).send().await.expect("get")).await;
-        assert!(
-            page.contains("declined") && page.contains("visa •••• 4242"),
-            "declined card not saved"
-        );
-        post(
-            "/card",
-            vec![("card_number", "5555555555554444".to_owned())],
-        )
-        .await;
-        assert!(
-            text(http.get(&ps.url).send().await.expect("get"))
-                .await
-                .contains("mastercard •••• 4444")
-        );
-
-        // Another customer's subscription cannot be touched from this portal session.
-        let (_, other) = subscribe(&sim, &c, "basic_monthly", "4242424242424242", None).await;
-        post("/cancel", vec![("subscription", other.clone())]).await;
-        assert!(
-            !RetrieveSubscription::new(other.as_str())
-                .send(&c)
-                .await
-                .expect("sub")
-                .cancel_at_period_end
-        );
-
-        let inv = stripe_billing::invoice::ListInvoice::new()
-            .customer(cus.as_str())
-            .send(&c)
-            .await
-            .expect("invoices");
-        let hosted = inv.data[0].hosted_invoice_url.clone().expect("hosted url");
-        let inv_page = http.get(&hosted).send().await.expect("invoice page");
-        assert_eq!(inv_page.status(), 200);
-        assert!(text(inv_page).await.contains("$9.00"));
-    })
-    .await;
+/// A payment-mode session for two stickers at 2.50 EUR, paid by a guest.
+async fn guest_sticker_session(c: &stripe::Client) -> stripe_shared::CheckoutSession {
+    use stripe_checkout::checkout_session::{
+        CreateCheckoutSession, CreateCheckoutSessionLineItems,
+    };
+    let price = one_time_price(c, "Sticker pack", stripe_types::Currency::EUR, 250).await;
+    let mut item = CreateCheckoutSessionLineItems::new();
+    item.price = Some(price.id.as_str().to_owned());
+    item.quantity = Some(2);
+    CreateCheckoutSession::new()
+        .mode(stripe_shared::CheckoutSessionMode::Payment)
+        .line_items(vec![item])
+        .success_url("http://app.test/thanks/{CHECKOUT_SESSION_ID}")
+        .customer_email("guest@example.com")
+        .send(c)
+        .await
+        .expect("session")
 }
 
 #[tokio::test]
 async fn payment_mode_checkout() {
     bounded(async {
-        use stripe_checkout::checkout_session::{
-            CreateCheckoutSession, CreateCheckoutSessionLineItems,
-        };
         let sim = sim().await;
         let c = client(&sim);
-        let product = stripe_product::product::CreateProduct::new("Sticker pack")
-            .send(&c)
-            .await
-            .expect("product");
-        let price = stripe_product::price::CreatePrice::new(stripe_types::Currency::EUR)
-            .product(product.id.as_str())
-            .unit_amount(250)
-            .send(&c)
-            .await
-            .expect("price");
-        let mut item = CreateCheckoutSessionLineItems::new();
-        item.price = Some(price.id.as_str().to_owned());
-        item.quantity = Some(2);
-        let s = CreateCheckoutSession::new()
-            .mode(stripe_shared::CheckoutSessionMode::Payment)
-            .line_items(vec![item])
-            .success_url("http://app.test/thanks/{CHECKOUT_SESSION_ID}")
-            .customer_email("guest@example.com")
-            .send(&c)
-            .await
-            .expect("session");
+        let s = guest_sticker_session(&c).await;
         let page = text(
             http()
                 .get(s.url.clone().expect("url"))

@@ -7,5 +7,6 @@ mod common;
 mod conventions;
 mod faults;
 mod hosted;
+mod portal;
 mod shapes;
 mod webhooks;

@@ -69,15 +69,78 @@ fn fixtures() -> Value {
     serde_json::from_str::<Value>(text).expect("fixtures parse")["resources"].clone()
 }
 
-async fn get(http: &reqwest::Client, base: &str, path: &str) -> Value {
-    let resp = http
-        .get(format!("{base}{path}"))
+/// `POST {base}{path}` on the API as a form; the JSON body.
+async fn api_post(http: &reqwest::Client, base: &str, path: &str, form: &[(&str, &str)]) -> Value {
+    http.post(format!("{base}{path}"))
         .bearer_auth(KEY)
+        .form(form)
         .send()
         .await
-        .expect("get");
-    assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
-    resp.json().await.expect("json")
+        .expect("post")
+        .json::<Value>()
+        .await
+        .expect("json")
+}
+
+/// The first item of a list endpoint.
+async fn first(http: &reqwest::Client, base: &str, path: &str) -> Value {
+    api_get(http, base, path).await["data"][0].clone()
+}
+
+/// One object of every type the sim returns, named by its fixture key, after a paid
+/// subscription checkout.
+async fn sim_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'static str, Value)> {
+    let http = http();
+    let base = sim.base_url();
+    let (cus, sub) = subscribe(sim, c, "pro_monthly", "4242424242424242", None).await;
+    let sessions = format!("/v1/checkout/sessions?customer={cus}");
+    let session = first(&http, base, &sessions).await;
+    let session_id = session["id"].as_str().expect("session id");
+    let invoice = first(&http, base, &format!("/v1/invoices?subscription={sub}")).await;
+    let portal_form = [
+        ("customer", cus.as_str()),
+        ("return_url", "http://app.test/"),
+    ];
+    let portal = api_post(&http, base, "/v1/billing_portal/sessions", &portal_form).await;
+    let endpoint_form = [
+        ("url", "http://127.0.0.1:9/hook"),
+        ("enabled_events[]", "*"),
+    ];
+    let endpoint = api_post(&http, base, "/v1/webhook_endpoints", &endpoint_form).await;
+    let subscription = api_get(&http, base, &format!("/v1/subscriptions/{sub}")).await;
+    let price = sim.price_id("pro_monthly").expect("price");
+    let mut ours = Vec::new();
+    for (name, path) in [
+        ("product", "/v1/products".to_owned()),
+        ("price", format!("/v1/prices/{price}")),
+        ("customer", format!("/v1/customers/{cus}")),
+        (
+            "checkout.session",
+            format!("/v1/checkout/sessions/{session_id}"),
+        ),
+        (
+            "item",
+            format!("/v1/checkout/sessions/{session_id}/line_items"),
+        ),
+    ] {
+        let object = api_get(&http, base, &path).await;
+        // Of a list, its first item.
+        if object["object"] == "list" {
+            ours.push((name, object["data"][0].clone()));
+        } else {
+            ours.push((name, object));
+        }
+    }
+    ours.push((
+        "subscription_item",
+        subscription["items"]["data"][0].clone(),
+    ));
+    ours.push(("subscription", subscription));
+    ours.push(("invoice", invoice));
+    ours.push(("event", first(&http, base, "/v1/events").await));
+    ours.push(("billing_portal.session", portal));
+    ours.push(("webhook_endpoint", endpoint));
+    ours
 }
 
 #[tokio::test]
@@ -85,88 +148,7 @@ async fn objects_match_stripe_fixture_key_sets() {
     bounded(async {
         let sim = sim().await;
         let c = client(&sim);
-        let http = http();
-        let base = sim.base_url().to_owned();
-        let (cus, sub) = subscribe(&sim, &c, "pro_monthly", "4242424242424242", None).await;
-        let session_id = get(
-            &http,
-            &base,
-            &format!("/v1/checkout/sessions?customer={cus}"),
-        )
-        .await["data"][0]["id"]
-            .as_str()
-            .expect("session id")
-            .to_owned();
-        let invoice =
-            get(&http, &base, &format!("/v1/invoices?subscription={sub}")).await["data"][0].clone();
-        let portal = http
-            .post(format!("{base}/v1/billing_portal/sessions"))
-            .bearer_auth(KEY)
-            .form(&[
-                ("customer", cus.as_str()),
-                ("return_url", "http://app.test/"),
-            ])
-            .send()
-            .await
-            .expect("portal")
-            .json::<Value>()
-            .await
-            .expect("json");
-        let endpoint = http
-            .post(format!("{base}/v1/webhook_endpoints"))
-            .bearer_auth(KEY)
-            .form(&[
-                ("url", "http://127.0.0.1:9/hook"),
-                ("enabled_events[]", "*"),
-            ])
-            .send()
-            .await
-            .expect("endpoint")
-            .json::<Value>()
-            .await
-            .expect("json");
-        let subscription = get(&http, &base, &format!("/v1/subscriptions/{sub}")).await;
-        let price = sim.price_id("pro_monthly").expect("price");
-        let ours = [
-            (
-                "product",
-                get(&http, &base, "/v1/products").await["data"][0].clone(),
-            ),
-            (
-                "price",
-                get(&http, &base, &format!("/v1/prices/{price}")).await,
-            ),
-            (
-                "customer",
-                get(&http, &base, &format!("/v1/customers/{cus}")).await,
-            ),
-            (
-                "checkout.session",
-                get(&http, &base, &format!("/v1/checkout/sessions/{session_id}")).await,
-            ),
-            (
-                "item",
-                get(
-                    &http,
-                    &base,
-                    &format!("/v1/checkout/sessions/{session_id}/line_items"),
-                )
-                .await["data"][0]
-                    .clone(),
-            ),
-            (
-                "subscription_item",
-                subscription["items"]["data"][0].clone(),
-            ),
-            ("subscription", subscription),
-            ("invoice", invoice),
-            (
-                "event",
-                get(&http, &base, "/v1/events").await["data"][0].clone(),
-            ),
-            ("billing_portal.session", portal),
-            ("webhook_endpoint", endpoint),
-        ];
+        let ours = sim_objects(&sim, &c).await;
         let fx = fixtures();
         let mut errors = Vec::new();
         for (name, value) in &ours {

@@ -31,52 +31,88 @@ const ALL_TYPES: [&str; 15] = [
     "checkout.session.expired",
 ];
 
+/// Does what makes each of `ALL_TYPES` happen; returns the subscription id.
+async fn trigger_every_event_type(sim: &stripe_sim::Sim, c: &stripe::Client) -> String {
+    let product = CreateProduct::new("Extra").send(c).await.expect("product");
+    UpdateProduct::new(product.id.clone())
+        .description("changed")
+        .send(c)
+        .await
+        .expect("update product");
+    let price = CreatePrice::new(stripe_types::Currency::USD)
+        .product(product.id.as_str())
+        .unit_amount(100)
+        .send(c)
+        .await
+        .expect("price");
+    UpdatePrice::new(price.id.clone())
+        .nickname("n")
+        .send(c)
+        .await
+        .expect("update price");
+    let (cus, sub) = subscribe(sim, c, "basic_monthly", "4000000000000341", None).await;
+    UpdateCustomer::new(cus.as_str())
+        .name("Renamed")
+        .send(c)
+        .await
+        .expect("update customer");
+    UpdateSubscription::new(sub.as_str())
+        .cancel_at_period_end(false)
+        .metadata(
+            [("k".to_owned(), "v".to_owned())]
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+        .send(c)
+        .await
+        .expect("update sub");
+    let open = session(sim, c, None, "pro_monthly", None).await;
+    stripe_checkout::checkout_session::ExpireCheckoutSession::new(open.id.clone())
+        .send(c)
+        .await
+        .expect("expire");
+    // Renewal with card 0341 fails; the dunning schedule ends in cancellation.
+    sim.advance_clock(Duration::from_secs(40 * 86_400))
+        .expect("advance");
+    sub
+}
+
+/// Whether the typed object async-stripe parsed is the one in the raw payload.
+fn parsed_into_its_type(r: &Received, sub: &str) -> bool {
+    let t = r.event.type_.as_str();
+    match &r.event.data.object {
+        EventObject::CheckoutSessionCompleted(s) | EventObject::CheckoutSessionExpired(s) => {
+            s.id.as_str() == r.raw["data"]["object"]["id"]
+        }
+        EventObject::CustomerSubscriptionCreated(s)
+        | EventObject::CustomerSubscriptionUpdated(s)
+        | EventObject::CustomerSubscriptionDeleted(s) => {
+            s.id.as_str() == sub || t == "customer.subscription.created"
+        }
+        EventObject::InvoiceCreated(i)
+        | EventObject::InvoiceFinalized(i)
+        | EventObject::InvoicePaid(i)
+        | EventObject::InvoicePaymentFailed(i) => i.id.is_some(),
+        EventObject::CustomerCreated(c) | EventObject::CustomerUpdated(c) => {
+            c.id.as_str().starts_with("cus_")
+        }
+        EventObject::ProductCreated(p) | EventObject::ProductUpdated(p) => {
+            p.id.as_str().starts_with("prod_")
+        }
+        EventObject::PriceCreated(p) | EventObject::PriceUpdated(p) => {
+            p.id.as_str().starts_with("price_")
+        }
+        EventObject::Unknown(_) => false,
+        _ => false,
+    }
+}
+
 #[tokio::test]
 async fn every_event_type_is_signed_and_parses() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
         let c = client(&sim);
-        let product = CreateProduct::new("Extra").send(&c).await.expect("product");
-        UpdateProduct::new(product.id.clone())
-            .description("changed")
-            .send(&c)
-            .await
-            .expect("update product");
-        let price = CreatePrice::new(stripe_types::Currency::USD)
-            .product(product.id.as_str())
-            .unit_amount(100)
-            .send(&c)
-            .await
-            .expect("price");
-        UpdatePrice::new(price.id.clone())
-            .nickname("n")
-            .send(&c)
-            .await
-            .expect("update price");
-        let (cus, sub) = subscribe(&sim, &c, "basic_monthly", "4000000000000341", None).await;
-        UpdateCustomer::new(cus.as_str())
-            .name("Renamed")
-            .send(&c)
-            .await
-            .expect("update customer");
-        UpdateSubscription::new(sub.as_str())
-            .cancel_at_period_end(false)
-            .metadata(
-                [("k".to_owned(), "v".to_owned())]
-                    .into_iter()
-                    .collect::<std::collections::HashMap<_, _>>(),
-            )
-            .send(&c)
-            .await
-            .expect("update sub");
-        let open = session(&sim, &c, None, "pro_monthly", None).await;
-        stripe_checkout::checkout_session::ExpireCheckoutSession::new(open.id.clone())
-            .send(&c)
-            .await
-            .expect("expire");
-        // Renewal with card 0341 fails; the dunning schedule ends in cancellation.
-        sim.advance_clock(Duration::from_secs(40 * 86_400))
-            .expect("advance");
+        let sub = trigger_every_event_type(&sim, &c).await;
         inbox
             .wait_for("all event types", |r| {
                 ALL_TYPES
@@ -91,33 +127,10 @@ async fn every_event_type_is_signed_and_parses() {
         );
         for r in inbox.received() {
             let t = r.event.type_.as_str().to_owned();
-            let typed = match &r.event.data.object {
-                EventObject::CheckoutSessionCompleted(s)
-                | EventObject::CheckoutSessionExpired(s) => {
-                    s.id.as_str() == r.raw["data"]["object"]["id"]
-                }
-                EventObject::CustomerSubscriptionCreated(s)
-                | EventObject::CustomerSubscriptionUpdated(s)
-                | EventObject::CustomerSubscriptionDeleted(s) => {
-                    s.id.as_str() == sub || t == "customer.subscription.created"
-                }
-                EventObject::InvoiceCreated(i)
-                | EventObject::InvoiceFinalized(i)
-                | EventObject::InvoicePaid(i)
-                | EventObject::InvoicePaymentFailed(i) => i.id.is_some(),
-                EventObject::CustomerCreated(c) | EventObject::CustomerUpdated(c) => {
-                    c.id.as_str().starts_with("cus_")
-                }
-                EventObject::ProductCreated(p) | EventObject::ProductUpdated(p) => {
-                    p.id.as_str().starts_with("prod_")
-                }
-                EventObject::PriceCreated(p) | EventObject::PriceUpdated(p) => {
-                    p.id.as_str().starts_with("price_")
-                }
-                EventObject::Unknown(_) => false,
-                _ => false,
-            };
-            assert!(typed, "{t} did not parse into its typed object");
+            assert!(
+                parsed_into_its_type(&r, &sub),
+                "{t} did not parse into its typed object"
+            );
             assert_eq!(r.raw["api_version"], stripe_sim::API_VERSION);
             if t.ends_with(".updated") {
                 assert!(
@@ -227,6 +240,24 @@ async fn delivery_gives_up_after_max_attempts_and_times_out_slow_endpoints() {
     .await;
 }
 
+/// Creates an endpoint for three event types over the API; returns its JSON.
+async fn create_endpoint(http: &reqwest::Client, base: &str, url: &str) -> Value {
+    let resp = http
+        .post(format!("{base}/v1/webhook_endpoints"))
+        .bearer_auth(KEY)
+        .form(&[
+            ("url", url),
+            ("enabled_events[]", "product.created"),
+            ("enabled_events[]", "price.created"),
+            ("enabled_events[]", "customer.created"),
+        ])
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(resp.status(), 200);
+    resp.json().await.expect("json")
+}
+
 #[tokio::test]
 async fn webhook_endpoints_api_and_seed_replay() {
     bounded(async {
@@ -234,20 +265,7 @@ async fn webhook_endpoints_api_and_seed_replay() {
         let (url, inbox) = receiver().await;
         let http = http();
         let base = sim.base_url();
-        let resp = http
-            .post(format!("{base}/v1/webhook_endpoints"))
-            .bearer_auth(KEY)
-            .form(&[
-                ("url", url.as_str()),
-                ("enabled_events[]", "product.created"),
-                ("enabled_events[]", "price.created"),
-                ("enabled_events[]", "customer.created"),
-            ])
-            .send()
-            .await
-            .expect("create");
-        assert_eq!(resp.status(), 200);
-        let ep: Value = resp.json().await.expect("json");
+        let ep = create_endpoint(&http, base, &url).await;
         let secret = ep["secret"].as_str().expect("secret").to_owned();
         assert!(secret.starts_with("whsec_"));
         *inbox.secret.lock().expect("lock") = secret;
@@ -258,15 +276,7 @@ async fn webhook_endpoints_api_and_seed_replay() {
         assert_eq!(types.iter().filter(|t| *t == "product.created").count(), 2);
         assert_eq!(types.iter().filter(|t| *t == "price.created").count(), 4);
 
-        let list: Value = http
-            .get(format!("{base}/v1/webhook_endpoints"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let list = api_get(&http, base, "/v1/webhook_endpoints").await;
         assert_eq!(list["data"][0]["id"], ep["id"]);
         assert!(
             list["data"][0].get("secret").is_none(),

@@ -1,9 +1,6 @@
 //! Operational behaviour: probes, headers, server-rendered pages, start-up guards.
 
-mod common;
-
-use common::{BROWSER_ACCEPT, TestApp};
-use std::process::Command;
+use crate::helpers::{BROWSER_ACCEPT, TestApp, run_storefront};
 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
@@ -72,20 +69,9 @@ async fn unknown_pages_are_404_and_responses_are_compressed() {
     assert_eq!(home.headers()["content-encoding"], "gzip");
 }
 
-/// Runs the real binary with `vars` (and nothing inherited that could change the outcome).
+/// Starts the real server with `vars` (and nothing inherited that could change the outcome).
 fn start_binary(vars: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    // An empty directory, so no .env file is picked up.
-    let dir = std::env::temp_dir().join(format!("storefront-guard-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    command.current_dir(&dir);
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    command.output().expect("binary runs")
+    run_storefront(&[], vars)
 }
 
 #[test]

@@ -5,10 +5,11 @@
 use serde_json::{Value, json};
 
 use super::catalog;
-use crate::state::{Invoice, InvoiceLine, InvoiceStatus, State, SubItem, Subscription};
+use crate::model::{Invoice, InvoiceLine, InvoiceStatus, SubItem, Subscription};
+use crate::store::Store;
 
-fn sub_item(st: &State, s: &Subscription, it: &SubItem) -> Value {
-    let price = st.price(&it.price);
+fn sub_item(store: &Store, s: &Subscription, it: &SubItem) -> Value {
+    let price = store.price(&it.price);
     json!({
         "id": it.id,
         "object": "subscription_item",
@@ -26,8 +27,8 @@ fn sub_item(st: &State, s: &Subscription, it: &SubItem) -> Value {
     })
 }
 
-pub fn subscription(st: &State, s: &Subscription) -> Value {
-    let items: Vec<Value> = s.items.iter().map(|it| sub_item(st, s, it)).collect();
+pub(crate) fn subscription(store: &Store, s: &Subscription) -> Value {
+    let items: Vec<Value> = s.items.iter().map(|it| sub_item(store, s, it)).collect();
     json!({
         "id": s.id,
         "object": "subscription",
@@ -98,11 +99,11 @@ pub fn subscription(st: &State, s: &Subscription) -> Value {
     })
 }
 
-fn line(st: &State, inv: &Invoice, l: &InvoiceLine) -> Value {
+fn line(store: &Store, inv: &Invoice, l: &InvoiceLine) -> Value {
     let product = l
         .price
         .as_deref()
-        .and_then(|p| st.price(p))
+        .and_then(|p| store.price(p))
         .map(|p| p.product.clone());
     let parent = match (&inv.subscription, &l.subscription_item) {
         (Some(sub), Some(si)) if l.invoice_item.is_none() => json!({
@@ -145,7 +146,7 @@ fn line(st: &State, inv: &Invoice, l: &InvoiceLine) -> Value {
         "pricing": {
             "type": "price_details",
             "price_details": { "price": l.price, "product": product },
-            "unit_amount_decimal": l.price.as_deref().and_then(|p| st.price(p)).map(|p| p.unit_amount.to_string()),
+            "unit_amount_decimal": l.price.as_deref().and_then(|p| store.price(p)).map(|p| p.unit_amount.to_string()),
         },
         "quantity": l.quantity,
         "quantity_decimal": l.quantity.to_string(),
@@ -155,11 +156,11 @@ fn line(st: &State, inv: &Invoice, l: &InvoiceLine) -> Value {
     })
 }
 
-pub fn invoice_lines(st: &State, inv: &Invoice) -> Vec<Value> {
-    inv.lines.iter().map(|l| line(st, inv, l)).collect()
+pub(crate) fn invoice_lines(store: &Store, inv: &Invoice) -> Vec<Value> {
+    inv.lines.iter().map(|l| line(store, inv, l)).collect()
 }
 
-pub fn invoice(st: &State, inv: &Invoice) -> Value {
+pub(crate) fn invoice(store: &Store, inv: &Invoice) -> Value {
     let total = inv.total();
     let remaining = if inv.status == InvoiceStatus::Paid {
         0
@@ -167,7 +168,7 @@ pub fn invoice(st: &State, inv: &Invoice) -> Value {
         total - inv.amount_paid
     };
     let parent = inv.subscription.as_ref().map(|sub| {
-        let metadata = st
+        let metadata = store
             .subscription(sub)
             .map(|s| s.metadata.clone())
             .unwrap_or_default();
@@ -177,8 +178,8 @@ pub fn invoice(st: &State, inv: &Invoice) -> Value {
             "subscription_details": { "metadata": metadata, "subscription": sub },
         })
     });
-    let hosted =
-        (inv.status != InvoiceStatus::Draft).then(|| format!("{}/invoice/{}", st.base_url, inv.id));
+    let hosted = (inv.status != InvoiceStatus::Draft)
+        .then(|| format!("{}/invoice/{}", store.base_url, inv.id));
     json!({
         "id": inv.id,
         "object": "invoice",
@@ -233,7 +234,7 @@ pub fn invoice(st: &State, inv: &Invoice) -> Value {
         "latest_revision": null,
         "lines": {
             "object": "list",
-            "data": invoice_lines(st, inv),
+            "data": invoice_lines(store, inv),
             "has_more": false,
             "url": format!("/v1/invoices/{}/lines", inv.id),
         },

@@ -1,16 +1,17 @@
 //! Renders stored objects as Stripe JSON (same keys as Stripe's fixtures for the pinned API
-//! version) and resolves `expand[]`.
+//! version), resolves `expand[]`, and computes `previous_attributes` for `*.updated` events.
 
-pub mod billing;
-pub mod catalog;
-pub mod checkout;
+pub(crate) mod billing;
+pub(crate) mod catalog;
+pub(crate) mod checkout;
 
 use serde_json::{Value, json};
 
-use crate::http::{ApiError, list_object};
-use crate::state::{API_VERSION, Customer, Endpoint, Event, State};
+use crate::error::ApiError;
+use crate::model::{API_VERSION, Customer, Endpoint, Event};
+use crate::store::Store;
 
-pub fn customer(c: &Customer) -> Value {
+pub(crate) fn customer(c: &Customer) -> Value {
     json!({
         "id": c.id,
         "object": "customer",
@@ -42,7 +43,25 @@ pub fn customer(c: &Customer) -> Value {
     })
 }
 
-pub fn event(e: &Event) -> Value {
+/// A Stripe list object around `data`.
+pub(crate) fn list_object(data: Vec<Value>, has_more: bool, url: &str) -> Value {
+    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+}
+
+/// Top-level keys whose values changed, with their old values (`previous_attributes`).
+pub(crate) fn diff(before: &Value, after: &Value) -> Option<Value> {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return None;
+    };
+    let changed: serde_json::Map<String, Value> = b
+        .iter()
+        .filter(|(k, v)| a.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!changed.is_empty()).then_some(Value::Object(changed))
+}
+
+pub(crate) fn event(e: &Event) -> Value {
     let mut data = json!({ "object": e.object });
     if let Some(prev) = &e.previous {
         data["previous_attributes"] = prev.clone();
@@ -60,7 +79,7 @@ pub fn event(e: &Event) -> Value {
     })
 }
 
-pub fn endpoint(e: &Endpoint) -> Value {
+pub(crate) fn endpoint(e: &Endpoint) -> Value {
     json!({
         "id": e.id,
         "object": "webhook_endpoint",
@@ -77,16 +96,18 @@ pub fn endpoint(e: &Endpoint) -> Value {
 }
 
 /// Renders any stored object by its id prefix (for expansion).
-pub fn by_id(st: &State, id: &str) -> Option<Value> {
+pub(crate) fn by_id(store: &Store, id: &str) -> Option<Value> {
     let prefix = id.split_once('_').map_or(id, |(p, _)| p);
     match prefix {
-        "prod" => st.product(id).map(catalog::product),
-        "price" => st.price(id).map(catalog::price),
-        "cus" => st.customer(id).map(customer),
-        "sub" => st.subscription(id).map(|s| billing::subscription(st, s)),
-        "in" => st.invoice(id).map(|i| billing::invoice(st, i)),
-        "cs" => st.session(id).map(|s| checkout::session(st, s)),
-        "evt" => st.event(id).map(event),
+        "prod" => store.product(id).map(catalog::product),
+        "price" => store.price(id).map(catalog::price),
+        "cus" => store.customer(id).map(customer),
+        "sub" => store
+            .subscription(id)
+            .map(|s| billing::subscription(store, s)),
+        "in" => store.invoice(id).map(|i| billing::invoice(store, i)),
+        "cs" => store.session(id).map(|s| checkout::session(store, s)),
+        "evt" => store.event(id).map(event),
         _ => None,
     }
 }
@@ -98,13 +119,13 @@ fn not_expandable(path: &str) -> ApiError {
     )
 }
 
-fn expand_at(st: &State, v: &mut Value, segs: &[&str], path: &str) -> Result<(), ApiError> {
+fn expand_at(store: &Store, v: &mut Value, segs: &[&str], path: &str) -> Result<(), ApiError> {
     let Some((seg, rest)) = segs.split_first() else {
         return Ok(());
     };
     if let Value::Array(items) = v {
         for item in items {
-            expand_at(st, item, segs, path)?;
+            expand_at(store, item, segs, path)?;
         }
         return Ok(());
     }
@@ -118,16 +139,16 @@ fn expand_at(st: &State, v: &mut Value, segs: &[&str], path: &str) -> Result<(),
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let items = st
+        let items = store
             .session(&id)
-            .map(|s| checkout::line_items(st, s))
+            .map(|s| checkout::line_items(store, s))
             .unwrap_or_default();
         let mut list = list_object(
             items,
             false,
             &format!("/v1/checkout/sessions/{id}/line_items"),
         );
-        expand_at(st, &mut list, rest, path)?;
+        expand_at(store, &mut list, rest, path)?;
         obj.insert("line_items".to_owned(), list);
         return Ok(());
     }
@@ -135,16 +156,16 @@ fn expand_at(st: &State, v: &mut Value, segs: &[&str], path: &str) -> Result<(),
         return Err(not_expandable(path));
     };
     if let Value::String(id) = field {
-        *field = by_id(st, id).ok_or_else(|| not_expandable(path))?;
+        *field = by_id(store, id).ok_or_else(|| not_expandable(path))?;
     }
     if field.is_null() {
         return Ok(());
     }
-    expand_at(st, field, rest, path)
+    expand_at(store, field, rest, path)
 }
 
 /// Applies `expand[]` paths such as `customer`, `line_items`, `data.product` in place.
-pub fn expand(st: &State, v: &mut Value, paths: &[String]) -> Result<(), ApiError> {
+pub(crate) fn expand(store: &Store, v: &mut Value, paths: &[String]) -> Result<(), ApiError> {
     for path in paths {
         if path.split('.').count() > 4 {
             return Err(ApiError::invalid(
@@ -153,7 +174,7 @@ pub fn expand(st: &State, v: &mut Value, paths: &[String]) -> Result<(), ApiErro
             ));
         }
         let segs: Vec<&str> = path.split('.').collect();
-        expand_at(st, v, &segs, path)?;
+        expand_at(store, v, &segs, path)?;
     }
     Ok(())
 }

@@ -1,14 +1,16 @@
-//! Test harness: starts the real app and a stripe-sim on random ports with a fresh database.
-//!
-//! The backend comes from `STOREFRONT_TEST_DB` (`sqlite`, the default, or `postgres`); PostgreSQL
-//! tests create a database of their own on `TEST_POSTGRES_URL` and drop it afterwards.
-#![allow(dead_code)]
+//! Test harness: starts the real app and a stripe-sim on random ports with a fresh database, plus
+//! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`.
+
+mod flows;
+
+pub use flows::portal_action;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+use storefront::Billing;
 use storefront::config::Config;
 use storefront::state::AppState;
 use stripe_sim::{Sim, SimConfig};
@@ -19,11 +21,15 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const CARD_OK: &str = "4242424242424242";
 pub const CARD_DECLINED: &str = "4000000000000002";
 pub const CARD_FAILS_ON_RENEWAL: &str = "4000000000000341";
+/// The Stripe secret key the app (and the tests, for the sim's API) use.
+pub const STRIPE_SECRET_KEY: &str = "sk_test_storefront_tests";
+/// The secret the sim signs webhooks with, and the app verifies them with.
+pub const WEBHOOK_SECRET: &str = "whsec_storefront_tests";
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub base: String,
     pub state: AppState,
+    pub billing: Billing,
     pub sim: Arc<Sim>,
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -32,7 +38,7 @@ pub struct TestApp {
 }
 
 enum TestDatabase {
-    Sqlite(std::path::PathBuf),
+    Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
 }
 
@@ -49,7 +55,7 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
-pub fn postgres_admin_url() -> String {
+fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -62,6 +68,7 @@ async fn fresh_database() -> (String, TestDatabase) {
             let admin = sqlx::PgPool::connect(&admin_url)
                 .await
                 .expect("connect to TEST_POSTGRES_URL");
+            // An identifier, which cannot be a bound parameter; `unique_name` makes it safe.
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&admin)
                 .await
@@ -91,7 +98,7 @@ async fn fresh_database() -> (String, TestDatabase) {
 async fn start_sim(app_base: &str) -> Sim {
     Sim::start(SimConfig {
         webhook_url: Some(format!("{app_base}/api/webhooks/stripe")),
-        webhook_secret: Some("whsec_storefront_tests".into()),
+        webhook_secret: Some(WEBHOOK_SECRET.into()),
         webhook_retry_base: Duration::from_millis(50),
         ..Default::default()
     })
@@ -144,14 +151,8 @@ impl TestApp {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("APP_URL".into(), base.clone()),
             ("DATABASE_URL".into(), database_url.clone()),
-            (
-                "STRIPE_SECRET_KEY".into(),
-                "sk_test_storefront_tests".into(),
-            ),
-            (
-                "STRIPE_WEBHOOK_SECRET".into(),
-                "whsec_storefront_tests".into(),
-            ),
+            ("STRIPE_SECRET_KEY".into(), STRIPE_SECRET_KEY.into()),
+            ("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
             ("STRIPE_API_BASE".into(), sim.base_url().to_owned()),
             ("BIND_ADDR".into(), addr.to_string()),
         ]);
@@ -163,15 +164,15 @@ impl TestApp {
         if std::env::var_os("TEST_LOG").is_some() {
             storefront::server::telemetry::init(config.log_format);
         }
-        let (router, state) = storefront::server::build(config).await.expect("app starts");
+        let (router, services) = storefront::server::build(config).await.expect("app starts");
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         tokio::spawn(storefront::server::serve(listener, router, async move {
             let _ = shutdown_rx.await;
         }));
         TestApp {
-            addr,
             base,
-            state,
+            state: services.state.clone(),
+            billing: services.billing.clone(),
             sim,
             database_url,
             shutdown: Some(shutdown),
@@ -183,13 +184,14 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A URL on the sim (its Stripe API, hosted checkout and portal pages).
+    pub fn stripe_url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url())
+    }
+
     /// A client like a browser: keeps cookies, does not follow redirects (tests look at them).
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        no_redirects().cookie_store(true).build().expect("client")
     }
 
     /// Posts a form the way a browser without JavaScript does: same-origin, accepting HTML.
@@ -227,12 +229,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
-        client
-            .get(self.url(path))
-            .header("accept", BROWSER_ACCEPT)
-            .send()
-            .await
-            .expect("request")
+        get_url(client, &self.url(path)).await
     }
 
     pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
@@ -241,93 +238,27 @@ impl TestApp {
         response.text().await.expect("body")
     }
 
-    /// Creates an account and leaves `client` signed in.
-    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str) {
-        let response = self
-            .post_form(
-                client,
-                "/api/signup",
-                "/signup",
-                &[("email", email), ("password", password)],
-            )
-            .await;
-        assert_eq!(response.status(), 302, "sign-up should redirect");
-        assert_eq!(location(&response), "/dashboard");
-    }
-
-    /// A signed-in browser for a new account.
-    pub async fn new_user(&self, email: &str) -> reqwest::Client {
-        let browser = self.browser();
-        self.sign_up(&browser, email, PASSWORD).await;
-        browser
-    }
-
-    pub fn price(&self, lookup_key: &str) -> String {
-        self.sim
-            .price_id(lookup_key)
-            .unwrap_or_else(|| panic!("no price {lookup_key} in the sim catalog"))
-    }
-
-    /// Posts the pricing page's Subscribe form; returns the Checkout Session id the app sent us to.
-    pub async fn start_checkout(&self, browser: &reqwest::Client, lookup_key: &str) -> String {
-        let price = self.price(lookup_key);
-        let response = self
-            .post_form(
-                browser,
-                "/api/start_checkout",
-                "/pricing",
-                &[("price_id", price.as_str())],
-            )
-            .await;
-        assert_eq!(response.status(), 303, "checkout answers 303");
-        let to = location(&response);
-        let prefix = format!("{}/checkout/", self.sim.base_url());
-        to.strip_prefix(&prefix)
-            .unwrap_or_else(|| panic!("not a sim checkout URL: {to}"))
-            .to_owned()
-    }
-
-    /// Pays a session as the hosted page does and returns the success URL it redirects to.
-    pub fn pay(&self, session_id: &str, card: &str) -> String {
-        match self
-            .sim
-            .pay_checkout(session_id, None, card)
-            .expect("payment accepted")
-        {
-            stripe_sim::PayOutcome::Redirect(url) => url,
-            other => panic!("unexpected payment outcome {other:?}"),
-        }
-    }
-
-    /// Subscribes a new user to `lookup_key` with `card`, without visiting the success page.
-    pub async fn subscriber(&self, email: &str, lookup_key: &str, card: &str) -> reqwest::Client {
-        let browser = self.new_user(email).await;
-        let session = self.start_checkout(&browser, lookup_key).await;
-        self.pay(&session, card);
-        browser
-    }
-
-    pub async fn settle_webhooks(&self) {
-        assert!(
-            self.sim.wait_for_deliveries(Duration::from_secs(20)).await,
-            "webhooks settle in time"
-        );
-    }
-
-    pub async fn role_of(&self, email: &str) -> String {
-        sqlx::query_scalar::<_, String>("SELECT role FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_one(&self.state.db.pool)
-            .await
-            .expect("user exists")
-    }
-
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.state.db.pool)
             .await
             .expect("count query")
     }
+}
+
+/// A client builder that does not follow redirects: tests look at them.
+pub fn no_redirects() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
+/// Gets an absolute URL (one the app redirected to, say) the way a browser does.
+pub async fn get_url(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("request")
 }
 
 pub fn location(response: &reqwest::Response) -> String {
@@ -341,13 +272,31 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// The value of the session cookie a response sets, if any.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    let prefix = format!("{}=", storefront::SESSION_COOKIE);
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("storefront_session="))
+        .find(|c| c.starts_with(&prefix))
         .map(str::to_owned)
+}
+
+/// Runs the real binary with `args` and `vars`, and nothing inherited that could change the outcome:
+/// a cleared environment (but `PATH`) and an empty working directory, so no `.env` file is read.
+pub fn run_storefront(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(unique_name("storefront-bin"));
+    std::fs::create_dir_all(&dir).expect("empty working directory");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_storefront"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(vars.iter().copied())
+        .current_dir(&dir);
+    let output = command.output();
+    let _ = std::fs::remove_dir_all(&dir);
+    output.expect("the storefront binary runs")
 }
 
 impl Drop for TestApp {

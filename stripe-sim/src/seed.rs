@@ -1,52 +1,68 @@
 //! The seed catalog: products and prices loaded from TOML at start-up.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::objects::catalog;
-use crate::state::{Price, Product, Recurring, State};
+use crate::model::{Price, Product, Recurring};
+use crate::render::catalog as render;
+use crate::store::Store;
+
+/// Where the seed catalog comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CatalogSource {
+    /// The catalog shipped with the crate (`stripe-sim/catalog.toml`).
+    #[default]
+    Default,
+    /// A TOML file in the same format.
+    Path(PathBuf),
+    /// TOML text.
+    Toml(String),
+    /// No products or prices.
+    Empty,
+}
 
 /// The catalog shipped with the crate (`stripe-sim/catalog.toml`).
 pub const DEFAULT_CATALOG: &str = include_str!("../catalog.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     #[serde(default)]
-    pub products: Vec<SeedProduct>,
+    pub(crate) products: Vec<SeedProduct>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedProduct {
-    pub name: String,
-    pub description: Option<String>,
+pub(crate) struct SeedProduct {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
     #[serde(default)]
-    pub marketing_features: Vec<String>,
+    pub(crate) marketing_features: Vec<String>,
     #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
+    pub(crate) metadata: BTreeMap<String, String>,
     #[serde(default)]
-    pub prices: Vec<SeedPrice>,
+    pub(crate) prices: Vec<SeedPrice>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SeedPrice {
-    pub currency: String,
+pub(crate) struct SeedPrice {
+    pub(crate) currency: String,
     /// Minor units.
-    pub unit_amount: i64,
+    pub(crate) unit_amount: i64,
     /// `month` or `year` (or `day`/`week`); absent for one-time prices.
-    pub interval: Option<String>,
+    pub(crate) interval: Option<String>,
     #[serde(default = "one")]
-    pub interval_count: i64,
-    pub lookup_key: Option<String>,
-    pub nickname: Option<String>,
+    pub(crate) interval_count: i64,
+    pub(crate) lookup_key: Option<String>,
+    pub(crate) nickname: Option<String>,
     #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
+    pub(crate) metadata: BTreeMap<String, String>,
     /// Becomes the product's `default_price`.
     #[serde(default)]
-    pub default: bool,
+    pub(crate) default: bool,
 }
 
 fn one() -> i64 {
@@ -54,7 +70,20 @@ fn one() -> i64 {
 }
 
 impl Catalog {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Reads and parses the catalog; `None` for [`CatalogSource::Empty`].
+    pub(crate) fn load(source: &CatalogSource) -> Result<Option<Self>, String> {
+        let text = match source {
+            CatalogSource::Default => DEFAULT_CATALOG.to_owned(),
+            CatalogSource::Path(path) => {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            CatalogSource::Toml(toml) => toml.clone(),
+            CatalogSource::Empty => return Ok(None),
+        };
+        Self::parse(&text).map(Some)
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let c: Self = toml::from_str(text).map_err(|e| format!("invalid catalog: {e}"))?;
         for p in &c.products {
             for price in &p.prices {
@@ -72,34 +101,25 @@ impl Catalog {
     }
 
     /// Creates the objects and their `product.created`/`price.created` events.
-    pub fn seed(&self, st: &mut State) {
+    pub(crate) fn seed(&self, store: &mut Store) {
         for sp in &self.products {
-            let pid = st.id("prod");
+            let pid = store.id("prod");
             let product = Product {
-                id: pid.clone(),
-                name: sp.name.clone(),
                 description: sp.description.clone(),
-                active: true,
-                created: st.now,
-                updated: st.now,
                 metadata: sp.metadata.clone(),
                 marketing_features: sp.marketing_features.clone(),
-                default_price: None,
-                images: Vec::new(),
-                url: None,
-                unit_label: None,
-                statement_descriptor: None,
+                ..Product::new(pid.clone(), sp.name.clone(), store.now)
             };
-            st.products.push(product);
+            store.products.push(product);
             let mut price_ids = Vec::new();
             for spp in &sp.prices {
-                let id = st.id("price");
+                let id = store.id("price");
                 if spp.default
-                    && let Some(p) = st.products.iter_mut().find(|p| p.id == pid)
+                    && let Some(p) = store.products.iter_mut().find(|p| p.id == pid)
                 {
                     p.default_price = Some(id.clone());
                 }
-                st.prices.push(Price {
+                store.prices.push(Price {
                     id: id.clone(),
                     product: pid.clone(),
                     active: true,
@@ -112,19 +132,19 @@ impl Catalog {
                     lookup_key: spp.lookup_key.clone(),
                     nickname: spp.nickname.clone(),
                     metadata: spp.metadata.clone(),
-                    created: st.now,
+                    created: store.now,
                     tax_behavior: "unspecified".to_owned(),
                 });
                 price_ids.push(id);
             }
-            if let Some(p) = st.product(&pid).map(catalog::product) {
-                let e = st.emit("product.created", p, None);
-                st.seed_events.push(e);
+            if let Some(p) = store.product(&pid).map(render::product) {
+                let e = store.emit("product.created", p, None);
+                store.seed_events.push(e);
             }
             for id in price_ids {
-                if let Some(p) = st.price(&id).map(catalog::price) {
-                    let e = st.emit("price.created", p, None);
-                    st.seed_events.push(e);
+                if let Some(p) = store.price(&id).map(render::price) {
+                    let e = store.emit("price.created", p, None);
+                    store.seed_events.push(e);
                 }
             }
         }
@@ -138,9 +158,9 @@ mod tests {
     #[test]
     fn default_catalog_has_the_four_plans() {
         let c = Catalog::parse(DEFAULT_CATALOG).expect("default catalog parses");
-        let mut st = State::new(1_700_000_000, "http://x".into());
-        c.seed(&mut st);
-        let amounts: Vec<(Option<&str>, i64)> = st
+        let mut store = Store::new(1_700_000_000, "http://x".into());
+        c.seed(&mut store);
+        let amounts: Vec<(Option<&str>, i64)> = store
             .prices
             .iter()
             .map(|p| (p.lookup_key.as_deref(), p.unit_amount))
@@ -154,9 +174,9 @@ mod tests {
                 (Some("pro_yearly"), 29000)
             ]
         );
-        assert_eq!(st.products[1].metadata["role"], "pro");
-        assert_eq!(st.products[1].metadata["trial_period_days"], "14");
-        assert_eq!(st.seed_events.len(), 6);
+        assert_eq!(store.products[1].metadata["role"], "pro");
+        assert_eq!(store.products[1].metadata["trial_period_days"], "14");
+        assert_eq!(store.seed_events.len(), 6);
     }
 
     #[test]

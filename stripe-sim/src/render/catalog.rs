@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::state::{Price, Product};
+use crate::model::{Price, Product};
 
-pub fn product(p: &Product) -> Value {
+pub(crate) fn product(p: &Product) -> Value {
     let features: Vec<Value> = p
         .marketing_features
         .iter()
@@ -33,7 +33,7 @@ pub fn product(p: &Product) -> Value {
     })
 }
 
-pub fn price(p: &Price) -> Value {
+pub(crate) fn price(p: &Price) -> Value {
     let recurring = p.recurring.as_ref().map(|r| {
         json!({
             "interval": r.interval,
@@ -67,7 +67,7 @@ pub fn price(p: &Price) -> Value {
 }
 
 /// Subscription items still carry the pre-Prices `plan` object.
-pub fn plan(p: &Price) -> Value {
+pub(crate) fn plan(p: &Price) -> Value {
     let (interval, count) = p
         .recurring
         .as_ref()

@@ -3,22 +3,14 @@
 use serde_json::{Value, json};
 
 use super::catalog;
-use crate::state::{CheckoutSession, PortalSession, SessionStatus, State};
+use crate::model::{CheckoutSession, PortalSession, SessionStatus};
+use crate::store::Store;
 
-pub fn session(st: &State, s: &CheckoutSession) -> Value {
+pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
     let url =
-        (s.status == SessionStatus::Open).then(|| format!("{}/checkout/{}", st.base_url, s.id));
+        (s.status == SessionStatus::Open).then(|| format!("{}/checkout/{}", store.base_url, s.id));
     let customer_details = (s.status == SessionStatus::Complete).then(|| {
-        let email = s
-            .collected_email
-            .clone()
-            .or_else(|| {
-                s.customer
-                    .as_deref()
-                    .and_then(|c| st.customer(c))
-                    .and_then(|c| c.email.clone())
-            })
-            .or_else(|| s.customer_email.clone());
+        let email = store.checkout_email(s);
         json!({
             "address": null,
             "business_name": null,
@@ -113,14 +105,14 @@ pub fn session(st: &State, s: &CheckoutSession) -> Value {
 }
 
 /// `GET /v1/checkout/sessions/{id}/line_items` entries (object `item`).
-pub fn line_items(st: &State, s: &CheckoutSession) -> Vec<Value> {
+pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
     s.lines
         .iter()
         .map(|l| {
-            let price = st.price(&l.price);
+            let price = store.price(&l.price);
             let amount = price.map_or(0, |p| p.unit_amount * l.quantity);
             let description = price
-                .and_then(|p| st.product(&p.product))
+                .and_then(|p| store.product(&p.product))
                 .map(|p| p.name.clone())
                 .unwrap_or_default();
             json!({
@@ -141,7 +133,7 @@ pub fn line_items(st: &State, s: &CheckoutSession) -> Vec<Value> {
         .collect()
 }
 
-pub fn portal_session(st: &State, p: &PortalSession) -> Value {
+pub(crate) fn portal_session(store: &Store, p: &PortalSession) -> Value {
     json!({
         "id": p.id,
         "object": "billing_portal.session",
@@ -154,6 +146,6 @@ pub fn portal_session(st: &State, p: &PortalSession) -> Value {
         "locale": p.locale,
         "on_behalf_of": null,
         "return_url": p.return_url,
-        "url": format!("{}/portal/{}", st.base_url, p.id),
+        "url": format!("{}/portal/{}", store.base_url, p.id),
     })
 }

@@ -1,10 +1,6 @@
 //! Accounts over HTTP against the real app and database.
 
-mod common;
-
-use common::{TestApp, location, session_cookie};
-
-const PASSWORD: &str = "correct horse battery";
+use crate::helpers::{PASSWORD, TestApp, get_url, location, session_cookie};
 
 #[tokio::test]
 async fn sign_up_signs_in_and_shows_the_dashboard() {
@@ -199,12 +195,7 @@ async fn form_errors_come_back_inline_without_javascript() {
     );
     let back = location(&response);
     assert!(back.starts_with(&app.url("/login?")), "{back}");
-    let page = browser
-        .get(&back)
-        .header("accept", common::BROWSER_ACCEPT)
-        .send()
-        .await
-        .expect("page");
+    let page = get_url(&browser, &back).await;
     let html = page.text().await.expect("body");
     assert!(
         html.contains(r#"class="notice error">Wrong e-mail or password.</p>"#),

@@ -1,0 +1,70 @@
+//! Checkout Sessions and Billing Portal sessions.
+
+use super::Meta;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionStatus {
+    Open,
+    Complete,
+    Expired,
+}
+
+impl SessionStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Complete => "complete",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SessionLine {
+    pub(crate) id: String,
+    pub(crate) price: String,
+    pub(crate) quantity: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CheckoutSession {
+    pub(crate) id: String,
+    pub(crate) mode: String,
+    pub(crate) status: SessionStatus,
+    pub(crate) payment_status: &'static str,
+    pub(crate) customer: Option<String>,
+    pub(crate) customer_email: Option<String>,
+    pub(crate) customer_creation: Option<String>,
+    pub(crate) client_reference_id: Option<String>,
+    pub(crate) metadata: Meta,
+    pub(crate) lines: Vec<SessionLine>,
+    pub(crate) success_url: Option<String>,
+    pub(crate) cancel_url: Option<String>,
+    pub(crate) allow_promotion_codes: Option<bool>,
+    pub(crate) trial_period_days: Option<i64>,
+    pub(crate) subscription_metadata: Meta,
+    pub(crate) subscription_description: Option<String>,
+    pub(crate) subscription: Option<String>,
+    pub(crate) invoice: Option<String>,
+    pub(crate) payment_intent: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) currency: String,
+    pub(crate) amount_subtotal: i64,
+    pub(crate) amount_total: i64,
+    pub(crate) locale: Option<String>,
+    /// E-mail entered on the hosted page (shown as `customer_details.email`).
+    pub(crate) collected_email: Option<String>,
+    /// A card waiting for the 3-D Secure step.
+    pub(crate) pending_payment_method: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PortalSession {
+    pub(crate) id: String,
+    pub(crate) customer: String,
+    pub(crate) return_url: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) locale: Option<String>,
+    pub(crate) flash: Option<String>,
+}

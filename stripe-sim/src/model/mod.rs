@@ -1,0 +1,25 @@
+//! The sim's object model: plain data for every Stripe object it stores. The store that holds
+//! them is `store::Store`; their JSON is rendered by `render`.
+
+mod billing;
+mod catalog;
+mod checkout;
+mod customers;
+mod events;
+
+use std::collections::BTreeMap;
+
+pub(crate) use billing::{
+    Invoice, InvoiceLine, InvoiceStatus, PendingItem, SubItem, SubStatus, Subscription,
+};
+pub(crate) use catalog::{Price, Product, Recurring};
+pub(crate) use checkout::{CheckoutSession, PortalSession, SessionLine, SessionStatus};
+pub(crate) use customers::{CardBehavior, Customer, PaymentMethod};
+pub use events::Delivery;
+pub(crate) use events::{Endpoint, Event, Outgoing};
+
+/// `metadata`: string keys to string values, sorted like Stripe's JSON.
+pub(crate) type Meta = BTreeMap<String, String>;
+
+/// API version the sim's objects and events are shaped for (async-stripe rc.10's pin).
+pub const API_VERSION: &str = "2026-09-30.endive";

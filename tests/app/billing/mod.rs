@@ -1,0 +1,5 @@
+//! Subscriptions end to end over HTTP: the app and stripe-sim on random ports, a fresh database.
+
+mod checkout;
+mod lifecycle;
+mod portal;

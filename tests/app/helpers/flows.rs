@@ -1,0 +1,180 @@
+//! Domain steps, as a user, Stripe or an operator takes them: sign up, check out, pay, use the
+//! portal, and read back what the app stored.
+
+use super::{PASSWORD, STRIPE_SECRET_KEY, TestApp, location, no_redirects};
+use std::time::Duration;
+use storefront::CustomerId;
+
+impl TestApp {
+    /// Creates an account and leaves `client` signed in.
+    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str) {
+        let response = self
+            .post_form(
+                client,
+                "/api/signup",
+                "/signup",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(response.status(), 302, "sign-up should redirect");
+        assert_eq!(location(&response), "/dashboard");
+    }
+
+    /// A signed-in browser for a new account.
+    pub async fn new_user(&self, email: &str) -> reqwest::Client {
+        let browser = self.browser();
+        self.sign_up(&browser, email, PASSWORD).await;
+        browser
+    }
+
+    /// The sim's price id for a catalog lookup key such as `pro_monthly`.
+    pub fn price_id(&self, lookup_key: &str) -> String {
+        self.sim
+            .price_id(lookup_key)
+            .unwrap_or_else(|| panic!("no price {lookup_key} in the sim catalog"))
+    }
+
+    /// Posts the pricing page's Subscribe form for `lookup_key`, as a browser does.
+    pub async fn request_checkout(
+        &self,
+        browser: &reqwest::Client,
+        lookup_key: &str,
+    ) -> reqwest::Response {
+        let price = self.price_id(lookup_key);
+        self.post_form(
+            browser,
+            "/api/start_checkout",
+            "/pricing",
+            &[("price_id", price.as_str())],
+        )
+        .await
+    }
+
+    /// Posts the pricing page's Subscribe form; returns the Checkout Session id the app sent us to.
+    pub async fn start_checkout(&self, browser: &reqwest::Client, lookup_key: &str) -> String {
+        let response = self.request_checkout(browser, lookup_key).await;
+        assert_eq!(response.status(), 303, "checkout answers 303");
+        let to = location(&response);
+        let prefix = self.stripe_url("/checkout/");
+        to.strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("not a sim checkout URL: {to}"))
+            .to_owned()
+    }
+
+    /// Pays a session as the hosted page does and returns the success URL it redirects to.
+    pub fn pay(&self, session_id: &str, card: &str) -> String {
+        match self
+            .sim
+            .pay_checkout(session_id, None, card)
+            .expect("payment accepted")
+        {
+            stripe_sim::PayOutcome::Redirect(url) => url,
+            other => panic!("unexpected payment outcome {other:?}"),
+        }
+    }
+
+    /// Subscribes a new user to `lookup_key` with `card`, without visiting the success page.
+    pub async fn subscriber(&self, email: &str, lookup_key: &str, card: &str) -> reqwest::Client {
+        let browser = self.new_user(email).await;
+        let session = self.start_checkout(&browser, lookup_key).await;
+        self.pay(&session, card);
+        browser
+    }
+
+    /// Whether `url` is a page of the sim's hosted billing portal.
+    pub fn is_portal_url(&self, url: &str) -> bool {
+        url.starts_with(&self.stripe_url("/portal/"))
+    }
+
+    /// Posts the dashboard's "Manage billing" form; returns the portal URL the app sent us to.
+    pub async fn open_portal(&self, browser: &reqwest::Client) -> String {
+        let response = self
+            .post_form(browser, "/api/open_billing_portal", "/dashboard", &[])
+            .await;
+        assert_eq!(response.status(), 303);
+        let url = location(&response);
+        assert!(self.is_portal_url(&url), "{url}");
+        url
+    }
+
+    pub async fn settle_webhooks(&self) {
+        assert!(
+            self.sim.wait_for_deliveries(Duration::from_secs(20)).await,
+            "webhooks settle in time"
+        );
+    }
+
+    pub async fn role_of(&self, email: &str) -> String {
+        sqlx::query_scalar::<_, String>("SELECT role FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("user exists")
+    }
+
+    /// The Stripe customer id stored for a user.
+    pub async fn customer_of(&self, email: &str) -> String {
+        sqlx::query_scalar::<_, String>("SELECT stripe_customer_id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("customer")
+    }
+
+    /// The user's newest subscription as the app stored it.
+    pub async fn subscription_of(&self, email: &str) -> String {
+        sqlx::query_scalar::<_, String>(
+            "SELECT s.id FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE u.email = $1 ORDER BY s.created DESC",
+        )
+        .bind(email)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("subscription synced")
+    }
+
+    /// The user's subscription, synced from Stripe first: for when webhooks are held back and the
+    /// checkout's own sync may not have run yet.
+    pub async fn synced_subscription_of(&self, email: &str) -> String {
+        let customer = self.customer_of(email).await;
+        self.billing
+            .sync_customer(&CustomerId::from(customer.as_str()), None)
+            .await
+            .expect("sync");
+        self.subscription_of(email).await
+    }
+
+    /// A request to the sim's Stripe API, authenticated with the app's secret key.
+    pub fn stripe_api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, self.stripe_url(path))
+            .bearer_auth(STRIPE_SECRET_KEY)
+    }
+
+    /// GETs a Stripe API object from the sim as JSON.
+    pub async fn stripe_get(&self, path: &str) -> serde_json::Value {
+        self.stripe_api(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("Stripe API request")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+/// Posts a form of the sim's hosted portal page, as the customer's browser would; asserts it worked.
+pub async fn portal_action(portal_url: &str, action: &str, form: &[(&str, &str)]) {
+    let response = no_redirects()
+        .build()
+        .expect("client")
+        .post(format!("{portal_url}/{action}"))
+        .form(form)
+        .send()
+        .await
+        .expect("portal request");
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "portal {action}: {}",
+        response.status()
+    );
+}

@@ -1,0 +1,16 @@
+//! Integration tests for storefront: each test starts the real app (router, database, background
+//! tasks) and its own stripe-sim on random ports, then drives them over HTTP like a browser, a
+//! script or Stripe would. One test binary keeps link time down on small machines.
+//!
+//! Environment:
+//! - `STOREFRONT_TEST_DB=sqlite|postgres`: the database backend (default `sqlite`, a fresh file in a
+//!   temporary directory per test).
+//! - `TEST_POSTGRES_URL`: with `postgres`, the server on which each test creates (and afterwards
+//!   drops) a database of its own; default `postgres://postgres@127.0.0.1:5432/postgres`.
+//! - `TEST_LOG=1`: print the app's logs (they bypass the test harness's output capture).
+
+mod auth;
+mod billing;
+mod helpers;
+mod operations;
+mod webhooks;

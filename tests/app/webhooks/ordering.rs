@@ -1,0 +1,330 @@
+//! Exactly-once application in any order: duplicates, reordering, concurrency, and failed deliveries
+//! that Stripe retries.
+
+use super::{deliver, events_recorded, signed, times_recorded};
+use crate::helpers::{CARD_OK, TestApp, portal_action};
+use reqwest::Method;
+use std::collections::HashSet;
+
+#[tokio::test]
+async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    app.sim.duplicate_next_events(200);
+    app.sim.shuffle_next_events(200);
+    let browser = app
+        .subscriber("chaos@example.com", "basic_monthly", CARD_OK)
+        .await;
+    // Switch plans while deliveries are held back and shuffled.
+    let portal = app.open_portal(&browser).await;
+    let subscription = app.synced_subscription_of("chaos@example.com").await;
+    let pro = app.price_id("pro_monthly");
+    portal_action(
+        &portal,
+        "switch",
+        &[
+            ("subscription", subscription.as_str()),
+            ("price", pro.as_str()),
+        ],
+    )
+    .await;
+    app.sim.release_shuffled();
+    app.settle_webhooks().await;
+
+    assert_eq!(
+        app.role_of("chaos@example.com").await,
+        "pro",
+        "the final state is Stripe's"
+    );
+    let sent: HashSet<String> = app
+        .sim
+        .events()
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect();
+    let recorded: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT id FROM stripe_events")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .expect("events")
+        .into_iter()
+        .collect();
+    assert!(
+        sent.is_subset(&recorded),
+        "every event recorded: missing {:?}",
+        sent.difference(&recorded)
+    );
+    let duplicated = app.sim.deliveries().len();
+    assert!(
+        duplicated > sent.len(),
+        "the sim really delivered duplicates ({duplicated} for {})",
+        sent.len()
+    );
+}
+
+#[tokio::test]
+async fn a_failure_answers_5xx_records_nothing_and_the_retry_applies() {
+    let app = TestApp::spawn().await;
+    app.sim.fail_next_deliveries(1000, None);
+    app.subscriber("retry@example.com", "basic_monthly", CARD_OK)
+        .await;
+    app.settle_webhooks().await;
+    app.sim.reset_faults();
+    let event = app
+        .sim
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "customer.subscription.created")
+        .expect("subscription event");
+    let payload = event.to_string();
+    let id = event["id"].as_str().expect("id").to_owned();
+
+    app.sim.fail_next_api_calls(100, 500);
+    let failed = deliver(&app, &payload, Some(&signed(&payload))).await;
+    assert!(failed.status().is_server_error(), "{}", failed.status());
+    assert_eq!(times_recorded(&app, &id).await, 0);
+    assert_eq!(app.role_of("retry@example.com").await, "free");
+
+    app.sim.reset_faults();
+    let retried = deliver(&app, &payload, Some(&signed(&payload))).await;
+    assert_eq!(retried.status(), 200);
+    assert_eq!(retried.text().await.expect("body"), "applied");
+    assert_eq!(app.role_of("retry@example.com").await, "basic");
+    let replay = deliver(&app, &payload, Some(&signed(&payload))).await;
+    assert_eq!(replay.text().await.expect("body"), "duplicate");
+}
+
+#[tokio::test]
+async fn catalog_changes_arrive_by_webhook_even_price_before_product() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let pro_product = app.sim.events().iter().find_map(|e| {
+        (e["type"] == "product.created" && e["data"]["object"]["name"] == "Pro")
+            .then(|| e["data"]["object"]["id"].as_str().map(str::to_owned))
+            .flatten()
+    });
+    let pro_product = pro_product.expect("seed product event");
+    let renamed = app
+        .stripe_api(Method::POST, &format!("/v1/products/{pro_product}"))
+        .form(&[("name", "Pro Plus")])
+        .send()
+        .await
+        .expect("rename");
+    assert_eq!(renamed.status(), 200);
+
+    // A new plan whose price event is delivered before its product's.
+    app.sim.shuffle_next_events(2);
+    let product: serde_json::Value = app
+        .stripe_api(Method::POST, "/v1/products")
+        .form(&[
+            ("name", "Team"),
+            ("metadata[role]", "pro"),
+            ("metadata[sort_order]", "3"),
+        ])
+        .send()
+        .await
+        .expect("product")
+        .json()
+        .await
+        .expect("json");
+    let product_id = product["id"].as_str().expect("id");
+    app.stripe_api(Method::POST, "/v1/prices")
+        .form(&[
+            ("product", product_id),
+            ("currency", "usd"),
+            ("unit_amount", "9900"),
+            ("recurring[interval]", "month"),
+        ])
+        .send()
+        .await
+        .expect("price");
+    app.sim.release_shuffled();
+    app.settle_webhooks().await;
+    let html = app.page(&app.browser(), "/pricing").await;
+    assert!(html.contains(">Pro Plus</h2>"), "rename shown");
+    assert!(
+        html.contains(">Team</h2>") && html.contains("$99"),
+        "new plan shown"
+    );
+}
+
+/// A tiny deterministic PRNG (xorshift), so a failing order can be replayed from its seed.
+struct Shuffler(u64);
+
+impl Shuffler {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// A subscription's (status, cancel_at_period_end, price id).
+type SubscriptionState = (String, bool, Option<String>);
+
+/// A customer's subscription life as Stripe recorded it, none of it delivered to the app.
+struct History {
+    subscription: String,
+    pro_price: String,
+    /// The customer's events, as Stripe sends them.
+    events: Vec<String>,
+}
+
+/// Records a whole life: subscribe, switch plan, cancel at period end. Deliveries fail, so the app
+/// has seen none of it; the test delivers the events itself.
+async fn record_history(app: &TestApp, email: &str) -> History {
+    app.sim.fail_next_deliveries(100_000, None);
+    let browser = app.subscriber(email, "basic_monthly", CARD_OK).await;
+    let customer = app.customer_of(email).await;
+    let portal = app.open_portal(&browser).await;
+    let list = app
+        .stripe_get(&format!("/v1/subscriptions?customer={customer}"))
+        .await;
+    let subscription = list["data"][0]["id"]
+        .as_str()
+        .expect("subscription")
+        .to_owned();
+    let pro_price = app.price_id("pro_monthly");
+    let switch = [
+        ("subscription", subscription.as_str()),
+        ("price", pro_price.as_str()),
+    ];
+    portal_action(&portal, "switch", &switch).await;
+    portal_action(
+        &portal,
+        "cancel",
+        &[("subscription", subscription.as_str())],
+    )
+    .await;
+    app.settle_webhooks().await;
+    app.sim.reset_faults();
+
+    let events = app
+        .sim
+        .events()
+        .into_iter()
+        .filter(|e| {
+            let object = &e["data"]["object"];
+            object["customer"] == customer.as_str() || object["id"] == customer.as_str()
+        })
+        .map(|e| e.to_string())
+        .collect();
+    History {
+        subscription,
+        pro_price,
+        events,
+    }
+}
+
+/// What Stripe holds, read from the sim's API.
+async fn stripe_subscription_state(app: &TestApp, subscription: &str) -> SubscriptionState {
+    let sub = app
+        .stripe_get(&format!("/v1/subscriptions/{subscription}"))
+        .await;
+    (
+        sub["status"].as_str().expect("status").to_owned(),
+        sub["cancel_at_period_end"].as_bool().expect("flag"),
+        sub["items"]["data"][0]["price"]["id"]
+            .as_str()
+            .map(str::to_owned),
+    )
+}
+
+/// What the app stored.
+async fn app_subscription_state(app: &TestApp, subscription: &str) -> SubscriptionState {
+    let (status, cancel_at_period_end, price) = sqlx::query_as::<_, (String, i64, Option<String>)>(
+        "SELECT status, cancel_at_period_end, price_id FROM subscriptions WHERE id = $1",
+    )
+    .bind(subscription)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("subscription row");
+    (status, cancel_at_period_end != 0, price)
+}
+
+/// Forgets every webhook the app applied.
+async fn reset_billing_tables(app: &TestApp) {
+    for sql in [
+        "DELETE FROM stripe_events",
+        "DELETE FROM subscriptions",
+        "DELETE FROM invoices",
+        "UPDATE users SET role = 'free'",
+    ] {
+        sqlx::query(sql)
+            .execute(&app.state.db.pool)
+            .await
+            .expect(sql);
+    }
+}
+
+/// Delivers `events`, about half of them twice, in an order picked by `seed`, four at once so that
+/// duplicates race each other. Every delivery must succeed.
+async fn deliver_in_bursts(app: &TestApp, events: &[String], seed: u64) {
+    let mut rng = Shuffler(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut deliveries: Vec<&String> = events.iter().collect();
+    deliveries.extend(events.iter().filter(|_| rng.next().is_multiple_of(2)));
+    rng.shuffle(&mut deliveries);
+    for burst in deliveries.chunks(4) {
+        let sends = burst.iter().map(|payload| {
+            let signature = signed(payload);
+            async move { deliver(app, payload, Some(&signature)).await }
+        });
+        for response in futures::future::join_all(sends).await {
+            assert!(
+                response.status().is_success(),
+                "seed {seed}: {}",
+                response.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn any_order_with_duplicates_and_concurrency_ends_in_stripes_state() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let history = record_history(&app, "history@example.com").await;
+    assert!(
+        history.events.len() >= 6,
+        "a real history to replay: {} events",
+        history.events.len()
+    );
+
+    // The state every order must end in.
+    let stripe_state = stripe_subscription_state(&app, &history.subscription).await;
+    assert_eq!(
+        stripe_state.2.as_deref(),
+        Some(history.pro_price.as_str()),
+        "the switch happened at Stripe"
+    );
+    assert!(stripe_state.1, "the cancellation happened at Stripe");
+
+    for seed in 1..=6u64 {
+        // Forget everything the previous round applied.
+        reset_billing_tables(&app).await;
+        deliver_in_bursts(&app, &history.events, seed).await;
+        assert_eq!(
+            app.role_of("history@example.com").await,
+            "pro",
+            "seed {seed}"
+        );
+        assert_eq!(
+            app_subscription_state(&app, &history.subscription).await,
+            stripe_state,
+            "seed {seed}"
+        );
+        let recorded = events_recorded(&app).await;
+        assert_eq!(
+            recorded as usize,
+            history.events.len(),
+            "seed {seed}: each event recorded once"
+        );
+    }
+}
