@@ -27,6 +27,7 @@ fn sub_item(store: &Store, s: &Subscription, it: &SubItem) -> Value {
     })
 }
 
+/// Long by nature: one JSON literal with every field of Stripe's object, in Stripe's order.
 pub(crate) fn subscription(store: &Store, s: &Subscription) -> Value {
     let items: Vec<Value> = s.items.iter().map(|it| sub_item(store, s, it)).collect();
     json!({
@@ -160,6 +161,7 @@ pub(crate) fn invoice_lines(store: &Store, inv: &Invoice) -> Vec<Value> {
     inv.lines.iter().map(|l| line(store, inv, l)).collect()
 }
 
+/// Long by nature: one JSON literal with every field of Stripe's object, in Stripe's order.
 pub(crate) fn invoice(store: &Store, inv: &Invoice) -> Value {
     let total = inv.total();
     let remaining = if inv.status == InvoiceStatus::Paid {

@@ -6,6 +6,7 @@ use super::catalog;
 use crate::model::{CheckoutSession, PortalSession, SessionStatus};
 use crate::store::Store;
 
+/// Long by nature: one JSON literal with every field of Stripe's object, in Stripe's order.
 pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
     let url =
         (s.status == SessionStatus::Open).then(|| format!("{}/checkout/{}", store.base_url, s.id));
