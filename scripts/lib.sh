@@ -84,7 +84,13 @@ build_release() {
   (cd "$ROOT" && cargo leptos build --release)
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Prints N distinct free ports on 127.0.0.1 (all held open together while chosen, so they differ).
+free_ports() {
+  python3 -c 'import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 
 # Starts the release builds of stripe-sim and storefront on free ports, with a fresh SQLite database
 # in $1, and waits for both. Sets APP_BASE, SIM_BASE and STACK_PIDS; logs go to $1/sim.log and
@@ -93,7 +99,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_stack() {
   local dir=$1; shift
   local port sim_port
-  port=$(free_port); sim_port=$(free_port)
+  read -r port sim_port < <(free_ports 2)
   APP_BASE="http://127.0.0.1:$port"; SIM_BASE="http://127.0.0.1:$sim_port"
   STRIPE_SIM_WEBHOOK_URL="$APP_BASE/api/webhooks/stripe" STRIPE_SIM_WEBHOOK_SECRET=whsec_stack \
     "$ROOT/target/release/stripe-sim" --port "$sim_port" >"$dir/sim.log" 2>&1 &

@@ -3,8 +3,10 @@
 //! Secrets (keys, webhook secrets, and `DATABASE_URL`, which can carry a password) are wrapped in
 //! `SecretString` so that `Debug` output and logs never show them.
 
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
+use std::time::Duration;
 use url::Url;
 
 pub const STRIPE_API_BASE: &str = "https://api.stripe.com";
@@ -41,6 +43,17 @@ pub struct Config {
     pub site_root: String,
     pub log_format: LogFormat,
     pub stripe: StripeConfig,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` are believed (empty: the TCP peer is the client).
+    pub trusted_proxies: Vec<IpNet>,
+    pub password_hashing: PasswordHashing,
+}
+
+/// How many Argon2 hashes may run at once (each takes 19 MiB and a core for tens of milliseconds),
+/// and how long a request waits for a turn before it is answered 503.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordHashing {
+    pub concurrency: usize,
+    pub max_wait: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -98,6 +111,8 @@ impl Config {
 
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
         let stripe = stripe_config(&get, &app_url)?;
+        let trusted_proxies = trusted_proxies(get("TRUSTED_PROXIES").as_deref())?;
+        let password_hashing = password_hashing(&get)?;
 
         Ok(Config {
             app_url,
@@ -106,6 +121,8 @@ impl Config {
             site_root,
             log_format,
             stripe,
+            trusted_proxies,
+            password_hashing,
         })
     }
 
@@ -122,6 +139,43 @@ impl Config {
     pub fn app_origin(&self) -> String {
         self.app_url.origin().ascii_serialization()
     }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges, e.g. `10.0.0.0/8, 192.0.2.7`.
+fn trusted_proxies(raw: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXIES entry {entry:?} is not an address or CIDR range like 10.0.0.0/8"
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn password_hashing(get: &impl Fn(&str) -> Option<String>) -> Result<PasswordHashing, ConfigError> {
+    let number = |name: &str, default: u64| match get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u64>()
+            .map_err(|_| ConfigError(format!("{name}={raw:?} is not a whole number"))),
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    let concurrency = number("PASSWORD_HASHING_CONCURRENCY", cores)?;
+    if concurrency == 0 {
+        return err("PASSWORD_HASHING_CONCURRENCY must be at least 1");
+    }
+    Ok(PasswordHashing {
+        concurrency: concurrency as usize,
+        max_wait: Duration::from_millis(number("PASSWORD_HASHING_WAIT_MS", 1000)?),
+    })
 }
 
 fn key_mode(name: &str, value: &str, prefixes: &[&str]) -> Result<StripeMode, ConfigError> {
@@ -344,6 +398,25 @@ mod tests {
                 .0
                 .contains("sk_test_")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32"),
+        ])
+        .expect("valid");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        let bad = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("TRUSTED_PROXIES", "proxy.local"),
+        ]);
+        assert!(bad.unwrap_err().0.contains("TRUSTED_PROXIES"));
+        let none = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+        assert!(none.trusted_proxies.is_empty());
+        assert!(none.password_hashing.concurrency >= 1);
     }
 
     #[test]

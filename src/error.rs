@@ -28,6 +28,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("Cross-site request refused.")]
     CrossSite,
+    /// A bounded resource is full (password hashing); the caller should retry shortly.
+    #[error("We are busy right now. Please try again in a moment.")]
+    Busy { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("session error: {0}")]
@@ -54,9 +57,9 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             // Temporary conditions: 503 tells callers (and Stripe's webhook deliveries) to retry.
-            AppError::Database(_) | AppError::PaymentProviderUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Database(_)
+            | AppError::PaymentProviderUnavailable(_)
+            | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
             AppError::Session(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,7 +91,7 @@ impl AppError {
 
     fn retry_after(&self) -> Option<HeaderValue> {
         match self {
-            AppError::RateLimited { retry_after_secs } => {
+            AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => {
                 Some(HeaderValue::from(*retry_after_secs))
             }
             _ => None,

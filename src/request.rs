@@ -37,10 +37,20 @@ pub fn set_status(status: u16) {
 }
 
 /// Redirects with 302 Found (a script calling a server function gets server_fn's redirect header
-/// instead). The account forms answer this way.
+/// instead). The account forms answer this way. Every redirect of the app goes through here: a
+/// target that is not a valid header value (which would make leptos_axum panic) goes to `/` instead.
+/// Targets taken from a request are checked before they get here (`LocalPath`, id newtypes).
 pub fn redirect(path: &str) {
     #[cfg(feature = "ssr")]
-    leptos_axum::redirect(path);
+    {
+        let path = if axum::http::HeaderValue::from_str(path).is_ok() {
+            path
+        } else {
+            tracing::warn!("redirect target is not a valid header value; sent to / instead");
+            "/"
+        };
+        leptos_axum::redirect(path);
+    }
     #[cfg(not(feature = "ssr"))]
     let _ = path;
 }
@@ -76,6 +86,20 @@ pub fn urlencode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The client's address as the server resolved it: the TCP peer, or behind a trusted proxy the
+/// forwarded address (`server::client_ip`). In every request's extensions.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+#[cfg(feature = "ssr")]
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    request_parts()?
+        .extensions
+        .get::<ClientIp>()
+        .map(|client| client.0)
 }
 
 #[cfg(feature = "ssr")]

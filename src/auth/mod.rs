@@ -6,7 +6,7 @@ pub mod ssr;
 
 pub use pages::{LoginPage, LogoutButton, SignupPage};
 
-use crate::domain::{Email, Role, UserId};
+use crate::domain::{Email, LocalPath, Role, UserId};
 use crate::request;
 use leptos::prelude::*;
 
@@ -48,6 +48,21 @@ pub fn require_user(next: &str) -> Option<User> {
     user
 }
 
+/// For a server function that needs a session: the signed-in user. For a visitor, a browser's form
+/// post is redirected to sign-in (coming back to `next`) and gets `None`, which the function answers
+/// as done; a script gets 401, because a redirect to a page means nothing to it.
+#[cfg(feature = "ssr")]
+pub fn session_user(next: &str) -> crate::error::AppResult<Option<User>> {
+    match current_user() {
+        Some(user) => Ok(Some(user)),
+        None if request::accepts_html() => {
+            request::see_other(&request::login_path(next));
+            Ok(None)
+        }
+        None => Err(crate::error::AppError::Unauthenticated),
+    }
+}
+
 #[server(prefix = "/api", endpoint = "signup")]
 pub async fn signup(
     email: String,
@@ -71,29 +86,27 @@ pub async fn logout() -> Result<(), ServerFnError> {
     crate::error::server_fn(ssr::logout()).await
 }
 
-/// Only same-site relative paths are accepted as a place to go after signing in (no open redirect).
-pub fn safe_next_path(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/dashboard",
-    }
+/// Where to go after signing in: the `next` parameter when it is a path on this site (no open
+/// redirect), the dashboard otherwise.
+pub fn next_path(next: Option<&str>) -> LocalPath {
+    LocalPath::or(next, "/dashboard")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::next_path;
 
     #[test]
     fn next_path_refuses_other_sites() {
+        let next = |raw: Option<&str>| next_path(raw).as_str().to_owned();
         assert_eq!(
-            safe_next_path(Some("/pricing?interval=year")),
+            next(Some("/pricing?interval=year")),
             "/pricing?interval=year"
         );
-        assert_eq!(safe_next_path(Some("//evil.example")), "/dashboard");
-        assert_eq!(safe_next_path(Some("https://evil.example")), "/dashboard");
-        assert_eq!(safe_next_path(Some("/\\evil.example")), "/dashboard");
-        assert_eq!(safe_next_path(None), "/dashboard");
+        assert_eq!(next(Some("//evil.example")), "/dashboard");
+        assert_eq!(next(Some("https://evil.example")), "/dashboard");
+        assert_eq!(next(Some("/\\evil.example")), "/dashboard");
+        assert_eq!(next(Some("/\t/evil.example")), "/dashboard");
+        assert_eq!(next(None), "/dashboard");
     }
 }

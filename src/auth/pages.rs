@@ -1,4 +1,4 @@
-use super::{Login, Logout, MIN_PASSWORD_CHARS, Signup, current_user, safe_next_path};
+use super::{Login, Logout, MIN_PASSWORD_CHARS, Signup, current_user, next_path};
 use crate::components::FormError;
 use crate::request::urlencode;
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ fn redirect_if_signed_in(next: &str) {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let next = use_query_map().read_untracked().get("next");
-    let next = safe_next_path(next.as_deref()).to_owned();
+    let next = next_path(next.as_deref()).as_str().to_owned();
     redirect_if_signed_in(&next);
     let signup_href = format!("/signup?next={}", urlencode(&next));
     view! {
@@ -40,7 +40,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<Signup>::new();
     let next = use_query_map().read_untracked().get("next");
-    let next = safe_next_path(next.as_deref()).to_owned();
+    let next = next_path(next.as_deref()).as_str().to_owned();
     redirect_if_signed_in(&next);
     let login_href = format!("/login?next={}", urlencode(&next));
     view! {

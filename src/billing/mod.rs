@@ -9,7 +9,6 @@ mod success;
 pub use pricing::{PlanGrid, PricingPage};
 pub use success::SuccessPage;
 
-use crate::auth::require_user;
 use crate::request::see_other;
 use leptos::prelude::*;
 
@@ -17,7 +16,7 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "start_checkout")]
 pub async fn start_checkout(price_id: String) -> Result<(), ServerFnError> {
     crate::error::server_fn(async move {
-        let Some(user) = require_user("/pricing") else {
+        let Some(user) = crate::auth::session_user("/pricing")? else {
             return Ok(());
         };
         let billing = crate::state::from_context::<ssr::Billing>()?;
@@ -31,7 +30,7 @@ pub async fn start_checkout(price_id: String) -> Result<(), ServerFnError> {
 #[server(prefix = "/api", endpoint = "open_billing_portal")]
 pub async fn open_billing_portal() -> Result<(), ServerFnError> {
     crate::error::server_fn(async move {
-        let Some(user) = require_user("/dashboard") else {
+        let Some(user) = crate::auth::session_user("/dashboard")? else {
             return Ok(());
         };
         let billing = crate::state::from_context::<ssr::Billing>()?;

@@ -6,6 +6,7 @@
 mod email;
 mod ids;
 mod interval;
+mod local_path;
 mod money;
 mod role;
 mod subscription_status;
@@ -13,6 +14,7 @@ mod subscription_status;
 pub use email::Email;
 pub use ids::{CheckoutSessionId, CustomerId, EventId, PriceId, ProductId, UserId};
 pub use interval::Interval;
+pub use local_path::LocalPath;
 pub use money::Money;
 pub use role::Role;
 pub use subscription_status::SubscriptionStatus;

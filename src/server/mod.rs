@@ -1,11 +1,14 @@
 //! Assembles the application (the composition root: the one module that knows every feature's
 //! state) and runs it.
 
+pub mod client_ip;
 pub mod security;
 pub mod telemetry;
 
 use crate::app::{App, shell};
-use crate::auth::ssr::{AuthRateLimiter, SessionStoreBackend, load_current_user, session_layer};
+use crate::auth::ssr::{
+    AuthRateLimiter, AuthState, HashingGate, SessionStoreBackend, load_current_user, session_layer,
+};
 use crate::billing::ssr::Billing;
 use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
 use crate::config::Config;
@@ -57,7 +60,7 @@ pub struct Services {
     pub state: AppState,
     pub billing: Billing,
     catalog: Arc<CatalogStore>,
-    rate_limiter: Arc<AuthRateLimiter>,
+    auth: Arc<AuthState>,
 }
 
 impl Services {
@@ -75,7 +78,7 @@ impl Services {
         provide_context(self.state.db.clone());
         provide_context(self.catalog.clone());
         provide_context(self.billing.clone());
-        provide_context(self.rate_limiter.clone());
+        provide_context(self.auth.clone());
     }
 
     fn webhook_state(&self) -> WebhookState {
@@ -101,6 +104,7 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         .site_addr(config.bind_addr)
         .build();
     let gateway = Arc::new(StripeGateway::new(&config.stripe)?);
+    let password_hashing = config.password_hashing;
     let config = Arc::new(config);
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
@@ -114,7 +118,10 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         },
         billing,
         catalog,
-        rate_limiter: Arc::new(AuthRateLimiter::default()),
+        auth: Arc::new(AuthState {
+            rate_limiter: AuthRateLimiter::default(),
+            hashing: HashingGate::new(password_hashing),
+        }),
     })
 }
 
@@ -133,7 +140,7 @@ async fn spawn_background_tasks(services: &Services, session_store: &SessionStor
             .clone()
             .continuously_delete_expired(Duration::from_secs(3600)),
     );
-    spawn_rate_limiter_cleanup(services.rate_limiter.clone());
+    spawn_rate_limiter_cleanup(services.auth.clone());
     fill_empty_catalog(services).await;
     services
         .catalog
@@ -161,6 +168,7 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
         ))
         .layer(session_layer(session_store, &state.config));
     let app_origin: Arc<str> = state.config.app_origin().into();
+    let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -180,6 +188,10 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
         .layer(middleware::from_fn_with_state(
             security_headers,
             security::add_security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted_proxies,
+            client_ip::resolve_client_ip,
         ))
         .layer(
             ServiceBuilder::new()
@@ -238,12 +250,12 @@ async fn readyz(State(db): State<Database>) -> impl IntoResponse {
     }
 }
 
-fn spawn_rate_limiter_cleanup(limiter: Arc<AuthRateLimiter>) {
+fn spawn_rate_limiter_cleanup(auth: Arc<AuthState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limiter.forget_idle_keys();
+            auth.rate_limiter.forget_idle_keys();
         }
     });
 }

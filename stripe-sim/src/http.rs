@@ -77,16 +77,15 @@ impl Page {
     }
 }
 
-/// `Authorization: Bearer sk_test_…` is the only accepted credential, like a test-mode account.
+/// A test-mode secret key is the only accepted credential, as `Authorization: Bearer sk_test_…` (what
+/// the client libraries send) or HTTP Basic with the key as user name and no password (what
+/// `curl -u sk_test_…:` sends, as in every example of Stripe's API reference).
 pub(crate) async fn auth(req: Request, next: Next) -> Response {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let key = header
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim);
-    match key {
+    match header.and_then(api_key) {
         Some(k) if k.starts_with("sk_test_") && k.len() > "sk_test_".len() => next.run(req).await,
         Some(k) => ApiError::unauthorized(format!(
             "Invalid API Key provided: {}",
@@ -101,12 +100,30 @@ pub(crate) async fn auth(req: Request, next: Next) -> Response {
     }
 }
 
+/// The key of a Bearer or Basic `Authorization` header.
+fn api_key(header: &str) -> Option<String> {
+    use base64::Engine;
+    if let Some(key) = header.strip_prefix("Bearer ") {
+        return Some(key.trim().to_owned());
+    }
+    let encoded = header.strip_prefix("Basic ")?.trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let user_and_password = String::from_utf8(decoded).ok()?;
+    let (user, _password) = user_and_password
+        .split_once(':')
+        .unwrap_or((&user_and_password, ""));
+    Some(user.to_owned())
+}
+
 /// Per-call latency and injected 500/429 answers, before anything else runs.
 pub(crate) async fn api_faults(
     State(sim): State<Arc<Shared>>,
     req: Request,
     next: Next,
 ) -> Response {
+    sim.count_api_request();
     let (latency, forced) = sim.faults_mut(|f| f.take_api_fault());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

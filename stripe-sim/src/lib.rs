@@ -268,6 +268,11 @@ impl Sim {
         self.shared.read(|store| store.deliveries.clone())
     }
 
+    /// How many `/v1` API requests the sim has received.
+    pub fn api_requests(&self) -> usize {
+        self.shared.api_requests()
+    }
+
     /// Every event so far as Stripe JSON, oldest first.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.shared

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     tx: UnboundedSender<Msg>,
     /// Events and deliveries not finished yet (queued, in flight, or waiting to retry).
     pending: AtomicUsize,
+    /// `/v1` requests received, for tests that assert the app made no Stripe call.
+    api_requests: AtomicUsize,
     pub(crate) config: SimConfig,
     /// The client webhook deliveries go out with.
     pub(crate) http: reqwest::Client,
@@ -50,6 +52,7 @@ impl Shared {
             idem: Mutex::new(IdemStore::default()),
             tx,
             pending: AtomicUsize::new(0),
+            api_requests: AtomicUsize::new(0),
             config,
             http,
             shutdown,
@@ -75,6 +78,14 @@ impl Shared {
 
     pub(crate) fn read<T>(&self, look: impl FnOnce(&Store) -> T) -> T {
         look(&self.store.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn count_api_request(&self) {
+        self.api_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn api_requests(&self) -> usize {
+        self.api_requests.load(Ordering::Relaxed)
     }
 
     pub(crate) fn faults_mut<T>(&self, change: impl FnOnce(&mut Faults) -> T) -> T {

@@ -13,4 +13,6 @@ mod auth;
 mod billing;
 mod helpers;
 mod operations;
+mod redirects;
+mod throttling;
 mod webhooks;

@@ -6,67 +6,70 @@ mod rate_limit;
 mod session;
 mod session_store;
 
+pub use password::HashingGate;
 pub use rate_limit::AuthRateLimiter;
 pub use session::UserSession;
 pub use session_store::{SESSION_COOKIE, SessionStoreBackend, session_layer};
 
-use super::{User, safe_next_path};
+use super::{User, next_path};
 use crate::db::{Database, now_unix};
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
 use crate::request::redirect;
 use crate::state::from_context;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use password::{dummy_hash, hash_password, validate_password, verify_password};
-use std::net::{IpAddr, SocketAddr};
+use password::validate_password;
+use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
-async fn client_ip() -> AppResult<IpAddr> {
-    let ConnectInfo(addr) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map_err(|e| AppError::Internal(format!("no peer address: {e}")))?;
-    Ok(addr.ip())
+/// The state of the accounts feature: throttles and the password-hashing cap.
+pub struct AuthState {
+    pub rate_limiter: AuthRateLimiter,
+    pub hashing: HashingGate,
+}
+
+fn client_ip() -> AppResult<IpAddr> {
+    crate::request::client_ip()
+        .ok_or_else(|| AppError::Internal("client address missing from the request".into()))
 }
 
 pub async fn signup(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let db = from_context::<Database>()?;
-    from_context::<Arc<AuthRateLimiter>>()?.check_signup(client_ip().await?)?;
+    let auth = from_context::<Arc<AuthState>>()?;
+    auth.rate_limiter.check_signup(client_ip()?)?;
     let email = Email::parse(&email).map_err(|e| AppError::Invalid(e.to_string()))?;
     validate_password(&password, &email)?;
-    let password_hash = hash_password(password).await?;
+    let password_hash = auth.hashing.hash(password).await?;
     let user_id = insert_user(&db, &email, &password_hash).await?;
     tracing::info!(%user_id, "account created");
     UserSession::of_request().await?.sign_in(user_id).await?;
-    redirect(safe_next_path(next.as_deref()));
+    redirect(next_path(next.as_deref()).as_str());
     Ok(())
 }
 
 pub async fn login(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let db = from_context::<Database>()?;
+    let auth = from_context::<Arc<AuthState>>()?;
     // A malformed e-mail cannot match an account: answer exactly as for a wrong password.
     let email = Email::parse(&email).map_err(|_| AppError::BadCredentials)?;
-    from_context::<Arc<AuthRateLimiter>>()?.check_login(client_ip().await?, &email)?;
+    auth.rate_limiter.check_login(client_ip()?, &email)?;
     let stored = sqlx::query_as::<_, (UserId, String)>(
         "SELECT id, password_hash FROM users WHERE email = $1",
     )
     .bind(email.as_str())
     .fetch_optional(&db.pool)
     .await?;
-    // Verify against a dummy hash when there is no such account, so timing does not reveal which.
-    let (user_id, hash) = match stored {
-        Some((id, hash)) => (Some(id), hash),
-        None => (None, dummy_hash().to_owned()),
-    };
-    let verified = verify_password(password, hash).await?;
+    let (user_id, hash) = stored.unzip();
+    let verified = auth.hashing.verify(password, hash).await?;
     let Some(user_id) = user_id.filter(|_| verified) else {
         return Err(AppError::BadCredentials);
     };
     UserSession::of_request().await?.sign_in(user_id).await?;
     tracing::info!(%user_id, "signed in");
-    redirect(safe_next_path(next.as_deref()));
+    redirect(next_path(next.as_deref()).as_str());
     Ok(())
 }
 

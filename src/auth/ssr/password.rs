@@ -1,11 +1,14 @@
 //! Password hashing (argon2id with the crate's OWASP-recommended defaults) and the password policy.
 
 use crate::auth::MIN_PASSWORD_CHARS;
+use crate::config::PasswordHashing;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// argon2 accepts any length; the cap keeps a single request from costing unbounded CPU.
 const MAX_PASSWORD_BYTES: usize = 1024;
@@ -74,42 +77,76 @@ pub fn validate_password(password: &str, email: &Email) -> AppResult<()> {
     Ok(())
 }
 
-/// Runs CPU-bound work off the async executor, inside the caller's span so its logs keep the request.
-async fn blocking<T: Send + 'static>(
-    what: &'static str,
-    work: impl FnOnce() -> AppResult<T> + Send + 'static,
-) -> AppResult<T> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
+/// Bounds how many Argon2 runs happen at once (each holds 19 MiB and a core). A request that cannot
+/// get a turn within `max_wait` is answered 503 with `Retry-After`, so a flood of sign-ins queues
+/// neither memory nor blocking threads without bound.
+pub struct HashingGate {
+    permits: Arc<Semaphore>,
+    max_wait: Duration,
+}
+
+impl HashingGate {
+    pub fn new(limits: PasswordHashing) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limits.concurrency)),
+            max_wait: limits.max_wait,
+        }
+    }
+
+    /// Runs CPU-bound work off the async executor once a permit is free, inside the caller's span so
+    /// its logs keep the request.
+    async fn run<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce() -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let busy = || AppError::Busy {
+            retry_after_secs: self.max_wait.as_secs().max(1),
+        };
+        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                tracing::warn!(what, "password hashing at capacity; answered 503");
+                busy()
+            })?
+            .map_err(|_| busy())?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(work)
+        })
         .await
         .map_err(|e| AppError::Internal(format!("{what} task failed: {e}")))?
-}
+    }
 
-/// Hashing is CPU-bound (tens of milliseconds), so it runs off the async executor.
-pub async fn hash_password(password: String) -> AppResult<String> {
-    blocking("hashing", move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-}
+    pub async fn hash(&self, password: String) -> AppResult<String> {
+        self.run("hashing", move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+        })
+        .await
+    }
 
-pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
-    blocking("verify", move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
+    /// Verifies against `hash`, or against a dummy hash when there is no account (`None`), so that the
+    /// time taken does not reveal which e-mails have accounts.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> AppResult<bool> {
+        self.run("verify", move || {
+            let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| AppError::Internal(format!("stored hash unreadable: {e}")))?;
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await
+    }
 }
 
 /// A real hash of a random password, verified against when an e-mail has no account.
-pub fn dummy_hash() -> &'static str {
+fn dummy_hash() -> &'static str {
     static DUMMY: LazyLock<String> = LazyLock::new(|| {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -138,22 +175,44 @@ mod tests {
         assert!(validate_password("correct horse battery", &email).is_ok());
     }
 
+    fn gate(concurrency: usize, max_wait_ms: u64) -> HashingGate {
+        HashingGate::new(PasswordHashing {
+            concurrency,
+            max_wait: Duration::from_millis(max_wait_ms),
+        })
+    }
+
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let hash = hash_password("correct horse battery".into())
+        let gate = gate(2, 1000);
+        let hash = gate
+            .hash("correct horse battery".into())
             .await
             .expect("hash");
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(
-            verify_password("correct horse battery".into(), hash.clone())
+            gate.verify("correct horse battery".into(), Some(hash.clone()))
                 .await
                 .expect("verify")
         );
         assert!(
-            !verify_password("correct horse battery!".into(), hash)
+            !gate
+                .verify("correct horse battery!".into(), Some(hash))
                 .await
                 .expect("verify")
         );
+        assert!(!gate.verify("x".into(), None).await.expect("dummy verify"));
         assert!(dummy_hash().starts_with("$argon2id$"));
+    }
+
+    /// Security review M1: a full gate answers Busy at once instead of queueing.
+    #[tokio::test]
+    async fn m1_a_full_gate_answers_busy_with_retry_after() {
+        let gate = gate(1, 0);
+        let _held = gate.permits.clone().acquire_owned().await.expect("permit");
+        match gate.hash("correct horse battery".into()).await {
+            Err(AppError::Busy { retry_after_secs }) => assert!(retry_after_secs >= 1),
+            other => panic!("expected Busy, got {other:?}"),
+        }
     }
 }

@@ -63,6 +63,33 @@ async fn auth_errors_look_like_stripe() {
     .await;
 }
 
+/// `curl -u sk_test_…:`, the form of every example in Stripe's API reference, is HTTP Basic with
+/// the key as user name and an empty password; Stripe accepts it, and so must the sim.
+#[tokio::test]
+async fn basic_auth_with_the_key_as_user_name_is_accepted() {
+    bounded(async {
+        let sim = sim().await;
+        let http = http();
+        let url = format!("{}/v1/customers", sim.base_url());
+        let ok = http
+            .get(&url)
+            .basic_auth(KEY, Some(""))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(ok.status(), 200);
+        let live = http
+            .get(&url)
+            .basic_auth("sk_live_nope", Some(""))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(live.status(), 401);
+        assert!(sim.api_requests() >= 2, "the sim counts API requests");
+    })
+    .await;
+}
+
 /// Posts `form` and checks Stripe's error: status, `code` and `param`.
 async fn expect_error(
     http: &reqwest::Client,

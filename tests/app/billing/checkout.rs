@@ -128,6 +128,23 @@ async fn signed_out_visitors_are_sent_to_sign_in_first() {
     assert_eq!(location(&response), "/login?next=/pricing");
 }
 
+/// Security review, issue item 10: a script gets the status, a browser keeps its redirect.
+#[tokio::test]
+async fn i10_signed_out_scripts_get_401_from_server_functions() {
+    let app = TestApp::spawn().await;
+    let script = reqwest::Client::new();
+    let price = app.price_id("pro_monthly");
+    for (path, form) in [
+        ("/api/start_checkout", vec![("price_id", price.as_str())]),
+        ("/api/open_billing_portal", vec![]),
+        ("/api/pro_insights", vec![]),
+    ] {
+        let response = app.post_script(&script, path, &form).await;
+        assert_eq!(response.status(), 401, "{path}");
+        assert!(response.headers().get("location").is_none(), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn double_click_and_two_instances_make_one_customer() {
     let app = TestApp::spawn().await;

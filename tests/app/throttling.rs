@@ -1,0 +1,144 @@
+//! Security review H2, M1, L10: throttles that tell clients apart behind a proxy, a bounded password
+//! hashing, and no lockout of one account from one address.
+
+use crate::helpers::{PASSWORD, TestApp, session_cookie};
+
+/// A proxy in front of the app: it connects from 127.0.0.1 and says who its client is.
+const BEHIND_PROXY: &[(&str, &str)] = &[("TRUSTED_PROXIES", "127.0.0.0/8")];
+
+async fn sign_up_from(app: &TestApp, client_ip: &str, email: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/api/signup"))
+        .header("x-forwarded-for", client_ip)
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Signs in as a script does: the status code carries the answer (401, 429, 503).
+async fn sign_in_from(
+    app: &TestApp,
+    client_ip: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/api/login"))
+        .header("x-forwarded-for", client_ip)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Sign-ups per client: burst 10. Returns the status of the 11th attempt from `ips(10)`.
+async fn eleventh_sign_up(app: &TestApp, ips: impl Fn(usize) -> String, tag: &str) -> u16 {
+    for n in 0..10 {
+        let response = sign_up_from(app, &ips(n), &format!("{tag}{n}@example.com")).await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "sign-up {n}"
+        );
+    }
+    sign_up_from(app, &ips(10), &format!("{tag}10@example.com"))
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn h2_behind_a_trusted_proxy_clients_are_told_apart() {
+    let app = TestApp::spawn_with(BEHIND_PROXY).await;
+    // Ten sign-ups from one client use up its burst; the next client behind the same proxy is not
+    // affected (before: every client had the proxy's address, so the limit was site-wide).
+    assert_eq!(
+        eleventh_sign_up(&app, |_| "203.0.113.1".into(), "a").await,
+        429
+    );
+    let other = sign_up_from(&app, "203.0.113.2", "other@example.com").await;
+    assert_eq!(
+        other.status(),
+        200,
+        "another client behind the proxy signs up"
+    );
+}
+
+#[tokio::test]
+async fn h2_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn().await;
+    // No TRUSTED_PROXIES: a client cannot escape its limit by claiming other addresses.
+    assert_eq!(
+        eleventh_sign_up(&app, |n| format!("198.51.100.{n}"), "s").await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn m1_ipv6_clients_are_limited_by_their_64() {
+    let app = TestApp::spawn_with(BEHIND_PROXY).await;
+    let same_64 = |n: usize| format!("2001:db8:7:7::{:x}", n + 1);
+    assert_eq!(eleventh_sign_up(&app, same_64, "v").await, 429);
+    let next_64 = sign_up_from(&app, "2001:db8:7:8::1", "next-network@example.com").await;
+    assert_eq!(next_64.status(), 200);
+}
+
+#[tokio::test]
+async fn m1_password_hashing_is_capped_and_a_full_cap_answers_503() {
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.0/8"),
+        ("PASSWORD_HASHING_CONCURRENCY", "1"),
+        ("PASSWORD_HASHING_WAIT_MS", "0"),
+    ])
+    .await;
+    let attempts = (0..16).map(|n| {
+        let app = &app;
+        async move {
+            let ip = format!("192.0.2.{n}");
+            let response =
+                sign_in_from(app, &ip, &format!("nobody{n}@example.com"), PASSWORD).await;
+            let retry_after = response.headers().get("retry-after").cloned();
+            (response.status().as_u16(), retry_after)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 503)
+        .collect();
+    assert!(!busy.is_empty(), "a full cap answers 503: {answers:?}");
+    assert!(
+        busy.iter().all(|(_, retry)| retry.is_some()),
+        "with Retry-After"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| [401, 503].contains(status)),
+        "the rest are ordinary wrong-password answers: {answers:?}"
+    );
+}
+
+#[tokio::test]
+async fn l10_one_address_cannot_lock_an_account_out() {
+    let app = TestApp::spawn_with(BEHIND_PROXY).await;
+    app.new_user("victim@example.com").await;
+    let mut limited = false;
+    for _ in 0..8 {
+        let guess = sign_in_from(
+            &app,
+            "198.51.100.66",
+            "victim@example.com",
+            "wrong password!",
+        )
+        .await;
+        limited |= guess.status() == 429;
+    }
+    assert!(limited, "the guessing address is limited");
+    let owner = sign_in_from(&app, "203.0.113.5", "victim@example.com", PASSWORD).await;
+    assert_eq!(owner.status(), 200, "the owner signs in from elsewhere");
+    assert!(session_cookie(&owner).is_some(), "and gets a session");
+}
