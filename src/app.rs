@@ -30,7 +30,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Scripts may only run from our origin or carry this page's nonce (the inline islands loader).
+/// The origins of Stripe's hosted pages (space-separated), provided by the server for the CSP.
+#[derive(Debug, Clone)]
+pub struct StripePageOrigins(pub std::sync::Arc<str>);
+
+/// Scripts may only run from our origin or carry this page's nonce (the inline islands loader); forms
+/// may only post to us, and our answers to them may only redirect to Stripe's hosted pages.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
     use axum::http::{HeaderValue, header};
@@ -39,9 +44,13 @@ fn set_content_security_policy() {
     else {
         return;
     };
+    let stripe = use_context::<StripePageOrigins>()
+        .map(|origins| origins.0)
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+         img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
+         form-action 'self' {stripe}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);

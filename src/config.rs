@@ -110,6 +110,7 @@ impl Config {
         };
 
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
+        refuse_project_root(&site_root)?;
         let stripe = stripe_config(&get, &app_url)?;
         let trusted_proxies = trusted_proxies(get("TRUSTED_PROXIES").as_deref())?;
         let password_hashing = password_hashing(&get)?;
@@ -135,9 +136,35 @@ impl Config {
         format!("{}{path}", self.app_url.as_str().trim_end_matches('/'))
     }
 
+    /// Where Stripe's hosted pages (Checkout, Billing Portal) are, for the CSP's `form-action`: a form
+    /// post to us can answer 303 there. With stripe-sim (any other API base), its own origin.
+    pub fn stripe_page_origins(&self) -> String {
+        if self.stripe.api_base.as_str().trim_end_matches('/') == STRIPE_API_BASE {
+            "https://checkout.stripe.com https://billing.stripe.com".to_owned()
+        } else {
+            self.stripe.api_base.origin().ascii_serialization()
+        }
+    }
+
     /// `scheme://host[:port]` of `APP_URL`, the value browsers send in `Origin`.
     pub fn app_origin(&self) -> String {
         self.app_url.origin().ascii_serialization()
+    }
+}
+
+/// Every file under the site root is served to anyone, so it must not be a directory holding the
+/// project's sources, `.env` or database (for example `LEPTOS_SITE_ROOT=.`).
+fn refuse_project_root(site_root: &str) -> Result<(), ConfigError> {
+    let root = std::path::Path::new(site_root);
+    let private = ["Cargo.toml", ".env", ".git", "data"]
+        .into_iter()
+        .find(|name| root.join(name).exists());
+    match private {
+        Some(name) => err(format!(
+            "LEPTOS_SITE_ROOT={site_root:?} holds {name}, and everything under it is served publicly: \
+             point it at the built site (target/site)"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -398,6 +425,26 @@ mod tests {
                 .0
                 .contains("sk_test_")
         );
+    }
+
+    /// Security review L16: the fallback serves every file under the site root.
+    #[test]
+    fn l16_site_root_cannot_be_the_project_root() {
+        let project = std::env::temp_dir().join(format!("storefront-root-{}", std::process::id()));
+        std::fs::create_dir_all(&project).expect("dir");
+        std::fs::write(project.join("Cargo.toml"), "[package]").expect("file");
+        let root = project.to_string_lossy().into_owned();
+        let refused = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("LEPTOS_SITE_ROOT", &root),
+        ]);
+        let _ = std::fs::remove_dir_all(&project);
+        assert!(refused.unwrap_err().0.contains("LEPTOS_SITE_ROOT"));
+        let site = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("LEPTOS_SITE_ROOT", "target/site"),
+        ]);
+        assert!(site.is_ok());
     }
 
     #[test]

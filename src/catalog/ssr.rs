@@ -5,7 +5,7 @@ use super::{Catalog, Plan, PlanPrice};
 use crate::db::{Database, now_unix};
 use crate::domain::{Interval, Money, PriceId, ProductId, Role};
 use crate::error::AppResult;
-use crate::stripe_gateway::{PriceRecord, ProductRecord, StripeGateway};
+use crate::stripe_gateway::{PriceRecord, ProductRecord, StripeCatalog, StripeGateway};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -90,7 +90,8 @@ impl CatalogStore {
         Ok(false)
     }
 
-    /// Copies every product and price from Stripe into the database, then reloads.
+    /// Copies every product and price from Stripe into the database (taking off sale what Stripe no
+    /// longer lists), then reloads.
     pub async fn sync_from_stripe(
         &self,
         db: &Database,
@@ -99,11 +100,12 @@ impl CatalogStore {
         let stripe = gateway.list_catalog().await?;
         let mut tx = db.pool.begin().await?;
         for product in &stripe.products {
-            upsert_product(&mut tx, product).await?;
+            upsert_product(&mut tx, product, Existing::Overwrite).await?;
         }
         for price in &stripe.prices {
-            upsert_price(&mut tx, price).await?;
+            upsert_price(&mut tx, price, Existing::Overwrite).await?;
         }
+        deactivate_unlisted(&mut tx, &stripe).await?;
         tx.commit().await?;
         self.reload(db).await?;
         Ok(CatalogSyncReport {
@@ -174,56 +176,109 @@ fn build_catalog(rows: Vec<PlanRow>) -> Catalog {
     Catalog { plans }
 }
 
+/// What a write does to a row that exists: catalog changes (events, `sync-catalog`) overwrite it with
+/// Stripe's state; a customer sync only adds what the catalog does not know yet, so it can never put
+/// back an older state of a product or price (security review L5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Overwrite,
+    Keep,
+}
+
 pub async fn upsert_product(
     tx: &mut Transaction<'_, Any>,
     product: &ProductRecord,
+    existing: Existing,
 ) -> AppResult<()> {
-    let features = serde_json::to_string(&product.features).unwrap_or_else(|_| "[]".into());
-    sqlx::query(
-        "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
-           active = excluded.active, role = excluded.role, features = excluded.features, \
-           sort_order = excluded.sort_order, livemode = excluded.livemode, updated_at = excluded.updated_at",
-    )
-    .bind(&product.id)
-    .bind(&product.name)
-    .bind(&product.description)
-    .bind(product.active as i64)
-    .bind(&product.role)
-    .bind(features)
-    .bind(product.sort_order)
-    .bind(product.livemode as i64)
-    .bind(now_unix())
-    .execute(&mut **tx)
-    .await?;
+    let features = serde_json::to_string(&product.features).expect("a list of strings is JSON");
+    let sql = match existing {
+        Existing::Overwrite => concat!(
+            "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ",
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, ",
+            "active = excluded.active, role = excluded.role, features = excluded.features, ",
+            "sort_order = excluded.sort_order, livemode = excluded.livemode, updated_at = excluded.updated_at"
+        ),
+        Existing::Keep => concat!(
+            "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING"
+        ),
+    };
+    sqlx::query(sql)
+        .bind(&product.id)
+        .bind(&product.name)
+        .bind(&product.description)
+        .bind(product.active as i64)
+        .bind(&product.role)
+        .bind(features)
+        .bind(product.sort_order)
+        .bind(product.livemode as i64)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
-pub async fn upsert_price(tx: &mut Transaction<'_, Any>, price: &PriceRecord) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, \
-                             trial_period_days, lookup_key, livemode, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, active = excluded.active, \
-           currency = excluded.currency, unit_amount = excluded.unit_amount, \
-           recurring_interval = excluded.recurring_interval, interval_count = excluded.interval_count, \
-           trial_period_days = excluded.trial_period_days, lookup_key = excluded.lookup_key, \
-           livemode = excluded.livemode, updated_at = excluded.updated_at",
-    )
-    .bind(&price.id)
-    .bind(&price.product_id)
-    .bind(price.active as i64)
-    .bind(&price.currency)
-    .bind(price.unit_amount)
-    .bind(&price.interval)
-    .bind(price.interval_count)
-    .bind(price.trial_period_days)
-    .bind(&price.lookup_key)
-    .bind(price.livemode as i64)
-    .bind(now_unix())
-    .execute(&mut **tx)
-    .await?;
+pub async fn upsert_price(
+    tx: &mut Transaction<'_, Any>,
+    price: &PriceRecord,
+    existing: Existing,
+) -> AppResult<()> {
+    let sql = match existing {
+        Existing::Overwrite => concat!(
+            "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
+            "trial_period_days, lookup_key, livemode, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+            "ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, active = excluded.active, ",
+            "currency = excluded.currency, unit_amount = excluded.unit_amount, ",
+            "recurring_interval = excluded.recurring_interval, interval_count = excluded.interval_count, ",
+            "trial_period_days = excluded.trial_period_days, lookup_key = excluded.lookup_key, ",
+            "livemode = excluded.livemode, updated_at = excluded.updated_at"
+        ),
+        Existing::Keep => concat!(
+            "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
+            "trial_period_days, lookup_key, livemode, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING"
+        ),
+    };
+    sqlx::query(sql)
+        .bind(&price.id)
+        .bind(&price.product_id)
+        .bind(price.active as i64)
+        .bind(&price.currency)
+        .bind(price.unit_amount)
+        .bind(&price.interval)
+        .bind(price.interval_count)
+        .bind(price.trial_period_days)
+        .bind(&price.lookup_key)
+        .bind(price.livemode as i64)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// After a full listing: what we still sell but Stripe no longer lists is taken off sale.
+async fn deactivate_unlisted(
+    tx: &mut Transaction<'_, Any>,
+    listing: &StripeCatalog,
+) -> AppResult<()> {
+    let products = sqlx::query_scalar::<_, ProductId>("SELECT id FROM products WHERE active = 1")
+        .fetch_all(&mut **tx)
+        .await?;
+    for id in products {
+        if !listing.products.iter().any(|p| p.id == id) {
+            mark_product_inactive(tx, &id).await?;
+        }
+    }
+    let prices = sqlx::query_scalar::<_, PriceId>("SELECT id FROM prices WHERE active = 1")
+        .fetch_all(&mut **tx)
+        .await?;
+    for id in prices {
+        if !listing.prices.iter().any(|p| p.id == id) {
+            mark_price_inactive(tx, &id).await?;
+        }
+    }
     Ok(())
 }
 
@@ -250,6 +305,16 @@ pub async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
 /// A product Stripe no longer has is kept, so old subscriptions still name it, but is not sold.
 pub async fn mark_product_inactive(tx: &mut Transaction<'_, Any>, id: &ProductId) -> AppResult<()> {
     sqlx::query("UPDATE products SET active = 0, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A price Stripe no longer has: kept for old subscriptions, not sold.
+pub async fn mark_price_inactive(tx: &mut Transaction<'_, Any>, id: &PriceId) -> AppResult<()> {
+    sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now_unix())
         .execute(&mut **tx)

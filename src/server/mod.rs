@@ -41,6 +41,7 @@ use tower_sessions::ExpiredDeletion;
 
 /// Forms and server-function calls are small; webhooks get their own limit on their route.
 const REQUEST_BODY_LIMIT: usize = 64 * 1024;
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -79,6 +80,9 @@ impl Services {
         provide_context(self.catalog.clone());
         provide_context(self.billing.clone());
         provide_context(self.auth.clone());
+        provide_context(crate::app::StripePageOrigins(
+            self.state.config.stripe_page_origins().into(),
+        ));
     }
 
     fn webhook_state(&self) -> WebhookState {
@@ -135,11 +139,12 @@ pub async fn build(config: Config) -> Result<(Router, Services), StartupError> {
 }
 
 async fn spawn_background_tasks(services: &Services, session_store: &SessionStoreBackend) {
-    tokio::spawn(
-        session_store
-            .clone()
-            .continuously_delete_expired(Duration::from_secs(3600)),
-    );
+    // Not tower-sessions' own loop, which ends for good at its first error (security review L6).
+    let store = session_store.clone();
+    spawn_periodic("expired session sweep", SESSION_SWEEP_EVERY, move || {
+        let store = store.clone();
+        async move { store.delete_expired().await }
+    });
     spawn_rate_limiter_cleanup(services.auth.clone());
     fill_empty_catalog(services).await;
     services
@@ -167,7 +172,7 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
             load_current_user,
         ))
         .layer(session_layer(session_store, &state.config));
-    let app_origin: Arc<str> = state.config.app_origin().into();
+    let allowed_origins = Arc::new(security::AllowedOrigins::for_app(&state.config.app_url));
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));
     Router::new()
@@ -182,7 +187,7 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
         // Webhooks bring their own, larger body limit and skip the cross-site check (signed, not cookied).
         .merge(crate::webhooks::router(services.webhook_state()))
         .layer(middleware::from_fn_with_state(
-            app_origin,
+            allowed_origins,
             security::refuse_cross_site_posts,
         ))
         .layer(middleware::from_fn_with_state(
@@ -251,13 +256,37 @@ async fn readyz(State(db): State<Database>) -> impl IntoResponse {
 }
 
 fn spawn_rate_limiter_cleanup(auth: Arc<AuthState>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
+    spawn_periodic("rate limiter cleanup", Duration::from_secs(60), move || {
+        let auth = auth.clone();
+        async move {
             auth.rate_limiter.forget_idle_keys();
+            Ok::<(), std::convert::Infallible>(())
         }
     });
+}
+
+/// Runs `task` every `every` for the life of the process; a failed run is logged and the next one
+/// runs as planned.
+fn spawn_periodic<F, Fut, E>(
+    name: &'static str,
+    every: Duration,
+    task: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = task().await {
+                tracing::warn!(task = name, %error, "periodic task failed; it runs again next time");
+            }
+        }
+    })
 }
 
 /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -302,4 +331,36 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Security review L6: one failed run does not end the task.
+    #[tokio::test(start_paused = true)]
+    async fn l6_a_periodic_task_keeps_running_after_an_error() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let task = spawn_periodic("test", Duration::from_secs(10), move || {
+            let run = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if run == 0 {
+                    Err("database busy")
+                } else {
+                    Ok(())
+                }
+            }
+        });
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        assert!(
+            runs.load(Ordering::SeqCst) >= 3,
+            "ran again after the error"
+        );
+        assert!(!task.is_finished());
+        task.abort();
+    }
 }

@@ -17,7 +17,7 @@ const CROSS_SITE_ALLOWED: &[&str] = &[crate::webhooks::WEBHOOK_PATH];
 /// when those name another site. A request with neither (curl, scripts) is not a browser request
 /// and cannot carry a victim's cookies by accident, so it passes.
 pub async fn refuse_cross_site_posts(
-    State(app_origin): State<Arc<str>>,
+    State(allowed): State<Arc<AllowedOrigins>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -29,7 +29,7 @@ pub async fn refuse_cross_site_posts(
     if safe_method || !path.starts_with("/api/") || CROSS_SITE_ALLOWED.contains(&path) {
         return next.run(request).await;
     }
-    if is_same_origin(request.headers(), &app_origin) {
+    if is_same_origin(request.headers(), &allowed) {
         next.run(request).await
     } else {
         tracing::warn!(path, "cross-site POST refused");
@@ -37,7 +37,33 @@ pub async fn refuse_cross_site_posts(
     }
 }
 
-fn is_same_origin(headers: &HeaderMap, app_origin: &str) -> bool {
+/// The origins a form of ours is posted from: `APP_URL`'s, and in development (a loopback `APP_URL`)
+/// the same scheme and port under the other loopback names, since a browser may use either. Never
+/// the request's own `Host`, which a proxy may pass through from anyone.
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    pub fn for_app(app_url: &url::Url) -> Self {
+        let origin = app_url.origin().ascii_serialization();
+        let mut origins = vec![origin];
+        let loopback = ["127.0.0.1", "localhost", "[::1]"];
+        if let Some(host) = app_url.host_str()
+            && loopback.contains(&host)
+        {
+            let port = app_url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            for alias in loopback {
+                origins.push(format!("{}://{alias}{port}", app_url.scheme()));
+            }
+        }
+        Self(origins)
+    }
+
+    fn contains(&self, origin: &str) -> bool {
+        self.0.iter().any(|allowed| allowed == origin)
+    }
+}
+
+fn is_same_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> bool {
     let get = |name| {
         headers
             .get(name)
@@ -46,21 +72,14 @@ fn is_same_origin(headers: &HeaderMap, app_origin: &str) -> bool {
     if get("sec-fetch-site").is_some_and(|site| site != "same-origin" && site != "none") {
         return false;
     }
-    // The origin the browser is actually talking to, in case it reached us under another name than
-    // APP_URL (localhost vs 127.0.0.1 in development).
-    let host_origin = get(header::HOST.as_str()).map(|host| {
-        let scheme = app_origin.split("://").next().unwrap_or("http");
-        format!("{scheme}://{host}")
-    });
-    let matches = |origin: &str| origin == app_origin || host_origin.as_deref() == Some(origin);
     if let Some(origin) = get(header::ORIGIN.as_str()) {
-        return matches(origin);
+        return allowed.contains(origin);
     }
     if let Some(referer) = get(header::REFERER.as_str()) {
         let origin = url::Url::parse(referer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        return matches(&origin);
+        return allowed.contains(&origin);
     }
     true
 }
@@ -80,9 +99,7 @@ pub fn security_headers(https: bool) -> Vec<(header::HeaderName, HeaderValue)> {
         ),
         (
             header::HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static(
-                "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-            ),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
         ),
         (
             header::HeaderName::from_static("cross-origin-opener-policy"),
@@ -125,35 +142,62 @@ mod tests {
         map
     }
 
-    const APP: &str = "http://127.0.0.1:3000";
+    fn app() -> AllowedOrigins {
+        AllowedOrigins::for_app(&url::Url::parse("http://127.0.0.1:3000").expect("url"))
+    }
 
     #[test]
     fn same_origin_passes_and_other_sites_do_not() {
-        assert!(is_same_origin(&headers(&[("origin", APP)]), APP));
+        let app = app();
+        let app = &app;
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://127.0.0.1:3000")]),
+            app
+        ));
         assert!(is_same_origin(
             &headers(&[
                 ("origin", "http://localhost:3000"),
                 ("host", "localhost:3000")
             ]),
-            APP
+            app
         ));
         assert!(!is_same_origin(
             &headers(&[("origin", "https://evil.example")]),
-            APP
+            app
         ));
-        assert!(!is_same_origin(&headers(&[("origin", "null")]), APP));
+        assert!(!is_same_origin(&headers(&[("origin", "null")]), app));
         assert!(!is_same_origin(
             &headers(&[("referer", "https://evil.example/x")]),
-            APP
+            app
         ));
         assert!(is_same_origin(
             &headers(&[("referer", "http://127.0.0.1:3000/login")]),
-            APP
+            app
         ));
         assert!(!is_same_origin(
-            &headers(&[("origin", APP), ("sec-fetch-site", "cross-site")]),
-            APP
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("sec-fetch-site", "cross-site")
+            ]),
+            app
         ));
-        assert!(is_same_origin(&headers(&[]), APP));
+        assert!(is_same_origin(&headers(&[]), app));
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[test]
+    fn l8_only_app_url_counts_and_loopback_names_only_in_development() {
+        let production =
+            AllowedOrigins::for_app(&url::Url::parse("https://shop.example.com/").expect("url"));
+        assert!(production.contains("https://shop.example.com"));
+        assert!(!production.contains("http://localhost"));
+        let development =
+            AllowedOrigins::for_app(&url::Url::parse("http://127.0.0.1:3000").expect("url"));
+        assert!(development.contains("http://localhost:3000"));
+        assert!(!development.contains("http://localhost:3001"));
     }
 }

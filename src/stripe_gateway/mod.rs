@@ -25,6 +25,7 @@ mod convert;
 mod types;
 mod webhook;
 
+pub use catalog::StripeCatalog;
 pub use types::*;
 
 use crate::config::StripeConfig;

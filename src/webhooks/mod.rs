@@ -8,7 +8,8 @@
 use crate::billing::ssr::events::record_event;
 use crate::billing::ssr::{Billing, SyncOutcome};
 use crate::catalog::ssr::{
-    CatalogStore, mark_product_inactive, product_exists, upsert_price, upsert_product,
+    CatalogStore, Existing, mark_price_inactive, mark_product_inactive, product_exists,
+    upsert_price, upsert_product,
 };
 use crate::db::Database;
 use crate::domain::{PriceId, ProductId};
@@ -159,10 +160,13 @@ struct CatalogChange {
     price: Option<crate::stripe_gateway::PriceRecord>,
     /// Stripe no longer has this product (deleted).
     gone_product: Option<ProductId>,
+    /// Stripe no longer has this price (deleted).
+    gone_price: Option<PriceId>,
 }
 
 /// Re-reads the product or price from Stripe and writes it. A price can arrive before its product:
-/// prices have no foreign key, and an unknown product is fetched along with the price.
+/// prices have no foreign key, and an unknown product is fetched along with the price. A product or
+/// price Stripe no longer has (deleted) is kept but marked inactive, so old subscriptions still name it.
 #[tracing::instrument(skip_all)]
 async fn apply_catalog_change(
     state: &WebhookState,
@@ -177,13 +181,16 @@ async fn apply_catalog_change(
         return Ok(WebhookOutcome::Duplicate);
     }
     if let Some(product) = &change.product {
-        upsert_product(&mut tx, product).await?;
+        upsert_product(&mut tx, product, Existing::Overwrite).await?;
     }
     if let Some(price) = &change.price {
-        upsert_price(&mut tx, price).await?;
+        upsert_price(&mut tx, price, Existing::Overwrite).await?;
     }
     if let Some(id) = &change.gone_product {
         mark_product_inactive(&mut tx, id).await?;
+    }
+    if let Some(id) = &change.gone_price {
+        mark_price_inactive(&mut tx, id).await?;
     }
     tx.commit().await?;
     state.catalog.reload(&state.db).await?;
@@ -207,7 +214,16 @@ async fn read_catalog_change(
             Err(e) => Err(AppError::from(e)),
         },
         CatalogObject::Price(id) => {
-            let price = state.gateway.price(id).await?;
+            let price = match state.gateway.price(id).await {
+                Ok(price) => price,
+                Err(e) if e.is_not_found() => {
+                    return Ok(CatalogChange {
+                        gone_price: Some(id.clone()),
+                        ..Default::default()
+                    });
+                }
+                Err(e) => return Err(AppError::from(e)),
+            };
             let product = if product_exists(&state.db, &price.product_id).await? {
                 None
             } else {
@@ -216,7 +232,7 @@ async fn read_catalog_change(
             Ok(CatalogChange {
                 product,
                 price: Some(price),
-                gone_product: None,
+                ..Default::default()
             })
         }
     }

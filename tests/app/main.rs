@@ -11,6 +11,8 @@
 
 mod auth;
 mod billing;
+mod catalog;
+mod headers;
 mod helpers;
 mod operations;
 mod redirects;

@@ -108,6 +108,7 @@ async fn find_user(db: &Database, user_id: UserId) -> AppResult<Option<User>> {
 
 /// Middleware: puts the signed-in `User` into the request's extensions, where pages and server
 /// functions find it (`auth::current_user`). Anonymous requests carry no cookie and cost no query.
+/// A response to a signed-in request is `Cache-Control: no-store`: it may show the user's data.
 pub async fn load_current_user(
     State(db): State<Database>,
     session: Session,
@@ -115,14 +116,23 @@ pub async fn load_current_user(
     next: Next,
 ) -> Result<Response, AppError> {
     let session = UserSession::new(session);
+    let mut signed_in = false;
     if let Some(user_id) = session.user_id().await? {
         match find_user(&db, user_id).await? {
             Some(user) => {
                 request.extensions_mut().insert(user);
+                signed_in = true;
             }
             // The account is gone: end the session instead of failing every request.
             None => session.end().await?,
         }
     }
-    Ok(next.run(request).await)
+    let mut response = next.run(request).await;
+    if signed_in {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }

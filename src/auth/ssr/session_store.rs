@@ -11,6 +11,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub const SESSION_COOKIE: &str = "storefront_session";
+/// Under https the browser then only accepts the cookie from this exact host, over TLS, for `/`.
+const HOST_ONLY_SESSION_COOKIE: &str = "__Host-storefront_session";
 const SESSION_IDLE_DAYS: i64 = 14;
 
 #[derive(Debug, Clone)]
@@ -78,13 +80,18 @@ impl ExpiredDeletion for SessionStoreBackend {
     }
 }
 
-/// HttpOnly, SameSite=Lax, Secure when the app is served over https; expires after two idle weeks.
+/// HttpOnly, SameSite=Lax, and under https Secure with the `__Host-` prefix; expires after two idle
+/// weeks.
 pub fn session_layer(
     store: SessionStoreBackend,
     config: &Config,
 ) -> SessionManagerLayer<SessionStoreBackend> {
     SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
+        .with_name(if config.cookies_secure() {
+            HOST_ONLY_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookies_secure())

@@ -4,8 +4,8 @@
 
 use super::Billing;
 use super::events::{event_recorded, record_event};
-use crate::catalog::ssr::{product_roles, upsert_price, upsert_product};
-use crate::db::{Backend, now_unix};
+use crate::catalog::ssr::{Existing, product_roles, upsert_price, upsert_product};
+use crate::db::{Backend, Database, now_unix};
 use crate::domain::{CustomerId, ProductId, Role, SubscriptionStatus, UserId};
 use crate::error::AppResult;
 use crate::stripe_gateway::{
@@ -79,6 +79,10 @@ impl Billing {
         {
             return Ok(SyncOutcome::Duplicate);
         }
+        // A customer that is not ours (another system on the same Stripe account) costs no Stripe call.
+        if user_of_customer(&self.db, customer_id).await?.is_none() {
+            return record_unknown_customer(&self.db, event).await;
+        }
         let (mut tx, stripe) = match self.db.backend {
             Backend::Postgres => {
                 let mut tx = self.db.pool.begin().await?;
@@ -140,6 +144,32 @@ impl Billing {
     }
 }
 
+async fn user_of_customer(db: &Database, customer_id: &CustomerId) -> AppResult<Option<UserId>> {
+    Ok(
+        sqlx::query_scalar::<_, UserId>("SELECT id FROM users WHERE stripe_customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// Nothing to write for a customer that is not ours, but the event is still recorded once.
+async fn record_unknown_customer(
+    db: &Database,
+    event: Option<&VerifiedEvent>,
+) -> AppResult<SyncOutcome> {
+    if let Some(event) = event {
+        let mut tx = db.pool.begin().await?;
+        let fresh = record_event(&mut tx, event).await?;
+        tx.commit().await?;
+        if !fresh {
+            return Ok(SyncOutcome::Duplicate);
+        }
+    }
+    tracing::info!("no user for this Stripe customer; nothing to sync");
+    Ok(SyncOutcome::UnknownCustomer)
+}
+
 async fn lock_customer_row(
     tx: &mut Transaction<'_, Any>,
     customer_id: &CustomerId,
@@ -159,11 +189,12 @@ async fn write_stripe_state(
     stripe: &StripeState,
 ) -> AppResult<Role> {
     let billing = &stripe.billing;
+    // Only what the catalog does not know yet: catalog rows are written by catalog changes (L5).
     for product in &stripe.new_products {
-        upsert_product(tx, product).await?;
+        upsert_product(tx, product, Existing::Keep).await?;
     }
     for price in &billing.prices {
-        upsert_price(tx, price).await?;
+        upsert_price(tx, price, Existing::Keep).await?;
     }
     let now = now_unix();
     for subscription in &billing.subscriptions {

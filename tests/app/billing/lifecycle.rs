@@ -1,10 +1,6 @@
 //! A subscription over time: cancellation, failed renewals, gated access, and repair by resync.
 
-use crate::helpers::{
-    CARD_FAILS_ON_RENEWAL, CARD_OK, STRIPE_SECRET_KEY, TestApp, location, portal_action,
-    run_storefront,
-};
-use secrecy::ExposeSecret;
+use crate::helpers::{CARD_FAILS_ON_RENEWAL, CARD_OK, TestApp, location, portal_action};
 use std::time::Duration;
 
 const DAY: u64 = 86_400;
@@ -116,21 +112,7 @@ async fn gated_page_and_its_server_function_refuse_non_pro_users() {
 
 /// Runs `storefront resync` against the app's database and sim, as an operator would.
 async fn run_resync(app: &TestApp) -> std::process::Output {
-    let database_url = app.state.config.database_url.expose_secret().to_owned();
-    let api_base = app.sim.base_url().to_owned();
-    tokio::task::spawn_blocking(move || {
-        run_storefront(
-            &["resync", "--concurrency", "2"],
-            &[
-                ("DATABASE_URL", database_url.as_str()),
-                ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY),
-                ("STRIPE_API_BASE", api_base.as_str()),
-                ("RUST_LOG", "warn"),
-            ],
-        )
-    })
-    .await
-    .expect("join")
+    app.run_cli(&["resync", "--concurrency", "2"]).await
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Domain steps, as a user, Stripe or an operator takes them: sign up, check out, pay, use the
 //! portal, and read back what the app stored.
 
-use super::{PASSWORD, STRIPE_SECRET_KEY, TestApp, location, no_redirects};
+use super::{PASSWORD, STRIPE_SECRET_KEY, TestApp, location, no_redirects, run_storefront};
+use secrecy::ExposeSecret;
 use std::time::Duration;
 use storefront::CustomerId;
 
@@ -141,6 +142,28 @@ impl TestApp {
             .await
             .expect("sync");
         self.subscription_of(email).await
+    }
+
+    /// Runs the `storefront` binary with `args` against this app's database and sim, as an operator
+    /// would.
+    pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        let database_url = self.state.config.database_url.expose_secret().to_owned();
+        let api_base = self.sim.base_url().to_owned();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_storefront(
+                &args,
+                &[
+                    ("DATABASE_URL", database_url.as_str()),
+                    ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY),
+                    ("STRIPE_API_BASE", api_base.as_str()),
+                    ("RUST_LOG", "warn"),
+                ],
+            )
+        })
+        .await
+        .expect("join")
     }
 
     /// A request to the sim's Stripe API, authenticated with the app's secret key.

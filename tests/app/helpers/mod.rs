@@ -202,11 +202,13 @@ impl TestApp {
         from_page: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
+        // The browser is on the public site (`APP_URL`), whichever instance serves the request.
+        let public = self.state.config.app_origin();
         client
             .post(self.url(path))
             .header("accept", BROWSER_ACCEPT)
-            .header("origin", &self.base)
-            .header("referer", self.url(from_page))
+            .header("origin", &public)
+            .header("referer", format!("{public}{from_page}"))
             .form(form)
             .send()
             .await
@@ -272,13 +274,19 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// The value of the session cookie a response sets, if any.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    let prefix = format!("{}=", storefront::SESSION_COOKIE);
+    // Under https the name carries the `__Host-` prefix.
+    let is_session = |cookie: &&str| {
+        cookie
+            .split('=')
+            .next()
+            .is_some_and(|name| name.trim_start_matches("__Host-") == storefront::SESSION_COOKIE)
+    };
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&prefix))
+        .find(is_session)
         .map(str::to_owned)
 }
 

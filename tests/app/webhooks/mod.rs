@@ -1,6 +1,7 @@
 //! The webhook route: verification, exactly-once application, any order, failures that Stripe retries.
 //! Here: delivering hand-made or recorded events to the app, as Stripe does.
 
+mod catalog_and_strangers;
 mod ordering;
 mod verification;
 

@@ -1,0 +1,86 @@
+//! Security review L3 and L5: the catalog follows Stripe's, and only catalog changes write it.
+
+use crate::helpers::{CARD_OK, TestApp};
+use storefront::CustomerId;
+
+async fn active(app: &TestApp, table_and_id: (&str, &str)) -> i64 {
+    let sql = match table_and_id.0 {
+        "products" => "SELECT active FROM products WHERE id = $1",
+        _ => "SELECT active FROM prices WHERE id = $1",
+    };
+    sqlx::query_scalar::<_, i64>(sql)
+        .bind(table_and_id.1)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("catalog row")
+}
+
+#[tokio::test]
+async fn l3_sync_catalog_deactivates_what_stripe_no_longer_lists() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let pool = &app.state.db.pool;
+    sqlx::query(
+        "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) \
+         VALUES ($1, 'Gone', NULL, 1, 'pro', '[]', 9, 0, 1)",
+    )
+    .bind("prod_gone1")
+    .execute(pool)
+    .await
+    .expect("product");
+    sqlx::query(
+        "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, \
+             interval_count, trial_period_days, lookup_key, livemode, updated_at) \
+         VALUES ($1, $2, 1, 'usd', 100, 'month', 1, NULL, NULL, 0, 1)",
+    )
+    .bind("price_gone2")
+    .bind("prod_gone1")
+    .execute(pool)
+    .await
+    .expect("price");
+
+    let output = app.run_cli(&["sync-catalog"]).await;
+
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(active(&app, ("products", "prod_gone1")).await, 0);
+    assert_eq!(active(&app, ("prices", "price_gone2")).await, 0);
+    let on_sale = app.price_id("pro_monthly");
+    assert_eq!(
+        active(&app, ("prices", &on_sale)).await,
+        1,
+        "listed prices stay"
+    );
+}
+
+#[tokio::test]
+async fn l5_customer_syncs_never_overwrite_catalog_rows() {
+    let app = TestApp::spawn().await;
+    app.subscriber("shared@example.com", "basic_monthly", CARD_OK)
+        .await;
+    app.settle_webhooks().await;
+    let price = app.price_id("basic_monthly");
+    // A catalog event archived the price after the customer's sync read it.
+    sqlx::query("UPDATE prices SET active = 0, updated_at = 7 WHERE id = $1")
+        .bind(&price)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("archive");
+    let customer = app.customer_of("shared@example.com").await;
+
+    app.billing
+        .sync_customer(&CustomerId::from(customer.as_str()), None)
+        .await
+        .expect("sync");
+
+    assert_eq!(
+        active(&app, ("prices", &price)).await,
+        0,
+        "not put back on sale"
+    );
+    let updated_at = sqlx::query_scalar::<_, i64>("SELECT updated_at FROM prices WHERE id = $1")
+        .bind(&price)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("price");
+    assert_eq!(updated_at, 7, "a customer sync leaves catalog rows alone");
+}

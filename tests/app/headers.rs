@@ -1,0 +1,78 @@
+//! Security review L8 and L16: response headers, the session cookie, and the cross-site check.
+
+use crate::helpers::{PASSWORD, TestApp, session_cookie};
+
+#[tokio::test]
+async fn l16_signed_in_responses_are_never_cached() {
+    let app = TestApp::spawn().await;
+    let visitor = app.browser();
+    let anonymous = app.get(&visitor, "/pricing").await;
+    assert!(anonymous.headers().get("cache-control").is_none());
+    let browser = app.new_user("cache@example.com").await;
+    for path in ["/dashboard", "/pricing"] {
+        let page = app.get(&browser, path).await;
+        assert_eq!(
+            page.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn l16_csp_limits_form_targets_to_this_site_and_stripes_pages() {
+    let app = TestApp::spawn().await;
+    let page = app.get(&app.browser(), "/pricing").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    // Checkout and the portal are reached by a 303 after a form post, which form-action also governs.
+    let expected = format!("form-action 'self' {}", app.sim.base_url());
+    assert!(csp.contains(&expected), "{csp}");
+    let permissions = page.headers()["permissions-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        !permissions.contains("interest-cohort"),
+        "obsolete: {permissions}"
+    );
+}
+
+#[tokio::test]
+async fn l16_the_session_cookie_is_host_only_under_https() {
+    let app = TestApp::spawn_with(&[("APP_URL", "https://shop.example.com")]).await;
+    let response = app
+        .browser()
+        .post(app.url("/api/signup"))
+        .header("origin", "https://shop.example.com")
+        .form(&[("email", "host@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    let cookie = session_cookie(&response).expect("session cookie set");
+    assert!(cookie.starts_with("__Host-"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain="), "{cookie}");
+}
+
+#[tokio::test]
+async fn l8_an_origin_equal_to_host_but_not_app_url_is_refused() {
+    let app = TestApp::spawn_with(&[("APP_URL", "https://shop.example.com")]).await;
+    // A proxy forwarding any Host: the request claims to come from the host it names.
+    let response = app
+        .browser()
+        .post(app.url("/api/signup"))
+        .header("host", "attacker.example")
+        .header("origin", "https://attacker.example")
+        .form(&[("email", "host2@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 403);
+}
