@@ -14,6 +14,9 @@ const ZERO_DECIMAL: &[&str] = &[
     "xaf", "xof", "xpf",
 ];
 
+/// Currencies Stripe counts in thousandths.
+const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
+
 impl Money {
     pub fn new(amount: i64, currency: impl Into<String>) -> Self {
         Self {
@@ -23,8 +26,11 @@ impl Money {
     }
 
     fn minor_digits(&self) -> u32 {
-        if ZERO_DECIMAL.contains(&self.currency.as_str()) {
+        let currency = self.currency.as_str();
+        if ZERO_DECIMAL.contains(&currency) {
             0
+        } else if THREE_DECIMAL.contains(&currency) {
+            3
         } else {
             2
         }
@@ -79,5 +85,13 @@ mod tests {
         assert_eq!(Money::new(1500, "jpy").format(), "¥1,500");
         assert_eq!(Money::new(100000, "chf").format(), "1,000 CHF");
         assert_eq!(Money::new(-250, "usd").format(), "-$2.50");
+    }
+
+    /// Security review L17: three-decimal currencies were shown at 10x their price.
+    #[test]
+    fn l17_three_decimal_currencies() {
+        assert_eq!(Money::new(5124, "kwd").format(), "5.124 KWD");
+        assert_eq!(Money::new(10000, "bhd").format(), "10 BHD");
+        assert_eq!(Money::new(10050, "jod").format(), "10.050 JOD");
     }
 }

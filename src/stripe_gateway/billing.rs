@@ -38,7 +38,7 @@ impl StripeGateway {
         Ok(CustomerBilling {
             prices: subscriptions
                 .iter()
-                .filter_map(|s| s.items.data.first())
+                .flat_map(|s| s.items.data.iter())
                 .map(|item| price_record(&item.price))
                 .collect(),
             subscriptions: subscriptions.iter().map(subscription_record).collect(),

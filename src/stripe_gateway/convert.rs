@@ -101,13 +101,18 @@ pub(super) fn price_record(price: &Price) -> PriceRecord {
 }
 
 pub(super) fn subscription_record(subscription: &Subscription) -> SubscriptionRecord {
-    // Plans have one item; its price decides the tier.
+    // The first item gives the quantity and period shown; every item's price counts for the tier.
     let item = subscription.items.data.first();
     SubscriptionRecord {
         id: subscription.id.to_string(),
         customer_id: CustomerId::from(subscription.customer.id().as_str()),
         status: subscription_status(&subscription.status),
-        price_id: item.map(|i| PriceId::from(i.price.id.as_str())),
+        price_ids: subscription
+            .items
+            .data
+            .iter()
+            .map(|i| PriceId::from(i.price.id.as_str()))
+            .collect(),
         quantity: item.and_then(|i| i.quantity).map(|q| q as i64).unwrap_or(1),
         cancel_at_period_end: subscription.cancel_at_period_end || subscription.cancel_at.is_some(),
         current_period_end: item.map(|i| i.current_period_end),

@@ -39,7 +39,8 @@ pub struct SubscriptionRecord {
     pub id: String,
     pub customer_id: CustomerId,
     pub status: SubscriptionStatus,
-    pub price_id: Option<PriceId>,
+    /// One per item; a plan usually has one, an add-on adds another.
+    pub price_ids: Vec<PriceId>,
     pub quantity: i64,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
@@ -67,7 +68,7 @@ pub struct InvoiceRecord {
 pub struct CustomerBilling {
     pub subscriptions: Vec<SubscriptionRecord>,
     pub invoices: Vec<InvoiceRecord>,
-    /// The prices the subscriptions use, straight from the subscription items.
+    /// The prices of every subscription item, straight from the items.
     pub prices: Vec<PriceRecord>,
 }
 

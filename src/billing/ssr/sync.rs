@@ -212,12 +212,16 @@ async fn write_stripe_state(
     Ok(role)
 }
 
-/// The role the customer's subscriptions grant, through the products their prices belong to.
+/// The role the customer's subscriptions grant, through the products their prices belong to; a
+/// subscription with several items grants the highest tier among them.
 fn role_from(billing: &CustomerBilling, product_roles: &HashMap<ProductId, Role>) -> Role {
     let role_of_price = |subscription: &SubscriptionRecord| {
-        let price_id = subscription.price_id.as_ref()?;
-        let price = billing.prices.iter().find(|p| &p.id == price_id)?;
-        product_roles.get(&price.product_id).copied()
+        subscription
+            .price_ids
+            .iter()
+            .filter_map(|price_id| billing.prices.iter().find(|p| &p.id == price_id))
+            .filter_map(|price| product_roles.get(&price.product_id).copied())
+            .max()
     };
     role_for(
         billing
@@ -247,7 +251,7 @@ async fn upsert_subscription(
     .bind(user_id)
     .bind(&sub.customer_id)
     .bind(sub.status.as_str())
-    .bind(&sub.price_id)
+    .bind(sub.price_ids.first())
     .bind(sub.quantity)
     .bind(sub.cancel_at_period_end as i64)
     .bind(sub.current_period_end)
@@ -294,7 +298,53 @@ async fn upsert_invoice(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PriceId;
+    use crate::stripe_gateway::PriceRecord;
     use SubscriptionStatus as S;
+
+    fn price(id: &str, product: &str) -> PriceRecord {
+        PriceRecord {
+            id: PriceId::from(id),
+            product_id: ProductId::from(product),
+            active: true,
+            currency: "usd".into(),
+            unit_amount: Some(900),
+            interval: Some("month".into()),
+            interval_count: 1,
+            trial_period_days: None,
+            lookup_key: None,
+            livemode: false,
+        }
+    }
+
+    /// Security review L17: an add-on listed before the plan must not hide the plan's tier.
+    #[test]
+    fn l17_a_multi_item_subscription_grants_its_highest_tier() {
+        let subscription = SubscriptionRecord {
+            id: "sub_1".into(),
+            customer_id: CustomerId::from("cus_1"),
+            status: S::Active,
+            price_ids: vec![PriceId::from("price_addon"), PriceId::from("price_pro")],
+            quantity: 1,
+            cancel_at_period_end: false,
+            current_period_end: None,
+            trial_end: None,
+            canceled_at: None,
+            ended_at: None,
+            created: 0,
+            livemode: false,
+        };
+        let billing = CustomerBilling {
+            subscriptions: vec![subscription],
+            invoices: vec![],
+            prices: vec![
+                price("price_addon", "prod_addon"),
+                price("price_pro", "prod_pro"),
+            ],
+        };
+        let roles = HashMap::from([(ProductId::from("prod_pro"), Role::Pro)]);
+        assert_eq!(role_from(&billing, &roles), Role::Pro);
+    }
 
     #[test]
     fn role_is_the_highest_tier_with_access() {
