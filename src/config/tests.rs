@@ -1,0 +1,161 @@
+//! Configuration parsing: defaults, refusals and what `Debug` shows.
+
+use super::*;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_to_sqlite_and_local_url() {
+    let c = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+    assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+    assert_eq!(c.app_origin(), "http://127.0.0.1:3000");
+    assert_eq!(c.stripe.mode, StripeMode::Test);
+    assert!(!c.cookies_secure());
+    assert_eq!(c.log_format, LogFormat::Pretty);
+}
+
+#[test]
+fn webhook_secrets_are_comma_separated() {
+    let c = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
+    ])
+    .expect("valid");
+    let secrets: Vec<&str> = c
+        .stripe
+        .webhook_secrets
+        .iter()
+        .map(|s| s.expose_secret())
+        .collect();
+    assert_eq!(secrets, ["whsec_a", "whsec_b"]);
+    let bad = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_a,oops"),
+    ]);
+    assert!(bad.unwrap_err().0.contains("#2"));
+}
+
+#[test]
+fn live_key_needs_https_app_url() {
+    let e = config(&[
+        ("STRIPE_SECRET_KEY", "sk_live_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+    ])
+    .unwrap_err();
+    assert!(e.0.contains("set APP_URL to the public https://"), "{e}");
+}
+
+#[test]
+fn live_key_refuses_another_api_base() {
+    let e = config(&[
+        ("STRIPE_SECRET_KEY", "sk_live_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ("APP_URL", "https://shop.example.com"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+    ])
+    .unwrap_err();
+    assert!(e.0.contains("unset STRIPE_API_BASE"), "{e}");
+}
+
+#[test]
+fn live_key_accepted_when_everything_is_live() {
+    let c = config(&[
+        ("STRIPE_SECRET_KEY", "sk_live_abc"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ("APP_URL", "https://shop.example.com"),
+    ])
+    .expect("valid live config");
+    assert_eq!(c.stripe.mode, StripeMode::Live);
+    assert!(c.cookies_secure());
+}
+
+#[test]
+fn mixed_test_and_live_keys_are_refused() {
+    let e = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_live_abc"),
+    ])
+    .unwrap_err();
+    assert!(e.0.contains("same mode"), "{e}");
+}
+
+#[test]
+fn missing_or_malformed_key_is_explained() {
+    assert!(
+        config(&[])
+            .unwrap_err()
+            .0
+            .contains("STRIPE_SECRET_KEY is not set")
+    );
+    assert!(
+        config(&[("STRIPE_SECRET_KEY", "pk_test_abc")])
+            .unwrap_err()
+            .0
+            .contains("sk_test_")
+    );
+}
+
+/// Security review L16: the fallback serves every file under the site root.
+#[test]
+fn l16_site_root_cannot_be_the_project_root() {
+    let project = std::env::temp_dir().join(format!("storefront-root-{}", std::process::id()));
+    std::fs::create_dir_all(&project).expect("dir");
+    std::fs::write(project.join("Cargo.toml"), "[package]").expect("file");
+    let root = project.to_string_lossy().into_owned();
+    let refused = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("LEPTOS_SITE_ROOT", &root),
+    ]);
+    let _ = std::fs::remove_dir_all(&project);
+    assert!(refused.unwrap_err().0.contains("LEPTOS_SITE_ROOT"));
+    let site = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("LEPTOS_SITE_ROOT", "target/site"),
+    ]);
+    assert!(site.is_ok());
+}
+
+#[test]
+fn trusted_proxies_are_addresses_or_ranges() {
+    let c = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32"),
+    ])
+    .expect("valid");
+    let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+    assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+    let bad = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("TRUSTED_PROXIES", "proxy.local"),
+    ]);
+    assert!(bad.unwrap_err().0.contains("TRUSTED_PROXIES"));
+    let none = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+    assert!(none.trusted_proxies.is_empty());
+    assert!(none.password_hashing.concurrency >= 1);
+}
+
+#[test]
+fn secrets_do_not_appear_in_debug_output() {
+    let c = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_supersecret"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_hidden"),
+        (
+            "DATABASE_URL",
+            "postgres://shop:dbpassword@db.internal/shop",
+        ),
+    ])
+    .expect("valid");
+    let debug = format!("{c:?}");
+    for secret in ["supersecret", "whsec_hidden", "dbpassword"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
