@@ -1,6 +1,6 @@
 //! A subscription over time: cancellation, failed renewals, gated access, and repair by resync.
 
-use crate::helpers::{CARD_FAILS_ON_RENEWAL, CARD_OK, TestApp, location, portal_action};
+use crate::helpers::{CARD_FAILS_ON_RENEWAL, CARD_OK, TestApp, location, portal_cancel};
 use std::time::Duration;
 
 const DAY: u64 = 86_400;
@@ -14,12 +14,7 @@ async fn cancel_at_period_end_then_the_clock_ends_access() {
     app.settle_webhooks().await;
     let portal = app.open_portal(&browser).await;
     let subscription = app.subscription_of("leaving@example.com").await;
-    portal_action(
-        &portal,
-        "cancel",
-        &[("subscription", subscription.as_str())],
-    )
-    .await;
+    portal_cancel(&portal, &subscription).await;
     app.settle_webhooks().await;
     let dashboard = app.page(&browser, "/dashboard").await;
     assert!(

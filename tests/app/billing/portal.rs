@@ -1,6 +1,6 @@
 //! The billing portal: where subscribers go instead of a second checkout, and plan switches.
 
-use crate::helpers::{CARD_OK, TestApp, location, portal_action};
+use crate::helpers::{CARD_OK, TestApp, location, portal_switch};
 use std::time::Duration;
 
 #[tokio::test]
@@ -52,15 +52,7 @@ async fn plan_switch_in_the_portal_changes_the_role() {
     let portal = app.open_portal(&browser).await;
     let subscription = app.subscription_of("switch@example.com").await;
     let pro = app.price_id("pro_monthly");
-    portal_action(
-        &portal,
-        "switch",
-        &[
-            ("subscription", subscription.as_str()),
-            ("price", pro.as_str()),
-        ],
-    )
-    .await;
+    portal_switch(&portal, &subscription, &pro).await;
     app.settle_webhooks().await;
     assert_eq!(app.role_of("switch@example.com").await, "pro");
 }

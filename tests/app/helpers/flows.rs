@@ -185,8 +185,23 @@ impl TestApp {
     }
 }
 
+/// Switches `subscription` to `price_id` on the sim's hosted portal page.
+pub async fn portal_switch(portal_url: &str, subscription: &str, price_id: &str) {
+    portal_action(
+        portal_url,
+        "switch",
+        &[("subscription", subscription), ("price", price_id)],
+    )
+    .await;
+}
+
+/// Cancels `subscription` at period end on the sim's hosted portal page.
+pub async fn portal_cancel(portal_url: &str, subscription: &str) {
+    portal_action(portal_url, "cancel", &[("subscription", subscription)]).await;
+}
+
 /// Posts a form of the sim's hosted portal page, as the customer's browser would; asserts it worked.
-pub async fn portal_action(portal_url: &str, action: &str, form: &[(&str, &str)]) {
+async fn portal_action(portal_url: &str, action: &str, form: &[(&str, &str)]) {
     let response = no_redirects()
         .build()
         .expect("client")

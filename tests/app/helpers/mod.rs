@@ -3,7 +3,7 @@
 
 mod flows;
 
-pub use flows::portal_action;
+pub use flows::{portal_cancel, portal_switch};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

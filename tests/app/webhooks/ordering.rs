@@ -2,7 +2,7 @@
 //! that Stripe retries.
 
 use super::{deliver, events_recorded, signed, times_recorded};
-use crate::helpers::{CARD_OK, TestApp, portal_action};
+use crate::helpers::{CARD_OK, TestApp, portal_cancel, portal_switch};
 use reqwest::Method;
 use std::collections::HashSet;
 
@@ -19,15 +19,7 @@ async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
     let portal = app.open_portal(&browser).await;
     let subscription = app.synced_subscription_of("chaos@example.com").await;
     let pro = app.price_id("pro_monthly");
-    portal_action(
-        &portal,
-        "switch",
-        &[
-            ("subscription", subscription.as_str()),
-            ("price", pro.as_str()),
-        ],
-    )
-    .await;
+    portal_switch(&portal, &subscription, &pro).await;
     app.sim.release_shuffled();
     app.settle_webhooks().await;
 
@@ -192,17 +184,8 @@ async fn record_history(app: &TestApp, email: &str) -> History {
         .expect("subscription")
         .to_owned();
     let pro_price = app.price_id("pro_monthly");
-    let switch = [
-        ("subscription", subscription.as_str()),
-        ("price", pro_price.as_str()),
-    ];
-    portal_action(&portal, "switch", &switch).await;
-    portal_action(
-        &portal,
-        "cancel",
-        &[("subscription", subscription.as_str())],
-    )
-    .await;
+    portal_switch(&portal, &subscription, &pro_price).await;
+    portal_cancel(&portal, &subscription).await;
     app.settle_webhooks().await;
     app.sim.reset_faults();
 
