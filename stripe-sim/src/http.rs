@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -210,8 +210,25 @@ pub(crate) fn params(raw: &[u8]) -> Result<Params, ApiError> {
     Params::parse(s)
 }
 
+/// The parameters of a `/_sim` admin request: a form or JSON body, or the query string when the
+/// body is empty.
+pub(crate) struct AdminParams(pub(crate) Params);
+
+impl<S: Send + Sync> FromRequest<S> for AdminParams {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers().clone();
+        let query = request.uri().query().map(str::to_owned);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+        admin_params(&headers, &body, query.as_deref()).map(Self)
+    }
+}
+
 /// Admin endpoints take a form body, a JSON object or a query string.
-pub(crate) fn admin_params(
+fn admin_params(
     headers: &axum::http::HeaderMap,
     body: &[u8],
     query: Option<&str>,

@@ -2,16 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::clock::advance_to;
 use crate::error::ApiError;
-use crate::http::admin_params;
+use crate::http::AdminParams;
 use crate::shared::Shared;
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -27,11 +25,8 @@ async fn now(State(sim): State<Arc<Shared>>) -> Json<Value> {
 /// `seconds=…` (relative) or `to=<unix>` (absolute), as a form, JSON or query string.
 async fn advance(
     State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
+    AdminParams(params): AdminParams,
 ) -> Result<Json<Value>, ApiError> {
-    let params = admin_params(&headers, &body, query.0.as_deref())?;
     params.allow(&["seconds", "to"])?;
     let (seconds, to) = (params.i64("seconds")?, params.i64("to")?);
     let now = sim.with(|store| {

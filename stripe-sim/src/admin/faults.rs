@@ -2,16 +2,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::form::Params;
-use crate::http::admin_params;
+use crate::http::AdminParams;
 use crate::shared::Shared;
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -51,28 +50,15 @@ async fn show(State(sim): State<Arc<Shared>>) -> AdminResult {
 
 async fn duplicate(
     State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
+    AdminParams(params): AdminParams,
 ) -> AdminResult {
-    let n = usize_of(count(
-        &admin_params(&headers, &body, query.0.as_deref())?,
-        "count",
-    )?);
+    let n = usize_of(count(&params, "count")?);
     sim.faults_mut(|f| f.duplicate_next = n);
     current(&sim)
 }
 
-async fn shuffle(
-    State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
-) -> AdminResult {
-    let n = usize_of(count(
-        &admin_params(&headers, &body, query.0.as_deref())?,
-        "count",
-    )?);
+async fn shuffle(State(sim): State<Arc<Shared>>, AdminParams(params): AdminParams) -> AdminResult {
+    let n = usize_of(count(&params, "count")?);
     sim.faults_mut(|f| {
         f.shuffle_next = n;
         f.shuffle_batch = n;
@@ -80,24 +66,16 @@ async fn shuffle(
     current(&sim)
 }
 
-async fn delay(
-    State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
-) -> AdminResult {
-    let ms = count(&admin_params(&headers, &body, query.0.as_deref())?, "ms")?;
+async fn delay(State(sim): State<Arc<Shared>>, AdminParams(params): AdminParams) -> AdminResult {
+    let ms = count(&params, "ms")?;
     sim.faults_mut(|f| f.delivery_delay_ms = ms);
     current(&sim)
 }
 
 async fn fail_deliveries(
     State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
+    AdminParams(params): AdminParams,
 ) -> AdminResult {
-    let params = admin_params(&headers, &body, query.0.as_deref())?;
     let n = usize_of(count(&params, "count")?);
     let endpoint = params.str("endpoint").map(str::to_owned);
     sim.faults_mut(|f| match endpoint {
@@ -111,11 +89,8 @@ async fn fail_deliveries(
 
 async fn api_errors(
     State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
+    AdminParams(params): AdminParams,
 ) -> AdminResult {
-    let params = admin_params(&headers, &body, query.0.as_deref())?;
     let n = usize_of(count(&params, "count")?);
     let status = params.i64("status")?.unwrap_or(500);
     if status != 500 && status != 429 && !(502..=504).contains(&status) {
@@ -131,13 +106,8 @@ async fn api_errors(
     current(&sim)
 }
 
-async fn latency(
-    State(sim): State<Arc<Shared>>,
-    headers: HeaderMap,
-    query: RawQuery,
-    body: Bytes,
-) -> AdminResult {
-    let ms = count(&admin_params(&headers, &body, query.0.as_deref())?, "ms")?;
+async fn latency(State(sim): State<Arc<Shared>>, AdminParams(params): AdminParams) -> AdminResult {
+    let ms = count(&params, "ms")?;
     sim.faults_mut(|f| f.api_latency_ms = ms);
     current(&sim)
 }
