@@ -134,3 +134,33 @@ impl IntoResponse for AppError {
 pub async fn server_fn<T>(body: impl Future<Output = AppResult<T>>) -> Result<T, ServerFnError> {
     body.await.map_err(AppError::into_server_fn_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::COMMON_FORM_MESSAGES;
+
+    /// L9: forms show only listed messages, so every fixed answer of ours must be listed.
+    #[test]
+    fn l9_every_fixed_public_message_is_a_known_form_message() {
+        for error in [
+            AppError::BadCredentials,
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::CrossSite,
+            AppError::Busy {
+                retry_after_secs: 1,
+            },
+            AppError::PaymentProviderUnavailable("timeout".into()),
+            AppError::PaymentProvider("refused".into()),
+            AppError::Internal("bug".into()),
+        ] {
+            let message = error.public_message();
+            assert!(
+                COMMON_FORM_MESSAGES.contains(&message.as_str()),
+                "{message:?} is not listed"
+            );
+        }
+    }
+}

@@ -52,10 +52,13 @@ async fn main() -> ExitCode {
 
 async fn serve(config: Config) -> ExitCode {
     let bind_addr = config.bind_addr;
-    let (router, services) = match server::build(config).await {
+    // No Stripe call happens before the listener is up (security review L15): Stripe work of the
+    // start-up runs in the background.
+    let (router, services, _startup) = match server::build(config).await {
         Ok(built) => built,
         Err(error) => {
             tracing::error!(%error, "start-up failed");
+            eprintln!("storefront: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -68,8 +71,19 @@ async fn serve(config: Config) -> ExitCode {
     };
     let state = &services.state;
     tracing::info!(url = %state.config.app_url, %bind_addr, backend = ?state.db.backend, "storefront listening");
-    let result = server::serve(listener, router, server::shutdown_signal()).await;
+    let mut fatal = services.fatal_errors();
+    let shutdown = async move {
+        tokio::select! {
+            () = server::shutdown_signal() => {}
+            _ = fatal.wait_for(Option::is_some) => {}
+        }
+    };
+    let result = server::serve(listener, router, shutdown).await;
     state.db.close().await;
+    if let Some(reason) = services.fatal_errors().borrow().clone() {
+        eprintln!("storefront: {reason}");
+        return ExitCode::FAILURE;
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -13,6 +13,18 @@ use leptos::prelude::*;
 /// Passwords shorter than this are refused (the sign-up page says so too).
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// What the sign-up and sign-in forms may answer besides the common errors (`FormError` shows
+/// nothing else). The tests of `ssr` check that every message they raise is listed.
+pub const AUTH_FORM_MESSAGES: &[&str] = &[
+    "Enter a valid e-mail address, like name@example.com.",
+    "An account with this e-mail already exists. Sign in instead.",
+    "This password is too weak: use at least 10 characters.",
+    "Use a password of at most 1024 bytes.",
+    "This password is too weak: it is one of the most common passwords.",
+    "This password is too weak: it repeats a single character.",
+    "This password is too weak: it contains your e-mail address.",
+];
+
 /// The signed-in user as pages see it. Never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

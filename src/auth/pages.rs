@@ -1,4 +1,6 @@
-use super::{Login, Logout, MIN_PASSWORD_CHARS, Signup, current_user, next_path};
+use super::{
+    AUTH_FORM_MESSAGES, Login, Logout, MIN_PASSWORD_CHARS, Signup, current_user, next_path,
+};
 use crate::components::FormError;
 use crate::request::urlencode;
 use leptos::prelude::*;
@@ -21,7 +23,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="auth-card">
             <h1>"Sign in"</h1>
-            <FormError value=action.value() />
+            <FormError value=action.value() messages=AUTH_FORM_MESSAGES />
             <ActionForm action=action attr:class="stack">
                 <label>"E-mail" <input type="email" name="email" required autocomplete="email" /></label>
                 <label>
@@ -46,7 +48,7 @@ pub fn SignupPage() -> impl IntoView {
     view! {
         <section class="auth-card">
             <h1>"Create your account"</h1>
-            <FormError value=action.value() />
+            <FormError value=action.value() messages=AUTH_FORM_MESSAGES />
             <ActionForm action=action attr:class="stack">
                 <label>"E-mail" <input type="email" name="email" required autocomplete="email" /></label>
                 <label>

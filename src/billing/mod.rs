@@ -10,6 +10,13 @@ pub use pricing::{PlanGrid, PricingPage};
 pub use success::SuccessPage;
 
 use crate::request::see_other;
+
+/// What Checkout and the portal buttons may answer besides the common errors (`FormError` shows
+/// nothing else).
+pub const BILLING_FORM_MESSAGES: &[&str] = &[
+    "That plan is not on sale. Please choose one of the plans below.",
+    "You have no billing account yet. Choose a plan first.",
+];
 use leptos::prelude::*;
 
 /// Starts a subscription: 303 to Stripe Checkout (or to the portal for a current subscriber).

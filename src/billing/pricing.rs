@@ -1,6 +1,6 @@
 //! The pricing page: the plans on sale with a month/year toggle and a Subscribe form per price.
 
-use super::{OpenBillingPortal, StartCheckout};
+use super::{BILLING_FORM_MESSAGES, OpenBillingPortal, StartCheckout};
 use crate::auth::current_user;
 use crate::catalog::{Catalog, Plan, PlanPrice};
 use crate::components::FormError;
@@ -35,7 +35,7 @@ pub fn PricingPage() -> impl IntoView {
                 {(current_role == Role::Free && user.is_some())
                     .then(|| view! { <p class="muted" data-testid="free-notice">"You are on the free plan."</p> })}
             </header>
-            <FormError value=checkout.value() />
+            <FormError value=checkout.value() messages=BILLING_FORM_MESSAGES />
             <PlanGrid current_role />
         </section>
     }

@@ -14,15 +14,56 @@ pub fn HydrationMarker() -> impl IntoView {
     });
 }
 
+/// Errors any form may show: the app's own answers (`AppError`'s public messages). Each feature adds
+/// the messages of its own forms.
+pub const COMMON_FORM_MESSAGES: &[&str] = &[
+    "Wrong e-mail or password.",
+    "Please sign in first.",
+    "You do not have access to this.",
+    "Not found.",
+    "Cross-site request refused.",
+    "We are busy right now. Please try again in a moment.",
+    "We could not reach our payment provider. Please try again in a minute.",
+    "Something went wrong on our side. Please try again in a moment.",
+];
+const GENERIC_FORM_MESSAGE: &str = "Something went wrong. Please try again.";
+
+/// The text to show for a form error: one of the known messages, else a generic one. Without
+/// JavaScript the error travels in the URL (`__err`), where anyone can write it; showing only known
+/// text keeps a crafted link from putting its own words on our pages (security review L9).
+pub fn form_error_text<'a>(error: &str, feature_messages: &'a [&'a str]) -> &'a str {
+    if let Some(known) = COMMON_FORM_MESSAGES
+        .iter()
+        .chain(feature_messages)
+        .find(|known| **known == error)
+    {
+        return known;
+    }
+    // "Too many attempts. Try again in N seconds.": only the number varies.
+    if error
+        .strip_prefix("Too many attempts. Try again in ")
+        .and_then(|rest| rest.strip_suffix(" seconds."))
+        .is_some_and(|n| n.parse::<u32>().is_ok())
+    {
+        return "Too many attempts. Please wait a little and try again.";
+    }
+    GENERIC_FORM_MESSAGE
+}
+
 /// The error of a form's last submission, shown inline. Without JavaScript the server redirects back
-/// with the error in the URL and the action reads it from there.
+/// with the error in the URL and the action reads it from there; only known texts are shown.
 #[component]
-pub fn FormError(#[prop(into)] value: Signal<Option<Result<(), ServerFnError>>>) -> impl IntoView {
+pub fn FormError(
+    #[prop(into)] value: Signal<Option<Result<(), ServerFnError>>>,
+    /// The messages this form's server function may answer with, besides the common ones.
+    #[prop(optional)]
+    messages: &'static [&'static str],
+) -> impl IntoView {
     move || {
         value.get().and_then(Result::err).map(|error| {
             let message = match error {
-                ServerFnError::ServerError(message) => message,
-                _ => "Something went wrong. Please try again.".to_owned(),
+                ServerFnError::ServerError(message) => form_error_text(&message, messages),
+                _ => GENERIC_FORM_MESSAGE,
             };
             view! { <p class="notice error" role="alert">{message}</p> }
         })
@@ -37,5 +78,35 @@ pub fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p><a href="/">"Back to the start"</a></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Security review L9: a crafted `__err` cannot put its own words on the page.
+    #[test]
+    fn l9_only_known_messages_are_shown() {
+        let own = &["That plan is not on sale. Please choose one of the plans below."];
+        assert_eq!(form_error_text(own[0], own), own[0]);
+        assert_eq!(form_error_text("Not found.", &[]), "Not found.");
+        assert_eq!(
+            form_error_text("Your account is locked, call +1 555 0100", own),
+            GENERIC_FORM_MESSAGE
+        );
+        assert_eq!(
+            form_error_text(own[0], &[]),
+            GENERIC_FORM_MESSAGE,
+            "another form's message is not this form's"
+        );
+        assert_eq!(
+            form_error_text("Too many attempts. Try again in 12 seconds.", &[]),
+            "Too many attempts. Please wait a little and try again."
+        );
+        assert_eq!(
+            form_error_text("Too many attempts. Try again in call us seconds.", &[]),
+            GENERIC_FORM_MESSAGE
+        );
     }
 }

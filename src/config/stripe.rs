@@ -18,7 +18,13 @@ pub struct StripeConfig {
     pub webhook_secrets: Vec<SecretString>,
     pub api_base: Url,
     pub mode: StripeMode,
+    /// The longest one customer sync may wait for Stripe (`STRIPE_SYNC_DEADLINE_SECS`, default 15):
+    /// past it the webhook answers 503 and Stripe retries, instead of holding the request.
+    pub sync_deadline: std::time::Duration,
 }
+
+/// Under the 20 s Stripe allows a webhook endpoint before it counts the delivery as failed.
+const DEFAULT_SYNC_DEADLINE_SECS: u64 = 15;
 
 fn key_mode(name: &str, value: &str, prefixes: &[&str]) -> Result<StripeMode, ConfigError> {
     for prefix in prefixes {
@@ -93,11 +99,24 @@ pub(super) fn stripe_config(
         refuse_unsafe_live_setup(app_url, &api_base, &api_base_raw, &webhook_secrets)?;
     }
 
+    let sync_deadline = match get("STRIPE_SYNC_DEADLINE_SECS") {
+        None => DEFAULT_SYNC_DEADLINE_SECS,
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(secs) if (1..=300).contains(&secs) => secs,
+            _ => {
+                return err(format!(
+                    "STRIPE_SYNC_DEADLINE_SECS={raw:?} must be a number of seconds from 1 to 300"
+                ));
+            }
+        },
+    };
+
     Ok(StripeConfig {
         secret_key: SecretString::from(secret_key),
         webhook_secrets,
         api_base,
         mode,
+        sync_deadline: std::time::Duration::from_secs(sync_deadline),
     })
 }
 

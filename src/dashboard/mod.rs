@@ -7,7 +7,7 @@ mod ssr;
 pub use pro::ProPage;
 
 use crate::auth::{User, require_user};
-use crate::billing::{OpenBillingPortal, PlanGrid, StartCheckout};
+use crate::billing::{BILLING_FORM_MESSAGES, OpenBillingPortal, PlanGrid, StartCheckout};
 use crate::components::FormError;
 use crate::domain::{Money, Role, SubscriptionStatus};
 use leptos::prelude::*;
@@ -176,7 +176,7 @@ fn PlanActions(can_manage: bool) -> impl IntoView {
         let checkout = ServerAction::<StartCheckout>::new();
         view! {
             <h2>"Choose a plan"</h2>
-            <FormError value=checkout.value() />
+            <FormError value=checkout.value() messages=BILLING_FORM_MESSAGES />
             <PlanGrid current_role=Role::Free />
         }
         .into_any()

@@ -3,6 +3,7 @@
 //! Each type is parsed once at the edge (`FromStr`, `parse`) and carried typed from there on, so a
 //! swapped argument or an unknown status is a compile error or a parse error, never a silent mismatch.
 
+mod access;
 mod email;
 mod ids;
 mod interval;
@@ -11,6 +12,7 @@ mod money;
 mod role;
 mod subscription_status;
 
+pub use access::{Access, RENEWAL_SLACK_SECS, SubscriptionTerms, access_at};
 pub use email::Email;
 pub use ids::{CheckoutSessionId, CustomerId, EventId, PriceId, ProductId, UserId};
 pub use interval::Interval;

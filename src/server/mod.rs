@@ -1,7 +1,11 @@
 //! Assembles the application (the composition root: the one module that knows every feature's
 //! state) and runs it.
 
+mod background;
 pub mod client_ip;
+mod serve;
+
+pub use serve::{serve, shutdown_signal};
 pub mod security;
 pub mod telemetry;
 
@@ -14,6 +18,7 @@ use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
 use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppResult;
+use crate::installation::Installation;
 use crate::state::AppState;
 use crate::stripe_gateway::StripeGateway;
 use crate::webhooks::WebhookState;
@@ -21,27 +26,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Router, middleware};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_sessions::ExpiredDeletion;
 
 /// Forms and server-function calls are small; webhooks get their own limit on their route.
 const REQUEST_BODY_LIMIT: usize = 64 * 1024;
-const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// No request is worked on longer than this (L15); above the sync deadline, so a sync fails first
+/// with its own, clearer error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -53,6 +56,8 @@ pub enum StartupError {
     Stripe(#[from] crate::stripe_gateway::GatewayError),
     #[error("{0}")]
     App(#[from] crate::error::AppError),
+    #[error("{0}")]
+    Installation(#[from] crate::installation::InstallationError),
 }
 
 /// The infrastructure and every feature's state, built once per process.
@@ -62,6 +67,10 @@ pub struct Services {
     pub billing: Billing,
     catalog: Arc<CatalogStore>,
     auth: Arc<AuthState>,
+    installation: Arc<Installation>,
+    /// Set when a background check finds that this process must not go on serving (the Stripe
+    /// account is not the one the database was filled from); `serve` then stops.
+    fatal: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl Services {
@@ -83,6 +92,31 @@ impl Services {
         provide_context(crate::app::StripePageOrigins(
             self.state.config.stripe_page_origins().into(),
         ));
+    }
+
+    /// A receiver that sees why this process must stop serving, if a background check says so.
+    pub fn fatal_errors(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.fatal.subscribe()
+    }
+
+    /// M6: the database remembers the Stripe account it was filled from; another account's key stops
+    /// this instance. Stripe unreachable: checked again at the next start.
+    async fn check_stripe_account(&self) {
+        let account = match self.state.gateway.account_id().await {
+            Ok(account) => account,
+            Err(error) => {
+                tracing::warn!(%error, "could not read the Stripe account; checked at the next start");
+                return;
+            }
+        };
+        if let Err(error) = self
+            .installation
+            .check_account(&self.state.db, &account)
+            .await
+        {
+            tracing::error!(%error, "stopping");
+            self.fatal.send_replace(Some(error.to_string()));
+        }
     }
 
     fn webhook_state(&self) -> WebhookState {
@@ -107,12 +141,19 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind_addr)
         .build();
+    let installation = Arc::new(Installation::load_or_create(&db, config.stripe.mode).await?);
     let gateway = Arc::new(StripeGateway::new(&config.stripe)?);
     let password_hashing = config.password_hashing;
     let config = Arc::new(config);
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
-    let billing = Billing::new(db.clone(), gateway.clone(), catalog.clone(), config.clone());
+    let billing = Billing::new(
+        db.clone(),
+        gateway.clone(),
+        catalog.clone(),
+        config.clone(),
+        &installation.id,
+    );
     Ok(Services {
         state: AppState {
             leptos_options,
@@ -126,31 +167,32 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
             rate_limiter: AuthRateLimiter::default(),
             hashing: HashingGate::new(password_hashing),
         }),
+        installation,
+        fatal: tokio::sync::watch::Sender::new(None),
     })
 }
 
 /// Builds the services and the router, and starts the background tasks of a serving instance.
-pub async fn build(config: Config) -> Result<(Router, Services), StartupError> {
+/// Makes no Stripe call (L15): the caller can listen at once; Stripe work starts in the background
+/// (`StartupTasks`), which tests and tools may wait for.
+pub async fn build(config: Config) -> Result<(Router, Services, StartupTasks), StartupError> {
     let services = build_services(config).await?;
     let session_store = SessionStoreBackend::for_database(&services.state.db).await?;
-    spawn_background_tasks(&services, &session_store).await;
+    let startup = background::spawn_background_tasks(&services, &session_store);
     let router = routes(&services, session_store);
-    Ok((router, services))
+    Ok((router, services, startup))
 }
 
-async fn spawn_background_tasks(services: &Services, session_store: &SessionStoreBackend) {
-    // Not tower-sessions' own loop, which ends for good at its first error (security review L6).
-    let store = session_store.clone();
-    spawn_periodic("expired session sweep", SESSION_SWEEP_EVERY, move || {
-        let store = store.clone();
-        async move { store.delete_expired().await }
-    });
-    spawn_rate_limiter_cleanup(services.auth.clone());
-    fill_empty_catalog(services).await;
-    services
-        .catalog
-        .clone()
-        .spawn_change_watcher(services.state.db.clone());
+/// The first Stripe work of a new instance (catalog, account check), running in the background.
+pub struct StartupTasks(tokio::task::JoinHandle<()>);
+
+impl StartupTasks {
+    /// Waits until the first catalog sync and the account check have been tried.
+    pub async fn finished(self) {
+        if let Err(error) = self.0.await {
+            tracing::warn!(%error, "start-up task ended abnormally");
+        }
+    }
 }
 
 /// Pages and server functions (with sessions and the current user), probes, webhooks, and the
@@ -212,39 +254,13 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                ))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state.clone())
-}
-
-/// At start-up with an empty catalog (first run), copy it from Stripe. If Stripe cannot be reached,
-/// the app still starts and keeps trying in the background; the pricing page says plans are coming.
-async fn fill_empty_catalog(services: &Services) {
-    if !services.catalog.current().plans.is_empty() {
-        return;
-    }
-    match services.sync_catalog().await {
-        Ok((report, _)) => tracing::info!(
-            products = report.products,
-            prices = report.prices,
-            "catalog copied from Stripe"
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "catalog sync failed; retrying in the background");
-            let services = services.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(30));
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    match services.sync_catalog().await {
-                        Ok(_) => break,
-                        Err(error) => tracing::warn!(%error, "catalog sync failed again"),
-                    }
-                }
-            });
-        }
-    }
 }
 
 async fn readyz(State(db): State<Database>) -> impl IntoResponse {
@@ -252,115 +268,5 @@ async fn readyz(State(db): State<Database>) -> impl IntoResponse {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-    }
-}
-
-fn spawn_rate_limiter_cleanup(auth: Arc<AuthState>) {
-    spawn_periodic("rate limiter cleanup", Duration::from_secs(60), move || {
-        let auth = auth.clone();
-        async move {
-            auth.rate_limiter.forget_idle_keys();
-            Ok::<(), std::convert::Infallible>(())
-        }
-    });
-}
-
-/// Runs `task` every `every` for the life of the process; a failed run is logged and the next one
-/// runs as planned.
-fn spawn_periodic<F, Fut, E>(
-    name: &'static str,
-    every: Duration,
-    task: F,
-) -> tokio::task::JoinHandle<()>
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), E>> + Send,
-    E: std::fmt::Display,
-{
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(error) = task().await {
-                tracing::warn!(task = name, %error, "periodic task failed; it runs again next time");
-            }
-        }
-    })
-}
-
-/// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // TCP_NODELAY: a response written as headers then body must not wait for the client's delayed ACK
-    // (Nagle), which cost ~40 ms per static file on kept-alive connections.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// Security review L6: one failed run does not end the task.
-    #[tokio::test(start_paused = true)]
-    async fn l6_a_periodic_task_keeps_running_after_an_error() {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = runs.clone();
-        let task = spawn_periodic("test", Duration::from_secs(10), move || {
-            let run = counted.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if run == 0 {
-                    Err("database busy")
-                } else {
-                    Ok(())
-                }
-            }
-        });
-        for _ in 0..3 {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        }
-        assert!(
-            runs.load(Ordering::SeqCst) >= 3,
-            "ran again after the error"
-        );
-        assert!(!task.is_finished());
-        task.abort();
     }
 }

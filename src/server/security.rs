@@ -14,8 +14,9 @@ const CROSS_SITE_ALLOWED: &[&str] = &[crate::webhooks::WEBHOOK_PATH];
 /// Refuses state-changing requests to `/api/` that a browser marks as coming from another site.
 ///
 /// Browsers send `Origin` (and `Sec-Fetch-Site`) with every cross-site POST, so a request is refused
-/// when those name another site. A request with neither (curl, scripts) is not a browser request
-/// and cannot carry a victim's cookies by accident, so it passes.
+/// when those name another site. A request with none of them is a script's (curl) or a very old
+/// browser's: it passes only without our session cookie, so no old browser can be made to act for
+/// its signed-in user (security review L8).
 pub async fn refuse_cross_site_posts(
     State(allowed): State<Arc<AllowedOrigins>>,
     request: Request,
@@ -29,7 +30,12 @@ pub async fn refuse_cross_site_posts(
     if safe_method || !path.starts_with("/api/") || CROSS_SITE_ALLOWED.contains(&path) {
         return next.run(request).await;
     }
-    if is_same_origin(request.headers(), &allowed) {
+    let headers = request.headers();
+    let passes = match same_origin(headers, &allowed) {
+        Some(same) => same,
+        None => !carries_session_cookie(headers),
+    };
+    if passes {
         next.run(request).await
     } else {
         tracing::warn!(path, "cross-site POST refused");
@@ -63,25 +69,41 @@ impl AllowedOrigins {
     }
 }
 
-fn is_same_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> bool {
+/// Whether the request names our origin; None when it names no origin at all.
+fn same_origin(headers: &HeaderMap, allowed: &AllowedOrigins) -> Option<bool> {
     let get = |name| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if get("sec-fetch-site").is_some_and(|site| site != "same-origin" && site != "none") {
-        return false;
+    let fetch_site = get("sec-fetch-site");
+    if fetch_site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return Some(false);
     }
     if let Some(origin) = get(header::ORIGIN.as_str()) {
-        return allowed.contains(origin);
+        return Some(allowed.contains(origin));
     }
     if let Some(referer) = get(header::REFERER.as_str()) {
         let origin = url::Url::parse(referer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        return allowed.contains(&origin);
+        return Some(allowed.contains(&origin));
     }
-    true
+    // `Sec-Fetch-Site: same-origin` or `none` (typed in the address bar) from a modern browser.
+    fetch_site.map(|_| true)
+}
+
+fn carries_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .any(|(name, _)| {
+            name == crate::auth::ssr::SESSION_COOKIE
+                || name == crate::auth::ssr::HOST_ONLY_SESSION_COOKIE
+        })
 }
 
 /// Headers for every response. The Content-Security-Policy is set per page by the shell, because it
@@ -150,38 +172,64 @@ mod tests {
     fn same_origin_passes_and_other_sites_do_not() {
         let app = app();
         let app = &app;
-        assert!(is_same_origin(
-            &headers(&[("origin", "http://127.0.0.1:3000")]),
-            app
-        ));
-        assert!(is_same_origin(
-            &headers(&[
-                ("origin", "http://localhost:3000"),
-                ("host", "localhost:3000")
-            ]),
-            app
-        ));
-        assert!(!is_same_origin(
-            &headers(&[("origin", "https://evil.example")]),
-            app
-        ));
-        assert!(!is_same_origin(&headers(&[("origin", "null")]), app));
-        assert!(!is_same_origin(
-            &headers(&[("referer", "https://evil.example/x")]),
-            app
-        ));
-        assert!(is_same_origin(
-            &headers(&[("referer", "http://127.0.0.1:3000/login")]),
-            app
-        ));
-        assert!(!is_same_origin(
-            &headers(&[
-                ("origin", "http://127.0.0.1:3000"),
-                ("sec-fetch-site", "cross-site")
-            ]),
-            app
-        ));
-        assert!(is_same_origin(&headers(&[]), app));
+        assert_eq!(
+            Some(true),
+            same_origin(&headers(&[("origin", "http://127.0.0.1:3000")]), app)
+        );
+        assert_eq!(
+            Some(true),
+            same_origin(
+                &headers(&[
+                    ("origin", "http://localhost:3000"),
+                    ("host", "localhost:3000")
+                ]),
+                app
+            )
+        );
+        assert_eq!(
+            Some(false),
+            same_origin(&headers(&[("origin", "https://evil.example")]), app)
+        );
+        assert_eq!(
+            Some(false),
+            same_origin(&headers(&[("origin", "null")]), app)
+        );
+        assert_eq!(
+            Some(false),
+            same_origin(&headers(&[("referer", "https://evil.example/x")]), app)
+        );
+        assert_eq!(
+            Some(true),
+            same_origin(&headers(&[("referer", "http://127.0.0.1:3000/login")]), app)
+        );
+        assert_eq!(
+            Some(false),
+            same_origin(
+                &headers(&[
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("sec-fetch-site", "cross-site")
+                ]),
+                app
+            )
+        );
+        assert_eq!(same_origin(&headers(&[]), app), None);
+    }
+
+    /// Security review L8: a POST naming no origin passes only without our session cookie.
+    #[test]
+    fn l8_a_headerless_post_with_the_session_cookie_is_not_trusted() {
+        assert!(!carries_session_cookie(&headers(&[(
+            "cookie",
+            "theme=dark"
+        )])));
+        assert!(carries_session_cookie(&headers(&[(
+            "cookie",
+            "theme=dark; storefront_session=abc"
+        )])));
+        assert!(carries_session_cookie(&headers(&[(
+            "cookie",
+            "__Host-storefront_session=abc"
+        )])));
     }
 }
 

@@ -1,9 +1,11 @@
 //! Customers, Checkout Sessions and Billing Portal sessions.
 
 use super::convert::checkout_record;
-use super::{CheckoutSessionRecord, GatewayError, NewCheckout, StripeGateway};
-use crate::domain::{CheckoutSessionId, CustomerId, Email, UserId};
-use std::collections::HashMap;
+use super::{
+    CheckoutSessionRecord, CustomerOwner, GatewayError, NewCheckout, OWNER_METADATA_KEY,
+    StripeGateway,
+};
+use crate::domain::{CheckoutSessionId, CustomerId, Email};
 use stripe::StripeRequest;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::checkout_session::{
@@ -13,18 +15,15 @@ use stripe_checkout::checkout_session::{
 use stripe_core::customer::{CreateCustomer, SearchCustomer};
 use stripe_shared::CheckoutSessionMode;
 
-fn user_metadata(user_id: UserId) -> HashMap<String, String> {
-    HashMap::from([("user_id".to_owned(), user_id.to_string())])
-}
-
 impl StripeGateway {
-    /// The customer created for `user_id` earlier, found by its metadata (Stripe's search index lags by
-    /// up to a minute, which the idempotency key of `create_customer` covers).
-    pub async fn find_customer_for_user(
+    /// The customer created for `owner` earlier, found by its metadata (Stripe's search index lags by
+    /// up to a minute, which the idempotency key of `create_customer` covers). Both values are ours
+    /// (a generated id, digits and a dash), so they need no quoting.
+    pub async fn find_customer(
         &self,
-        user_id: UserId,
+        owner: &CustomerOwner,
     ) -> Result<Option<CustomerId>, GatewayError> {
-        let query = format!("metadata['user_id']:'{user_id}'");
+        let query = format!("metadata['{OWNER_METADATA_KEY}']:'{}'", owner.tag());
         let found = self
             .with_retries("search customers", || {
                 let request = SearchCustomer::new(query.clone()).limit(1);
@@ -34,15 +33,18 @@ impl StripeGateway {
         Ok(found.data.first().map(|c| CustomerId::from(c.id.as_str())))
     }
 
-    /// Creates the user's customer. The idempotency key is derived from the user id, so concurrent
+    /// Creates the owner's customer. The idempotency key is derived from the owner, so concurrent
     /// requests (double clicks, two instances) get the same customer back from Stripe.
     pub async fn create_customer(
         &self,
-        user_id: UserId,
+        owner: &CustomerOwner,
         email: &Email,
     ) -> Result<CustomerId, GatewayError> {
-        let strategy = Self::idempotent(&format!("storefront-customer-{user_id}"))?;
-        let metadata = user_metadata(user_id);
+        let strategy = Self::idempotent(&format!(
+            "storefront-{}-customer-{}-{}",
+            owner.installation, owner.user, owner.generation
+        ))?;
+        let metadata = owner.metadata();
         let customer = self
             .with_retries("create customer", || {
                 let request = CreateCustomer::new()
@@ -61,7 +63,7 @@ impl StripeGateway {
         checkout: NewCheckout<'_>,
     ) -> Result<CheckoutSessionRecord, GatewayError> {
         let strategy = Self::idempotent(checkout.idempotency_key)?;
-        let metadata = user_metadata(checkout.user_id);
+        let metadata = checkout.owner.metadata();
         let mut line_item = CreateCheckoutSessionLineItems::new();
         line_item.price = Some(checkout.price_id.to_string());
         line_item.quantity = Some(1);

@@ -1,57 +1,11 @@
 //! Conversions from async-stripe's objects to the plain types.
 
 use super::types::{
-    CheckoutSessionRecord, CheckoutSessionStatus, EventSubject, InvoiceRecord, PriceRecord,
-    ProductRecord, SubscriptionRecord,
+    CheckoutSessionRecord, CheckoutSessionStatus, InvoiceRecord, PriceRecord, ProductRecord,
+    SubscriptionRecord,
 };
 use crate::domain::{CheckoutSessionId, CustomerId, PriceId, ProductId, SubscriptionStatus};
 use stripe_shared::{Invoice, Price, Product, Subscription};
-use stripe_webhook::EventObject;
-
-pub(super) fn event_subject(object: &EventObject) -> EventSubject {
-    use EventObject as E;
-    let customer = |id: &str| EventSubject::Customer(CustomerId::from(id));
-    match object {
-        E::CheckoutSessionCompleted(s)
-        | E::CheckoutSessionAsyncPaymentSucceeded(s)
-        | E::CheckoutSessionExpired(s) => s
-            .customer
-            .as_ref()
-            .map(|c| customer(c.id().as_str()))
-            .unwrap_or(EventSubject::Other),
-        E::CustomerCreated(c) | E::CustomerUpdated(c) | E::CustomerDeleted(c) => {
-            customer(c.id.as_str())
-        }
-        E::CustomerSubscriptionCreated(s)
-        | E::CustomerSubscriptionUpdated(s)
-        | E::CustomerSubscriptionDeleted(s)
-        | E::CustomerSubscriptionPaused(s)
-        | E::CustomerSubscriptionResumed(s)
-        | E::CustomerSubscriptionTrialWillEnd(s)
-        | E::CustomerSubscriptionPendingUpdateApplied(s)
-        | E::CustomerSubscriptionPendingUpdateExpired(s) => customer(s.customer.id().as_str()),
-        E::InvoiceCreated(i)
-        | E::InvoiceFinalized(i)
-        | E::InvoicePaid(i)
-        | E::InvoicePaymentFailed(i)
-        | E::InvoicePaymentSucceeded(i)
-        | E::InvoiceUpdated(i)
-        | E::InvoiceVoided(i)
-        | E::InvoiceMarkedUncollectible(i)
-        | E::InvoicePaymentActionRequired(i) => i
-            .customer
-            .as_ref()
-            .map(|c| customer(c.id().as_str()))
-            .unwrap_or(EventSubject::Other),
-        E::ProductCreated(p) | E::ProductUpdated(p) | E::ProductDeleted(p) => {
-            EventSubject::Product(ProductId::from(p.id.as_str()))
-        }
-        E::PriceCreated(p) | E::PriceUpdated(p) | E::PriceDeleted(p) => {
-            EventSubject::Price(PriceId::from(p.id.as_str()))
-        }
-        _ => EventSubject::Other,
-    }
-}
 
 pub(super) fn product_record(product: &Product) -> ProductRecord {
     ProductRecord {
@@ -115,6 +69,7 @@ pub(super) fn subscription_record(subscription: &Subscription) -> SubscriptionRe
             .collect(),
         quantity: item.and_then(|i| i.quantity).map(|q| q as i64).unwrap_or(1),
         cancel_at_period_end: subscription.cancel_at_period_end || subscription.cancel_at.is_some(),
+        current_period_start: item.map(|i| i.current_period_start),
         current_period_end: item.map(|i| i.current_period_end),
         trial_end: subscription.trial_end,
         canceled_at: subscription.canceled_at,

@@ -38,6 +38,8 @@ use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError
 /// Attempts for one call when Stripe answers 429/5xx or cannot be reached.
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// A 429 means Stripe wants fewer requests: wait at least this long before the next try.
+const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(1);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Stripe's largest page size.
 const PAGE_SIZE: i64 = 100;
@@ -49,7 +51,13 @@ pub enum GatewayError {
     Unavailable(String),
     /// Stripe refused the request (4xx): our request was wrong or refers to something missing.
     #[error("Stripe refused the request ({status}): {message}")]
-    Refused { status: u16, message: String },
+    Refused {
+        status: u16,
+        message: String,
+        /// Stripe's error code and the parameter it concerns, e.g. `resource_missing` / `customer`.
+        code: Option<String>,
+        param: Option<String>,
+    },
     #[error("unexpected answer from Stripe: {0}")]
     Unexpected(String),
 }
@@ -57,6 +65,27 @@ pub enum GatewayError {
 impl GatewayError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, GatewayError::Refused { status: 404, .. })
+    }
+
+    fn is_rate_limited(&self) -> bool {
+        matches!(self, GatewayError::Unavailable(detail) if detail.starts_with("rate limited"))
+    }
+
+    /// The customer named in the request no longer exists in Stripe (deleted in the dashboard).
+    pub fn is_missing_customer(&self) -> bool {
+        match self {
+            GatewayError::Refused {
+                status,
+                code,
+                param,
+                message,
+            } => {
+                (code.as_deref() == Some("resource_missing")
+                    && param.as_deref() == Some("customer"))
+                    || (*status == 404 && message.starts_with("No such customer"))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -71,6 +100,20 @@ impl From<GatewayError> for AppError {
     }
 }
 
+/// "Full jitter" exponential backoff: a random wait up to 200 ms, 400 ms, 800 ms…, so that many
+/// instances retrying after one outage do not all come back at the same moment; never less than a
+/// second after a 429. (async-stripe does not hand us the response's `Retry-After`; the sync
+/// deadline bounds the total either way.)
+fn backoff(attempt: u32, rate_limited: bool) -> Duration {
+    let ceiling = FIRST_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1));
+    let jittered = ceiling.mul_f64(fastrand::f64());
+    if rate_limited {
+        jittered.max(RATE_LIMITED_BACKOFF)
+    } else {
+        jittered
+    }
+}
+
 /// Whether a failed call is worth retrying, and the error to report if not.
 fn classify(error: StripeError) -> (bool, GatewayError) {
     match error {
@@ -78,10 +121,18 @@ fn classify(error: StripeError) -> (bool, GatewayError) {
             let message = api.message.clone().unwrap_or_default();
             // 409 is Stripe's "idempotent request still in flight": retrying with the same key is right.
             let retryable = status == 429 || status == 409 || status >= 500;
-            let error = if retryable {
+            let rate_limited = status == 429;
+            let error = if rate_limited {
+                GatewayError::Unavailable(format!("rate limited (429): {message}"))
+            } else if retryable {
                 GatewayError::Unavailable(format!("status {status}: {message}"))
             } else {
-                GatewayError::Refused { status, message }
+                GatewayError::Refused {
+                    status,
+                    message,
+                    code: api.code.as_ref().map(|c| c.as_str().to_owned()),
+                    param: api.param.clone(),
+                }
             };
             (retryable, error)
         }
@@ -135,7 +186,7 @@ impl StripeGateway {
                         tracing::warn!(attempt, %error, "Stripe call failed");
                         return Err(error);
                     }
-                    let backoff = FIRST_BACKOFF * 2u32.pow(attempt - 1);
+                    let backoff = backoff(attempt, error.is_rate_limited());
                     tracing::info!(attempt, %error, ?backoff, "Stripe call failed; retrying");
                     tokio::time::sleep(backoff).await;
                 }
@@ -167,6 +218,25 @@ impl StripeGateway {
                 return Ok(items);
             }
         }
+    }
+
+    /// The id of the Stripe account the secret key belongs to (`GET /v1/account`).
+    pub async fn account_id(&self) -> Result<String, GatewayError> {
+        #[derive(miniserde::Deserialize)]
+        struct Account {
+            id: String,
+        }
+        let account = self
+            .with_retries("retrieve account", || {
+                let request = stripe_client_core::RequestBuilder::new(
+                    stripe_client_core::StripeMethod::Get,
+                    "/account",
+                )
+                .customize::<Account>();
+                async move { request.send(&self.client).await }
+            })
+            .await?;
+        Ok(account.id)
     }
 
     fn idempotent(key: &str) -> Result<RequestStrategy, GatewayError> {

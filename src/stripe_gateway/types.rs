@@ -43,6 +43,7 @@ pub struct SubscriptionRecord {
     pub price_ids: Vec<PriceId>,
     pub quantity: i64,
     pub cancel_at_period_end: bool,
+    pub current_period_start: Option<i64>,
     pub current_period_end: Option<i64>,
     pub trial_end: Option<i64>,
     pub canceled_at: Option<i64>,
@@ -92,11 +93,49 @@ pub struct NewCheckout<'a> {
     pub customer_id: &'a CustomerId,
     pub price_id: &'a PriceId,
     pub user_id: UserId,
+    pub owner: &'a CustomerOwner,
     pub trial_period_days: Option<u32>,
     pub success_url: &'a str,
     pub cancel_url: &'a str,
     pub idempotency_key: &'a str,
 }
+
+/// Who a Stripe customer belongs to, as written in its metadata (security review M5): this
+/// installation (an id generated once per database) and one of its users, named by id and sign-up
+/// time, so that another system on the same Stripe account, or a restored database that gives the
+/// id to someone new, never matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerOwner {
+    pub installation: String,
+    pub user: String,
+    /// The user's billing generation when the customer is created: part of the idempotency key, so
+    /// that after a customer was deleted in Stripe (and unbound, which bumps it) a new one is made
+    /// instead of Stripe replaying the deleted one.
+    pub generation: i64,
+}
+
+impl CustomerOwner {
+    pub fn new(installation: &str, user_id: UserId, user_created_at: i64, generation: i64) -> Self {
+        Self {
+            installation: installation.to_owned(),
+            user: format!("{user_id}-{user_created_at}"),
+            generation,
+        }
+    }
+
+    /// One metadata key, `storefront_owner` = `<installation>:<user>`. One key, because async-stripe
+    /// sends metadata from a HashMap in no fixed order, and Stripe refuses an idempotent retry whose
+    /// parameters differ.
+    pub fn metadata(&self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([(OWNER_METADATA_KEY.to_owned(), self.tag())])
+    }
+
+    pub fn tag(&self) -> String {
+        format!("{}:{}", self.installation, self.user)
+    }
+}
+
+pub const OWNER_METADATA_KEY: &str = "storefront_owner";
 
 /// What a verified webhook event is about; the handler re-reads the subject from Stripe.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,18 @@
-//! Webhook signature verification (Stripe's scheme, through async-stripe).
+//! Webhook signature verification, written against Stripe's documented scheme rather than the SDK's
+//! parser (security review L2): the SDK checked only the last `v1` value, so deliveries during a
+//! secret roll were refused, and it refused signed events whose object it could not type.
+//!
+//! Scheme: `Stripe-Signature: t=<unix>,v1=<hex hmac>,v1=…`; the HMAC-SHA256 of `"{t}.{payload}"`
+//! under the endpoint secret must equal one `v1`, and `t` must be within the tolerance of now.
 
-use super::convert::event_subject;
-use super::{StripeGateway, VerifiedEvent, WebhookRejection};
-use crate::domain::EventId;
-use stripe_webhook::{Webhook, WebhookError};
+use super::{EventSubject, StripeGateway, VerifiedEvent, WebhookRejection};
+use crate::domain::{CustomerId, EventId, PriceId, ProductId};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// Stripe's own libraries' default: a delivery older (or newer) than this is refused as a replay.
+const TOLERANCE_SECS: i64 = 300;
 
 impl StripeGateway {
     /// Verifies the signature against every configured secret (rotation) and names the event's subject.
@@ -16,22 +25,174 @@ impl StripeGateway {
         if self.webhook_secrets.is_empty() {
             return Err(WebhookRejection::NoSecret);
         }
-        let mut last_error = WebhookRejection::BadSignature;
-        for secret in &self.webhook_secrets {
-            match Webhook::construct_event(payload, signature, secret) {
-                Ok(event) => {
-                    return Ok(VerifiedEvent {
-                        id: EventId::from(event.id.as_str()),
-                        event_type: event.type_.as_str().to_owned(),
-                        created: event.created,
-                        livemode: event.livemode,
-                        subject: event_subject(&event.data.object),
-                    });
-                }
-                Err(WebhookError::BadSignature | WebhookError::BadTimestamp(_)) => {}
-                Err(other) => last_error = WebhookRejection::BadPayload(other.to_string()),
-            }
+        verify_signature(
+            payload,
+            signature,
+            &self.webhook_secrets,
+            crate::db::now_unix(),
+        )?;
+        parse_event(payload)
+    }
+}
+
+/// Accepts when any `v1` value matches any secret (both sides of a roll) and `t` is fresh.
+pub(super) fn verify_signature(
+    payload: &str,
+    header: &str,
+    secrets: &[String],
+    now: i64,
+) -> Result<(), WebhookRejection> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.extend(hex::decode(value).ok()),
+            _ => {} // v0 (test-mode legacy scheme) and future schemes are ignored, as Stripe advises.
         }
-        Err(last_error)
+    }
+    let timestamp = timestamp.ok_or(WebhookRejection::BadSignature)?;
+    if (now - timestamp).abs() > TOLERANCE_SECS {
+        return Err(WebhookRejection::BadSignature);
+    }
+    let signed = format!("{timestamp}.{payload}");
+    let matches = |secret: &String, expected: &Vec<u8>| {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+            return false;
+        };
+        mac.update(signed.as_bytes());
+        mac.verify_slice(expected).is_ok() // constant-time comparison
+    };
+    if secrets
+        .iter()
+        .any(|secret| signatures.iter().any(|sig| matches(secret, sig)))
+    {
+        Ok(())
+    } else {
+        Err(WebhookRejection::BadSignature)
+    }
+}
+
+/// The few fields the handler needs, read from the JSON itself so that an object shape the SDK does
+/// not know (API version drift) is still recorded and handled.
+pub(super) fn parse_event(payload: &str) -> Result<VerifiedEvent, WebhookRejection> {
+    let event: Value =
+        serde_json::from_str(payload).map_err(|e| WebhookRejection::BadPayload(e.to_string()))?;
+    let text = |key: &str| event.get(key).and_then(Value::as_str);
+    let (Some(id), Some(event_type), Some(created)) = (
+        text("id"),
+        text("type"),
+        event.get("created").and_then(Value::as_i64),
+    ) else {
+        return Err(WebhookRejection::BadPayload(
+            "an event needs id, type and created".into(),
+        ));
+    };
+    let object = event.pointer("/data/object").unwrap_or(&Value::Null);
+    Ok(VerifiedEvent {
+        id: EventId::from(id),
+        event_type: event_type.to_owned(),
+        created,
+        livemode: event
+            .get("livemode")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        subject: subject_of(object),
+    })
+}
+
+/// What the event is about: a product, a price, or the customer an object belongs to.
+fn subject_of(object: &Value) -> EventSubject {
+    let id = object.get("id").and_then(Value::as_str);
+    match (object.get("object").and_then(Value::as_str), id) {
+        (Some("product"), Some(id)) => EventSubject::Product(ProductId::from(id)),
+        (Some("price"), Some(id)) => EventSubject::Price(PriceId::from(id)),
+        (Some("customer"), Some(id)) => EventSubject::Customer(CustomerId::from(id)),
+        _ => {
+            // `customer` is an id, or an expanded object carrying one.
+            let customer = object.get("customer");
+            let customer_id = customer
+                .and_then(Value::as_str)
+                .or_else(|| customer.and_then(|c| c.get("id")).and_then(Value::as_str));
+            customer_id
+                .filter(|id| id.starts_with("cus_"))
+                .map_or(EventSubject::Other, |id| {
+                    EventSubject::Customer(CustomerId::from(id))
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, t: i64, payload: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(format!("{t}.{payload}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    const PAYLOAD: &str = r#"{"id":"evt_1","type":"customer.subscription.updated","created":1700000000,"livemode":false,"data":{"object":{"id":"sub_1","object":"subscription","customer":"cus_1"}}}"#;
+
+    /// Security review L2: during a secret roll Stripe signs with both secrets; we may hold either.
+    #[test]
+    fn l2_any_v1_value_in_either_order_is_accepted() {
+        let now = 1_700_000_000;
+        let ours = sign("whsec_ours", now, PAYLOAD);
+        let other = sign("whsec_other", now, PAYLOAD);
+        let secrets = ["whsec_ours".to_owned()];
+        for header in [
+            format!("t={now},v1={other},v1={ours}"),
+            format!("t={now},v1={ours},v1={other}"),
+            format!("t={now},v1={ours},v0={other}"),
+        ] {
+            assert_eq!(verify_signature(PAYLOAD, &header, &secrets, now), Ok(()));
+        }
+        let rotated = ["whsec_other".to_owned(), "whsec_ours".to_owned()];
+        let header = format!("t={now},v1={ours}");
+        assert_eq!(verify_signature(PAYLOAD, &header, &rotated, now), Ok(()));
+    }
+
+    #[test]
+    fn wrong_secret_tampered_payload_and_stale_timestamp_are_refused() {
+        let now = 1_700_000_000;
+        let secrets = ["whsec_ours".to_owned()];
+        let forged = format!("t={now},v1={}", sign("whsec_attacker", now, PAYLOAD));
+        let good = format!("t={now},v1={}", sign("whsec_ours", now, PAYLOAD));
+        let stale = format!(
+            "t={},v1={}",
+            now - 301,
+            sign("whsec_ours", now - 301, PAYLOAD)
+        );
+        let refused = Err(WebhookRejection::BadSignature);
+        assert_eq!(verify_signature(PAYLOAD, &forged, &secrets, now), refused);
+        assert_eq!(verify_signature("{}", &good, &secrets, now), refused);
+        assert_eq!(verify_signature(PAYLOAD, &stale, &secrets, now), refused);
+        for junk in ["", "t=,v1=", "v1=zz", "t=1700000000"] {
+            assert_eq!(verify_signature(PAYLOAD, junk, &secrets, now), refused);
+        }
+    }
+
+    /// Security review L2: an object the SDK could not type (new fields, new shapes) is still handled.
+    #[test]
+    fn l2_an_object_of_an_unknown_shape_still_names_its_customer() {
+        let payload = r#"{"id":"evt_2","type":"invoice.paid","created":1,"livemode":true,
+            "data":{"object":{"object":"invoice","id":"in_1","customer":{"id":"cus_9"},"lines":"new shape"}}}"#;
+        let event = parse_event(payload).expect("parsed");
+        assert_eq!(
+            event.subject,
+            EventSubject::Customer(CustomerId::from("cus_9"))
+        );
+        assert!(event.livemode);
+        let price = r#"{"id":"evt_3","type":"price.deleted","created":1,"data":{"object":{"object":"price","id":"price_1"}}}"#;
+        assert_eq!(
+            parse_event(price).expect("parsed").subject,
+            EventSubject::Price(PriceId::from("price_1"))
+        );
+        assert!(matches!(
+            parse_event(r#"{"type":"x"}"#),
+            Err(WebhookRejection::BadPayload(_))
+        ));
     }
 }

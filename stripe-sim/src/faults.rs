@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Faults {
     /// The next N events are delivered twice (to every endpoint).
     pub duplicate_next: usize,
@@ -25,13 +25,44 @@ pub struct Faults {
     /// Answer the next N API calls with `api_error_status`.
     pub api_errors: usize,
     pub api_error_status: u16,
+    /// `Retry-After` (seconds) on injected 429s: clients that honour it wait this long.
+    pub api_retry_after: u64,
     /// Added to every API call.
     pub api_latency_ms: u64,
 }
 
+/// The `Retry-After` of an injected 429 unless set otherwise: long enough to be a real
+/// back-off, short enough that tests with clients honouring it stay fast.
+pub(crate) const DEFAULT_RETRY_AFTER: u64 = 1;
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            duplicate_next: 0,
+            shuffle_next: 0,
+            shuffle_batch: 0,
+            delivery_delay_ms: 0,
+            fail_deliveries: 0,
+            fail_deliveries_for: HashMap::new(),
+            api_errors: 0,
+            api_error_status: 0,
+            api_retry_after: DEFAULT_RETRY_AFTER,
+            api_latency_ms: 0,
+        }
+    }
+}
+
+/// An API call answered by the fault switch instead of the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ApiFault {
+    pub(crate) status: StatusCode,
+    /// Seconds, for the `Retry-After` header of a 429.
+    pub(crate) retry_after: u64,
+}
+
 impl Faults {
-    /// For the API middleware: the latency to add, and a status to answer with instead.
-    pub(crate) fn take_api_fault(&mut self) -> (Duration, Option<StatusCode>) {
+    /// For the API middleware: the latency to add, and an error to answer with instead.
+    pub(crate) fn take_api_fault(&mut self) -> (Duration, Option<ApiFault>) {
         let latency = Duration::from_millis(self.api_latency_ms);
         if self.api_errors == 0 {
             return (latency, None);
@@ -39,7 +70,11 @@ impl Faults {
         self.api_errors -= 1;
         let status = StatusCode::from_u16(self.api_error_status)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (latency, Some(status))
+        let fault = ApiFault {
+            status,
+            retry_after: self.api_retry_after,
+        };
+        (latency, Some(fault))
     }
 
     /// Whether the next delivery attempt to `endpoint` must fail.

@@ -117,7 +117,8 @@ fn api_key(header: &str) -> Option<String> {
     Some(user.to_owned())
 }
 
-/// Per-call latency and injected 500/429 answers, before anything else runs.
+/// Per-call latency and injected 5xx/429 answers (429 with `Retry-After`), before anything
+/// else runs.
 pub(crate) async fn api_faults(
     State(sim): State<Arc<Shared>>,
     req: Request,
@@ -128,9 +129,18 @@ pub(crate) async fn api_faults(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some(status) = forced {
+    if let Some(fault) = forced {
+        let status = fault.status;
         tracing::info!(path = %req.uri().path(), %status, "fault: forced API error");
-        return ApiError::server(status).into_response();
+        // `ApiError` already adds `Stripe-Should-Retry: true` (5xx and 429); a rate limit also
+        // says how long to back off, so clients that honour it can be tested.
+        let mut response = ApiError::server(status).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(fault.retry_after));
+        }
+        return response;
     }
     next.run(req).await
 }

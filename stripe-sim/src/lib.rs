@@ -10,6 +10,7 @@ mod admin;
 mod api;
 mod billing;
 mod clock;
+mod config;
 mod error;
 mod faults;
 mod form;
@@ -33,74 +34,14 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinHandle;
 
 pub use billing::checkout::PayOutcome;
+pub use config::{SimConfig, SimError};
 pub use error::ApiError;
 pub use faults::Faults;
-pub use model::{API_VERSION, Delivery};
+pub use model::{API_VERSION, DEFAULT_ACCOUNT_ID, Delivery};
 pub use seed::{CatalogSource, DEFAULT_CATALOG};
 
 use shared::Shared;
 use store::Store;
-
-/// How to run a simulator.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Port on 127.0.0.1; 0 picks a free one.
-    pub port: u16,
-    /// A webhook endpoint configured at start (like `stripe listen --forward-to`).
-    pub webhook_url: Option<String>,
-    /// Its signing secret; generated (`whsec_…`) when absent.
-    pub webhook_secret: Option<String>,
-    pub catalog: CatalogSource,
-    /// Delivery attempts per event and endpoint, the first included.
-    pub webhook_max_attempts: u32,
-    /// Delay before the first retry; doubles on each further retry.
-    pub webhook_retry_base: Duration,
-    /// Per-attempt timeout of a delivery.
-    pub webhook_timeout: Duration,
-    /// Start of the sim clock (unix seconds); the wall clock when `None`.
-    pub start_time: Option<i64>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self {
-            port: 0,
-            webhook_url: None,
-            webhook_secret: None,
-            catalog: CatalogSource::Default,
-            webhook_max_attempts: 6,
-            webhook_retry_base: Duration::from_secs(1),
-            webhook_timeout: Duration::from_secs(10),
-            start_time: None,
-        }
-    }
-}
-
-/// Why the sim could not start or an admin call failed.
-#[derive(Debug)]
-pub enum SimError {
-    Io(std::io::Error),
-    Catalog(String),
-    Api(ApiError),
-}
-
-impl std::fmt::Display for SimError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io(e) => write!(f, "stripe-sim I/O error: {e}"),
-            Self::Catalog(e) => write!(f, "stripe-sim catalog error: {e}"),
-            Self::Api(e) => write!(f, "stripe-sim error: {}", e.message),
-        }
-    }
-}
-
-impl std::error::Error for SimError {}
-
-impl From<ApiError> for SimError {
-    fn from(e: ApiError) -> Self {
-        Self::Api(e)
-    }
-}
 
 /// A running simulator. Dropping it stops the server too; [`Sim::shutdown`] also waits.
 pub struct Sim {
@@ -112,12 +53,21 @@ pub struct Sim {
     env_endpoint: Option<String>,
 }
 
-/// A store at the configured start time with the seed catalog in it.
-fn seeded_store(config: &SimConfig, base_url: &str, seed: Option<&seed::Catalog>) -> Store {
+/// A store at the configured start time with the account and the seed catalog in it.
+fn seeded_store(
+    config: &SimConfig,
+    account_id: String,
+    base_url: &str,
+    seed: Option<&seed::Catalog>,
+) -> Store {
     let mut store = Store::new(
         config.start_time.unwrap_or_else(time::wall_clock),
         base_url.to_owned(),
     );
+    store.account = model::Account {
+        id: account_id,
+        created: store.now,
+    };
     if let Some(catalog) = seed {
         catalog.seed(&mut store);
     }
@@ -153,6 +103,7 @@ impl Sim {
     /// Binds 127.0.0.1:`port`, seeds the catalog and starts serving.
     pub async fn start(config: SimConfig) -> Result<Sim, SimError> {
         let seed = seed::Catalog::load(&config.catalog).map_err(SimError::Catalog)?;
+        let account_id = config.account_id()?;
         let listener = TcpListener::bind(("127.0.0.1", config.port))
             .await
             .map_err(SimError::Io)?;
@@ -162,7 +113,7 @@ impl Sim {
             .timeout(config.webhook_timeout)
             .build()
             .map_err(|e| SimError::Io(std::io::Error::other(e)))?;
-        let store = seeded_store(&config, &base_url, seed.as_ref());
+        let store = seeded_store(&config, account_id, &base_url, seed.as_ref());
         let (tx, rx) = unbounded_channel();
         let shared = Arc::new(Shared::new(store, config.clone(), http, tx));
         let dispatcher = tokio::spawn(webhooks::dispatcher(shared.clone(), rx));
@@ -207,6 +158,11 @@ impl Sim {
     /// Id (`we_…`) of the endpoint configured through [`SimConfig::webhook_url`].
     pub fn webhook_endpoint_id(&self) -> Option<&str> {
         self.env_endpoint.as_deref()
+    }
+
+    /// The `acct_…` id `GET /v1/account` answers (see [`SimConfig::account_id`]).
+    pub fn account_id(&self) -> String {
+        self.shared.read(|store| store.account.id.clone())
     }
 
     /// Signing secret of the endpoint configured through [`SimConfig::webhook_url`].
@@ -325,6 +281,14 @@ impl Sim {
             .with(|store| billing::checkout::authenticate(store, session, approve))
     }
 
+    /// Deletes a customer as if from the Dashboard: same effects and events as
+    /// `DELETE /v1/customers/{id}`.
+    pub fn delete_customer(&self, id: &str) -> Result<(), ApiError> {
+        self.shared
+            .with(|store| billing::customers::delete_customer(store, id))
+            .map(|_| ())
+    }
+
     pub fn faults(&self) -> Faults {
         self.shared.faults_mut(|f| f.clone())
     }
@@ -361,6 +325,10 @@ impl Sim {
             f.api_errors = n;
             f.api_error_status = status;
         });
+    }
+    /// `Retry-After` (seconds) sent with injected 429s; 1 until changed.
+    pub fn set_api_retry_after(&self, secs: u64) {
+        self.shared.faults_mut(|f| f.api_retry_after = secs);
     }
     pub fn set_api_latency(&self, d: Duration) {
         let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);

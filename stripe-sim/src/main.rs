@@ -1,12 +1,13 @@
-//! `stripe-sim --port 12111 [--catalog path]`: serves the simulator on 127.0.0.1 until Ctrl-C.
-//! A webhook endpoint comes from `STRIPE_SIM_WEBHOOK_URL` / `STRIPE_SIM_WEBHOOK_SECRET`.
+//! `stripe-sim --port 12111 [--catalog path] [--account-id acct_…]`: serves the simulator on
+//! 127.0.0.1 until Ctrl-C. A webhook endpoint comes from `STRIPE_SIM_WEBHOOK_URL` /
+//! `STRIPE_SIM_WEBHOOK_SECRET`; the account id may also come from `STRIPE_SIM_ACCOUNT_ID`.
 
 use std::path::PathBuf;
 
 use stripe_sim::{CatalogSource, Sim, SimConfig};
 
-const USAGE: &str = "usage: stripe-sim [--port PORT] [--catalog PATH]\n\
-env: STRIPE_SIM_WEBHOOK_URL, STRIPE_SIM_WEBHOOK_SECRET (whsec_…), RUST_LOG";
+const USAGE: &str = "usage: stripe-sim [--port PORT] [--catalog PATH] [--account-id acct_…]\n\
+env: STRIPE_SIM_WEBHOOK_URL, STRIPE_SIM_WEBHOOK_SECRET (whsec_…), STRIPE_SIM_ACCOUNT_ID, RUST_LOG";
 
 fn parse_args() -> Result<SimConfig, String> {
     let mut config = SimConfig {
@@ -25,9 +26,18 @@ fn parse_args() -> Result<SimConfig, String> {
                     args.next().ok_or("--catalog needs a path")?,
                 ));
             }
+            "--account-id" => {
+                config.account_id = Some(args.next().ok_or("--account-id needs a value")?);
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument: {other}\n{USAGE}")),
         }
+    }
+    // The flag wins over the environment, so one shell can start several distinct accounts.
+    if config.account_id.is_none() {
+        config.account_id = std::env::var("STRIPE_SIM_ACCOUNT_ID")
+            .ok()
+            .filter(|s| !s.is_empty());
     }
     config.webhook_url = std::env::var("STRIPE_SIM_WEBHOOK_URL")
         .ok()
@@ -61,6 +71,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     println!("stripe-sim listening on {}", sim.base_url());
+    println!("account: {}", sim.account_id());
     if let Some(secret) = sim.webhook_secret() {
         println!("webhook signing secret: {secret}");
     }

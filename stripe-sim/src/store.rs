@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::model::{
-    CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing, PaymentMethod,
-    PendingItem, PortalSession, Price, Product, Subscription,
+    Account, CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing,
+    PaymentMethod, PendingItem, PortalSession, Price, Product, Subscription,
 };
 
 /// Everything the sim knows, behind one lock (`Shared::with` / `Shared::read`).
@@ -14,9 +14,12 @@ pub(crate) struct Store {
     pub(crate) now: i64,
     seq: u64,
     pub(crate) base_url: String,
+    pub(crate) account: Account,
     pub(crate) products: Vec<Product>,
     pub(crate) prices: Vec<Price>,
     pub(crate) customers: Vec<Customer>,
+    /// Ids of deleted customers: Stripe still answers them, as `{"deleted": true}` stubs.
+    pub(crate) deleted_customers: Vec<String>,
     pub(crate) payment_methods: Vec<PaymentMethod>,
     pub(crate) sessions: Vec<CheckoutSession>,
     pub(crate) subscriptions: Vec<Subscription>,
@@ -71,6 +74,9 @@ impl Store {
     }
     pub(crate) fn customer(&self, id: &str) -> Option<&Customer> {
         self.customers.iter().find(|c| c.id == id)
+    }
+    pub(crate) fn customer_deleted(&self, id: &str) -> bool {
+        self.deleted_customers.iter().any(|c| c == id)
     }
     pub(crate) fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
         self.customers.iter_mut().find(|c| c.id == id)

@@ -16,5 +16,6 @@ mod headers;
 mod helpers;
 mod operations;
 mod redirects;
+mod slow_stripe;
 mod throttling;
 mod webhooks;

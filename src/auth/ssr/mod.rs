@@ -9,7 +9,9 @@ mod session_store;
 pub use password::HashingGate;
 pub use rate_limit::AuthRateLimiter;
 pub use session::UserSession;
-pub use session_store::{SESSION_COOKIE, SessionStoreBackend, session_layer};
+pub use session_store::{
+    HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend, session_layer,
+};
 
 use super::{User, next_path};
 use crate::db::{Database, now_unix};
@@ -99,8 +101,15 @@ async fn insert_user(db: &Database, email: &Email, password_hash: &str) -> AppRe
 
 async fn find_user(db: &Database, user_id: UserId) -> AppResult<Option<User>> {
     Ok(
-        sqlx::query_as::<_, User>("SELECT id, email, role FROM users WHERE id = $1")
-            .bind(user_id)
+        // A paid role past its access end reads as free (security review M4): a lost webhook cannot
+        // keep it; reconciliation re-reads the customer from Stripe.
+        sqlx::query_as::<_, User>(
+            "SELECT id, email, \
+               CASE WHEN access_until IS NOT NULL AND access_until < $2 THEN 'free' ELSE role END AS role \
+             FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(crate::db::now_unix())
             .fetch_optional(&db.pool)
             .await?,
     )
@@ -117,7 +126,7 @@ pub async fn load_current_user(
 ) -> Result<Response, AppError> {
     let session = UserSession::new(session);
     let mut signed_in = false;
-    if let Some(user_id) = session.user_id().await? {
+    if let Some(user_id) = session.current_user_id().await? {
         match find_user(&db, user_id).await? {
             Some(user) => {
                 request.extensions_mut().insert(user);

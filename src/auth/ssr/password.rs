@@ -175,6 +175,35 @@ mod tests {
         assert!(validate_password("correct horse battery", &email).is_ok());
     }
 
+    /// L9: the form shows only listed messages, so each one raised here must be listed.
+    #[test]
+    fn l9_every_sign_up_message_is_a_known_form_message() {
+        let email = Email::parse("grace@example.com").expect("valid");
+        let long = "x".repeat(MAX_PASSWORD_BYTES + 1) + "y";
+        for password in [
+            "short",
+            "Password123",
+            "zzzzzzzzzzzz",
+            "grace-2026-x",
+            long.as_str(),
+        ] {
+            let Err(error) = validate_password(password, &email) else {
+                panic!("{password:?} accepted");
+            };
+            let message = error.public_message();
+            assert!(
+                crate::auth::AUTH_FORM_MESSAGES.contains(&message.as_str()),
+                "{message:?} is not listed"
+            );
+        }
+        let invalid_email = AppError::Invalid(
+            Email::parse("not an address")
+                .expect_err("invalid")
+                .to_string(),
+        );
+        assert!(crate::auth::AUTH_FORM_MESSAGES.contains(&invalid_email.public_message().as_str()));
+    }
+
     fn gate(concurrency: usize, max_wait_ms: u64) -> HashingGate {
         HashingGate::new(PasswordHashing {
             concurrency,

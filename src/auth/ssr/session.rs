@@ -1,10 +1,38 @@
-//! The session as this app uses it: who is signed in. The only code that knows the session's keys.
+//! The session as this app uses it: who is signed in, and since when. The only code that knows the
+//! session's keys.
+//!
+//! Lifetime (security review L7): a session expires after `session_store`'s idle period, counted
+//! from the last request (sliding), and in any case `ABSOLUTE_LIFETIME_SECS` after sign-in. The
+//! store is written at most once per `TOUCH_EVERY_SECS` per session to slide the expiry, not on
+//! every request.
 
+use crate::db::now_unix;
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use tower_sessions::Session;
 
 const USER_ID_KEY: &str = "user_id";
+const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+const SEEN_AT_KEY: &str = "seen_at";
+pub const ABSOLUTE_LIFETIME_SECS: i64 = 30 * 24 * 3600;
+const TOUCH_EVERY_SECS: i64 = 24 * 3600;
+
+/// What a request does to a signed-in session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifetime {
+    Keep,
+    /// Write it back, which moves its idle expiry (and the cookie's) forward from now.
+    Touch,
+    End,
+}
+
+fn lifetime(signed_in_at: Option<i64>, seen_at: Option<i64>, now: i64) -> Lifetime {
+    match (signed_in_at, seen_at) {
+        (Some(start), _) if now - start >= ABSOLUTE_LIFETIME_SECS => Lifetime::End,
+        (Some(_), Some(seen)) if now - seen < TOUCH_EVERY_SECS => Lifetime::Keep,
+        _ => Lifetime::Touch,
+    }
+}
 
 pub struct UserSession(Session);
 
@@ -25,16 +53,79 @@ impl UserSession {
         Ok(self.0.get::<i64>(USER_ID_KEY).await?.map(UserId::new))
     }
 
+    /// The signed-in user of a request, applying the session's lifetime: past the absolute cap the
+    /// session ends; otherwise it slides, written back at most once a day.
+    pub async fn current_user_id(&self) -> AppResult<Option<UserId>> {
+        let Some(user_id) = self.user_id().await? else {
+            return Ok(None);
+        };
+        let now = now_unix();
+        let signed_in_at = self.0.get::<i64>(SIGNED_IN_AT_KEY).await?;
+        match lifetime(signed_in_at, self.0.get::<i64>(SEEN_AT_KEY).await?, now) {
+            Lifetime::Keep => {}
+            Lifetime::Touch => {
+                // Sessions from before this rule count from now.
+                if signed_in_at.is_none() {
+                    self.0.insert(SIGNED_IN_AT_KEY, now).await?;
+                }
+                self.0.insert(SEEN_AT_KEY, now).await?;
+            }
+            Lifetime::End => {
+                self.end().await?;
+                return Ok(None);
+            }
+        }
+        Ok(Some(user_id))
+    }
+
     /// A new session id at every sign-in, so an id planted before sign-in is worthless (session
     /// fixation).
     pub async fn sign_in(&self, user_id: UserId) -> AppResult<()> {
         self.0.cycle_id().await?;
+        let now = now_unix();
         self.0.insert(USER_ID_KEY, user_id.get()).await?;
+        self.0.insert(SIGNED_IN_AT_KEY, now).await?;
+        self.0.insert(SEEN_AT_KEY, now).await?;
         Ok(())
     }
 
     /// Deletes the session from the store and the cookie from the browser.
     pub async fn end(&self) -> AppResult<()> {
         Ok(self.0.flush().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 24 * 3600;
+
+    /// Security review L7: an active user stays signed in (sliding), but never past the cap.
+    #[test]
+    fn l7_sessions_slide_daily_and_end_at_the_absolute_cap() {
+        let start = 1_800_000_000;
+        assert_eq!(
+            lifetime(Some(start), Some(start), start + 60),
+            Lifetime::Keep
+        );
+        assert_eq!(
+            lifetime(Some(start), Some(start), start + DAY),
+            Lifetime::Touch,
+            "a day later the expiry moves forward"
+        );
+        assert_eq!(
+            lifetime(Some(start), Some(start + 29 * DAY), start + 29 * DAY + 60),
+            Lifetime::Keep
+        );
+        assert_eq!(
+            lifetime(Some(start), Some(start + 29 * DAY), start + 30 * DAY),
+            Lifetime::End
+        );
+        assert_eq!(
+            lifetime(None, None, start),
+            Lifetime::Touch,
+            "an older session gets a start"
+        );
     }
 }

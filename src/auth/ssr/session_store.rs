@@ -12,7 +12,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub const SESSION_COOKIE: &str = "storefront_session";
 /// Under https the browser then only accepts the cookie from this exact host, over TLS, for `/`.
-const HOST_ONLY_SESSION_COOKIE: &str = "__Host-storefront_session";
+pub const HOST_ONLY_SESSION_COOKIE: &str = "__Host-storefront_session";
 const SESSION_IDLE_DAYS: i64 = 14;
 
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl ExpiredDeletion for SessionStoreBackend {
 }
 
 /// HttpOnly, SameSite=Lax, and under https Secure with the `__Host-` prefix; expires after two idle
-/// weeks.
+/// weeks (sliding, see `session::UserSession::current_user_id`, which also caps the whole lifetime).
 pub fn session_layer(
     store: SessionStoreBackend,
     config: &Config,

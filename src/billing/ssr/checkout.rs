@@ -4,13 +4,16 @@
 use super::customers::{has_had_subscription, has_open_subscription, stored_customer};
 use super::{Billing, SyncOutcome};
 use crate::auth::User;
-use crate::db::now_unix;
-use crate::domain::{CheckoutSessionId, PriceId, Role};
+use crate::catalog::PlanPrice;
+use crate::db::{Database, now_unix};
+use crate::domain::{CheckoutSessionId, CustomerId, PriceId, Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::{CheckoutSessionStatus, GatewayError, NewCheckout};
 
 /// One Checkout Session per user, price and this many seconds: a double click gets the same one back.
 const CHECKOUT_IDEMPOTENCY_WINDOW_SECS: i64 = 600;
+/// A sync this recent is shown on the success page without asking Stripe again (M2).
+const FRESH_SYNC_SECS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckoutResult {
@@ -30,15 +33,36 @@ impl Billing {
         let price_id = PriceId::parse(price_id).ok_or_else(not_on_sale)?;
         let catalog = self.catalog.current();
         let (plan, price) = catalog.find_price(&price_id).ok_or_else(not_on_sale)?;
+        self.limits.check(user.id)?;
         // A returning customer's state is read from Stripe first: a subscription whose webhook has not
         // arrived yet must still send them to the portal rather than into a second subscription.
         if let Some(customer_id) = stored_customer(&self.db, user.id).await? {
             self.sync_customer(&customer_id, None).await?;
         }
         if has_open_subscription(&self.db, user.id).await? {
-            return self.open_portal(user).await;
+            return self.portal_url(user).await;
         }
         let customer_id = self.ensure_customer(user).await?;
+        let url = match self.create_checkout(user, &customer_id, price).await {
+            // Deleted in Stripe since we stored it (L14): forget it and start with a new customer.
+            Err(e) if e.is_missing_customer() => {
+                self.forget_customer(&customer_id).await?;
+                let customer_id = self.ensure_customer(user).await?;
+                self.create_checkout(user, &customer_id, price).await?
+            }
+            other => other?,
+        };
+        tracing::info!(plan = %plan.name, "checkout session created");
+        Ok(url)
+    }
+
+    /// Creates the Checkout Session and remembers it as this user's; returns its URL.
+    async fn create_checkout(
+        &self,
+        user: &User,
+        customer_id: &CustomerId,
+        price: &PlanPrice,
+    ) -> Result<String, CheckoutError> {
         // Trials are for first subscriptions only.
         let trial_period_days = match price.trial_days {
             Some(days) if days > 0 && !has_had_subscription(&self.db, user.id).await? => {
@@ -46,18 +70,22 @@ impl Billing {
             }
             _ => None,
         };
+        let owner = self.owner_of(user.id).await?;
         let idempotency_key = format!(
-            "storefront-checkout-{}-{}-{}",
-            user.id,
+            "storefront-{}-checkout-{}-{}-{}-{}",
+            owner.installation,
+            owner.user,
+            customer_id,
             price.price_id,
             now_unix() / CHECKOUT_IDEMPOTENCY_WINDOW_SECS
         );
         let session = self
             .gateway
             .create_checkout_session(NewCheckout {
-                customer_id: &customer_id,
+                customer_id,
                 price_id: &price.price_id,
                 user_id: user.id,
+                owner: &owner,
                 trial_period_days,
                 success_url: &self
                     .config
@@ -68,32 +96,55 @@ impl Billing {
                 idempotency_key: &idempotency_key,
             })
             .await?;
-        tracing::info!(plan = %plan.name, session_id = %session.id, "checkout session created");
+        remember_session(&self.db, &session.id, user.id).await?;
         session
             .url
-            .ok_or_else(|| AppError::Internal("checkout session without url".into()))
+            .ok_or_else(|| AppError::Internal("checkout session without url".into()).into())
     }
 
+    /// `open_billing_portal`: the user's portal, within their billing limit.
     pub async fn open_portal(&self, user: &User) -> AppResult<String> {
-        let Some(customer_id) = stored_customer(&self.db, user.id).await? else {
-            return Err(AppError::Invalid(
-                "You have no billing account yet. Choose a plan first.".into(),
-            ));
-        };
-        Ok(self
+        self.limits.check(user.id)?;
+        self.portal_url(user).await
+    }
+
+    async fn portal_url(&self, user: &User) -> AppResult<String> {
+        let no_account =
+            || AppError::Invalid("You have no billing account yet. Choose a plan first.".into());
+        let customer_id = stored_customer(&self.db, user.id)
+            .await?
+            .ok_or_else(no_account)?;
+        match self
             .gateway
             .create_portal_session(&customer_id, &self.config.url("/dashboard"))
-            .await?)
+            .await
+        {
+            Ok(url) => Ok(url),
+            Err(e) if e.is_missing_customer() => {
+                self.forget_customer(&customer_id).await?;
+                Err(no_account())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// The success page's work: the session must be the signed-in user's own; then sync, so the page
-    /// is right even when the webhook is late or lost.
+    /// The success page's work: the session must be one this app created for the signed-in user;
+    /// then sync, so the page is right even when the webhook is late or lost. A reload within a
+    /// minute of a sync shows that sync's result without asking Stripe again (M2).
     pub async fn complete_checkout(
         &self,
         user: &User,
         session_id: &str,
     ) -> AppResult<CheckoutResult> {
         let session_id = CheckoutSessionId::parse(session_id).ok_or(AppError::NotFound)?;
+        // Unknown ids, and other users' sessions, are answered here at no Stripe call.
+        if !is_users_session(&self.db, &session_id, user.id).await? {
+            return Err(AppError::NotFound);
+        }
+        if let Some(role) = fresh_paid_role(&self.db, user.id).await? {
+            return Ok(CheckoutResult::Complete(role));
+        }
+        self.limits.check(user.id)?;
         let session = match self.gateway.checkout_session(&session_id).await {
             Ok(session) => session,
             Err(e @ GatewayError::Refused { .. }) if e.is_not_found() => {
@@ -102,10 +153,7 @@ impl Billing {
             Err(e) => return Err(e.into()),
         };
         let own_customer = stored_customer(&self.db, user.id).await?;
-        let belongs = session.client_reference_id.as_deref() == Some(&user.id.to_string())
-            && own_customer.is_some()
-            && session.customer_id == own_customer;
-        if !belongs {
+        if own_customer.is_none() || session.customer_id != own_customer {
             // Same answer as a session that does not exist: no hint that the id is valid.
             return Err(AppError::NotFound);
         }
@@ -119,4 +167,86 @@ impl Billing {
             _ => Ok(CheckoutResult::Processing),
         }
     }
+}
+
+/// `create_checkout`'s failures: the gateway's own (so a missing customer can be recognised), or ours.
+enum CheckoutError {
+    Gateway(GatewayError),
+    App(AppError),
+}
+
+impl CheckoutError {
+    fn is_missing_customer(&self) -> bool {
+        matches!(self, CheckoutError::Gateway(e) if e.is_missing_customer())
+    }
+}
+
+impl From<GatewayError> for CheckoutError {
+    fn from(error: GatewayError) -> Self {
+        CheckoutError::Gateway(error)
+    }
+}
+
+impl From<AppError> for CheckoutError {
+    fn from(error: AppError) -> Self {
+        CheckoutError::App(error)
+    }
+}
+
+impl From<sqlx::Error> for CheckoutError {
+    fn from(error: sqlx::Error) -> Self {
+        CheckoutError::App(error.into())
+    }
+}
+
+impl From<CheckoutError> for AppError {
+    fn from(error: CheckoutError) -> Self {
+        match error {
+            CheckoutError::Gateway(e) => e.into(),
+            CheckoutError::App(e) => e,
+        }
+    }
+}
+
+async fn remember_session(db: &Database, id: &CheckoutSessionId, user_id: UserId) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO checkout_sessions (id, user_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(now_unix())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+async fn is_users_session(
+    db: &Database,
+    id: &CheckoutSessionId,
+    user_id: UserId,
+) -> AppResult<bool> {
+    let count = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM checkout_sessions WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(count > 0)
+}
+
+/// The user's paid role, if their billing state was read from Stripe in the last minute.
+async fn fresh_paid_role(db: &Database, user_id: UserId) -> AppResult<Option<Role>> {
+    let row = sqlx::query_as::<_, (String, Option<i64>)>(
+        "SELECT role, billing_synced_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.and_then(|(role, synced_at)| {
+        let fresh = synced_at.is_some_and(|t| t > now_unix() - FRESH_SYNC_SECS);
+        let role = role.parse::<Role>().ok()?;
+        (fresh && role != Role::Free).then_some(role)
+    }))
 }

@@ -30,3 +30,23 @@ pub async fn record_event(tx: &mut Transaction<'_, Any>, event: &VerifiedEvent) 
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
+
+impl super::Billing {
+    /// Retention: forgets webhook events received, and Checkout Sessions created, before `cutoff`.
+    pub async fn forget_before(&self, cutoff: i64) -> AppResult<()> {
+        let events = sqlx::query("DELETE FROM stripe_events WHERE received_at < $1")
+            .bind(cutoff)
+            .execute(&self.db.pool)
+            .await?;
+        let sessions = sqlx::query("DELETE FROM checkout_sessions WHERE created_at < $1")
+            .bind(cutoff)
+            .execute(&self.db.pool)
+            .await?;
+        tracing::debug!(
+            events = events.rows_affected(),
+            checkout_sessions = sessions.rows_affected(),
+            "retention"
+        );
+        Ok(())
+    }
+}

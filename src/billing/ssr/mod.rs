@@ -4,8 +4,10 @@
 mod checkout;
 mod customers;
 pub mod events;
+mod limits;
 mod locks;
 mod sync;
+mod writes;
 
 pub use checkout::CheckoutResult;
 pub use sync::SyncOutcome;
@@ -14,6 +16,7 @@ use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::db::Database;
 use crate::stripe_gateway::StripeGateway;
+use limits::BillingLimits;
 use locks::KeyedLocks;
 use std::sync::Arc;
 
@@ -26,6 +29,9 @@ pub struct Billing {
     config: Arc<Config>,
     /// Serialises work on one Stripe customer within this process.
     customer_locks: Arc<KeyedLocks>,
+    limits: Arc<BillingLimits>,
+    /// Names this installation in our Stripe metadata (`installation::Installation`).
+    installation_id: Arc<str>,
 }
 
 impl Billing {
@@ -34,6 +40,7 @@ impl Billing {
         gateway: Arc<StripeGateway>,
         catalog: Arc<CatalogStore>,
         config: Arc<Config>,
+        installation_id: &str,
     ) -> Self {
         Self {
             db,
@@ -41,6 +48,13 @@ impl Billing {
             catalog,
             config,
             customer_locks: Arc::default(),
+            limits: Arc::default(),
+            installation_id: installation_id.into(),
         }
+    }
+
+    /// Forgets rate-limit state of idle users (run periodically, so memory stays bounded).
+    pub fn forget_idle_limits(&self) {
+        self.limits.forget_idle_keys();
     }
 }

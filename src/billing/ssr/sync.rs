@@ -4,15 +4,11 @@
 
 use super::Billing;
 use super::events::{event_recorded, record_event};
-use crate::catalog::ssr::{Existing, product_roles, upsert_price, upsert_product};
-use crate::db::{Backend, Database, now_unix};
-use crate::domain::{CustomerId, ProductId, Role, SubscriptionStatus, UserId};
-use crate::error::AppResult;
-use crate::stripe_gateway::{
-    CustomerBilling, InvoiceRecord, ProductRecord, SubscriptionRecord, VerifiedEvent,
-};
-use sqlx::{Any, Transaction};
-use std::collections::HashMap;
+use super::writes::{unbind_customer, write_billing};
+use crate::db::{Database, now_unix};
+use crate::domain::{CustomerId, ProductId, Role, UserId};
+use crate::error::{AppError, AppResult};
+use crate::stripe_gateway::{CustomerBilling, ProductRecord, VerifiedEvent};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,32 +37,24 @@ impl fmt::Display for SyncOutcome {
 
 /// One read of Stripe for a customer: billing state plus the products its prices belong to that the
 /// catalog does not know yet (a price can be newer than our last catalog sync).
-struct StripeState {
-    billing: CustomerBilling,
-    new_products: Vec<ProductRecord>,
-}
-
-/// The role a customer's subscriptions grant: the highest tier among those with access.
-pub fn role_for(
-    subscriptions: impl IntoIterator<Item = (SubscriptionStatus, Option<Role>)>,
-) -> Role {
-    subscriptions
-        .into_iter()
-        .filter(|(status, _)| status.grants_access())
-        .filter_map(|(_, role)| role)
-        .max()
-        .unwrap_or(Role::Free)
+enum StripeState {
+    Billing {
+        billing: CustomerBilling,
+        new_products: Vec<ProductRecord>,
+    },
+    /// Stripe no longer has the customer (deleted in the dashboard).
+    CustomerDeleted,
 }
 
 impl Billing {
-    /// Fetches the customer's subscriptions and invoices from Stripe and writes them, and the user's
-    /// role, in one transaction. With `event`, the event is recorded in the same transaction, or, if it
-    /// was recorded already, nothing is written.
+    /// Reads the customer's subscriptions and invoices from Stripe and writes them, and the access
+    /// they grant, in one short transaction. With `event`, the event is recorded in the same
+    /// transaction, or, if it was recorded already, nothing is written.
     ///
-    /// Ordering: the Stripe read happens while this customer is locked (in-process lock, plus the
-    /// user's row lock on PostgreSQL), so a later sync always reads a later state: whatever order
-    /// events arrive in, the last write is Stripe's newest state. On SQLite (one instance) the row lock
-    /// is taken after the read, to keep the database's single writer lock short.
+    /// No database connection, transaction or lock is held while Stripe answers (security review
+    /// M3). Ordering comes from `users.billing_generation`: the write happens only if nobody wrote
+    /// since this sync began reading Stripe, else it reads again; so the last write is always from
+    /// the latest read, on any number of instances and next to `storefront resync` (L4).
     #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
     pub async fn sync_customer(
         &self,
@@ -80,46 +68,44 @@ impl Billing {
             return Ok(SyncOutcome::Duplicate);
         }
         // A customer that is not ours (another system on the same Stripe account) costs no Stripe call.
-        if user_of_customer(&self.db, customer_id).await?.is_none() {
+        let Some(mut generation) = generation_of(&self.db, customer_id).await? else {
             return record_unknown_customer(&self.db, event).await;
-        }
-        let (mut tx, stripe) = match self.db.backend {
-            Backend::Postgres => {
-                let mut tx = self.db.pool.begin().await?;
-                lock_customer_row(&mut tx, customer_id).await?;
-                (tx, self.read_stripe(customer_id).await?)
-            }
-            Backend::Sqlite => {
-                let stripe = self.read_stripe(customer_id).await?;
-                let mut tx = self.db.pool.begin().await?;
-                lock_customer_row(&mut tx, customer_id).await?;
-                (tx, stripe)
-            }
         };
-        if let Some(event) = event
-            && !record_event(&mut tx, event).await?
-        {
-            tx.rollback().await?;
-            return Ok(SyncOutcome::Duplicate);
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let stripe = self.read_stripe_within_deadline(customer_id).await?;
+            match write_if_unchanged(&self.db, customer_id, generation, &stripe, event).await? {
+                Written::Done(outcome) => return Ok(outcome),
+                Written::Stale(current) => generation = current,
+            }
         }
-        let user_id =
-            sqlx::query_scalar::<_, UserId>("SELECT id FROM users WHERE stripe_customer_id = $1")
-                .bind(customer_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(user_id) = user_id else {
-            tx.commit().await?;
-            tracing::info!("no user for this Stripe customer; nothing to sync");
-            return Ok(SyncOutcome::UnknownCustomer);
-        };
-        let role = write_stripe_state(&mut tx, user_id, &stripe).await?;
-        tx.commit().await?;
-        tracing::info!(%user_id, %role, "customer synced");
-        Ok(SyncOutcome::Applied { user_id, role })
+        tracing::warn!("billing state kept changing while syncing; giving up for now");
+        Err(AppError::Busy {
+            retry_after_secs: 5,
+        })
+    }
+
+    /// The whole read is bounded: a slow Stripe fails this sync (the webhook is retried by Stripe)
+    /// instead of holding a request for minutes.
+    async fn read_stripe_within_deadline(
+        &self,
+        customer_id: &CustomerId,
+    ) -> AppResult<StripeState> {
+        let deadline = self.config.stripe.sync_deadline;
+        match tokio::time::timeout(deadline, self.read_stripe(customer_id)).await {
+            Ok(result) => result,
+            Err(_) => Err(AppError::PaymentProviderUnavailable(format!(
+                "no complete answer from Stripe within {deadline:?}"
+            ))),
+        }
     }
 
     async fn read_stripe(&self, customer_id: &CustomerId) -> AppResult<StripeState> {
-        let billing = self.gateway.customer_billing(customer_id).await?;
+        let billing = match self.gateway.customer_billing(customer_id).await {
+            Ok(billing) => billing,
+            // Deleted in Stripe (L14): unbind it so that the user can buy again.
+            Err(e) if e.is_missing_customer() => return Ok(StripeState::CustomerDeleted),
+            Err(e) => return Err(e.into()),
+        };
         let catalog = self.catalog.current();
         let mut missing: Vec<&ProductId> = billing
             .prices
@@ -137,20 +123,119 @@ impl Billing {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(StripeState {
+        Ok(StripeState::Billing {
             billing,
             new_products,
         })
     }
+
+    /// `customer.deleted`, or Stripe answering "No such customer" for the one we stored: Stripe
+    /// deleted the customer and canceled its subscriptions; the user may buy again (L14).
+    #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+    pub async fn customer_deleted(
+        &self,
+        customer_id: &CustomerId,
+        event: Option<&VerifiedEvent>,
+    ) -> AppResult<SyncOutcome> {
+        let _guard = self.customer_locks.lock(customer_id.as_str()).await;
+        let Some(mut generation) = generation_of(&self.db, customer_id).await? else {
+            return record_unknown_customer(&self.db, event).await;
+        };
+        // A deletion is final, so a newer write in between needs no new read: just claim again.
+        let deleted = StripeState::CustomerDeleted;
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            match write_if_unchanged(&self.db, customer_id, generation, &deleted, event).await? {
+                Written::Done(outcome) => return Ok(outcome),
+                Written::Stale(current) => generation = current,
+            }
+        }
+        Err(AppError::Busy {
+            retry_after_secs: 5,
+        })
+    }
 }
 
-async fn user_of_customer(db: &Database, customer_id: &CustomerId) -> AppResult<Option<UserId>> {
-    Ok(
-        sqlx::query_scalar::<_, UserId>("SELECT id FROM users WHERE stripe_customer_id = $1")
-            .bind(customer_id)
-            .fetch_optional(&db.pool)
-            .await?,
+impl Billing {
+    pub(super) async fn forget_customer(&self, customer_id: &CustomerId) -> AppResult<()> {
+        self.customer_deleted(customer_id, None).await.map(drop)
+    }
+}
+
+/// A sync whose write keeps losing to newer writes gives up after this many reads (503, retried).
+const MAX_WRITE_ATTEMPTS: usize = 3;
+
+enum Written {
+    Done(SyncOutcome),
+    /// Someone wrote since our read began; this is the generation now.
+    Stale(i64),
+}
+
+async fn generation_of(db: &Database, customer_id: &CustomerId) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT billing_generation FROM users WHERE stripe_customer_id = $1",
     )
+    .bind(customer_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// One short transaction: record the event, claim the generation, write what Stripe said.
+async fn write_if_unchanged(
+    db: &Database,
+    customer_id: &CustomerId,
+    generation: i64,
+    stripe: &StripeState,
+    event: Option<&VerifiedEvent>,
+) -> AppResult<Written> {
+    let mut tx = db.pool.begin().await?;
+    if let Some(event) = event
+        && !record_event(&mut tx, event).await?
+    {
+        tx.rollback().await?;
+        return Ok(Written::Done(SyncOutcome::Duplicate));
+    }
+    let now = now_unix();
+    let claimed = sqlx::query_scalar::<_, UserId>(
+        "UPDATE users SET billing_generation = billing_generation + 1, billing_synced_at = $1 \
+         WHERE stripe_customer_id = $2 AND billing_generation = $3 RETURNING id",
+    )
+    .bind(now)
+    .bind(customer_id)
+    .bind(generation)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = claimed else {
+        let current = sqlx::query_scalar::<_, i64>(
+            "SELECT billing_generation FROM users WHERE stripe_customer_id = $1",
+        )
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return match current {
+            Some(current) => {
+                tx.rollback().await?;
+                Ok(Written::Stale(current))
+            }
+            // Unbound meanwhile (deleted customer): only the event is left to record.
+            None => {
+                tx.commit().await?;
+                Ok(Written::Done(SyncOutcome::UnknownCustomer))
+            }
+        };
+    };
+    let access = match stripe {
+        StripeState::Billing {
+            billing,
+            new_products,
+        } => write_billing(&mut tx, user_id, billing, new_products, now).await?,
+        StripeState::CustomerDeleted => unbind_customer(&mut tx, customer_id, now).await?,
+    };
+    tx.commit().await?;
+    tracing::info!(%user_id, role = %access.role, "customer synced");
+    Ok(Written::Done(SyncOutcome::Applied {
+        user_id,
+        role: access.role,
+    }))
 }
 
 /// Nothing to write for a customer that is not ours, but the event is still recorded once.
@@ -168,210 +253,4 @@ async fn record_unknown_customer(
     }
     tracing::info!("no user for this Stripe customer; nothing to sync");
     Ok(SyncOutcome::UnknownCustomer)
-}
-
-async fn lock_customer_row(
-    tx: &mut Transaction<'_, Any>,
-    customer_id: &CustomerId,
-) -> AppResult<()> {
-    // A no-op write: a row lock on PostgreSQL, the write lock on SQLite.
-    sqlx::query("UPDATE users SET role = role WHERE stripe_customer_id = $1")
-        .bind(customer_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Writes what Stripe said and the role it grants; returns the role.
-async fn write_stripe_state(
-    tx: &mut Transaction<'_, Any>,
-    user_id: UserId,
-    stripe: &StripeState,
-) -> AppResult<Role> {
-    let billing = &stripe.billing;
-    // Only what the catalog does not know yet: catalog rows are written by catalog changes (L5).
-    for product in &stripe.new_products {
-        upsert_product(tx, product, Existing::Keep).await?;
-    }
-    for price in &billing.prices {
-        upsert_price(tx, price, Existing::Keep).await?;
-    }
-    let now = now_unix();
-    for subscription in &billing.subscriptions {
-        upsert_subscription(tx, user_id, subscription, now).await?;
-    }
-    for invoice in &billing.invoices {
-        upsert_invoice(tx, user_id, invoice, now).await?;
-    }
-    let role = role_from(billing, &product_roles(tx).await?);
-    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-        .bind(role.as_str())
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(role)
-}
-
-/// The role the customer's subscriptions grant, through the products their prices belong to; a
-/// subscription with several items grants the highest tier among them.
-fn role_from(billing: &CustomerBilling, product_roles: &HashMap<ProductId, Role>) -> Role {
-    let role_of_price = |subscription: &SubscriptionRecord| {
-        subscription
-            .price_ids
-            .iter()
-            .filter_map(|price_id| billing.prices.iter().find(|p| &p.id == price_id))
-            .filter_map(|price| product_roles.get(&price.product_id).copied())
-            .max()
-    };
-    role_for(
-        billing
-            .subscriptions
-            .iter()
-            .map(|s| (s.status, role_of_price(s))),
-    )
-}
-
-async fn upsert_subscription(
-    tx: &mut Transaction<'_, Any>,
-    user_id: UserId,
-    sub: &SubscriptionRecord,
-    synced_at: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO subscriptions (id, user_id, customer_id, status, price_id, quantity, cancel_at_period_end, \
-             current_period_end, trial_end, canceled_at, ended_at, created, livemode, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, customer_id = excluded.customer_id, \
-           status = excluded.status, price_id = excluded.price_id, quantity = excluded.quantity, \
-           cancel_at_period_end = excluded.cancel_at_period_end, current_period_end = excluded.current_period_end, \
-           trial_end = excluded.trial_end, canceled_at = excluded.canceled_at, ended_at = excluded.ended_at, \
-           created = excluded.created, livemode = excluded.livemode, synced_at = excluded.synced_at",
-    )
-    .bind(&sub.id)
-    .bind(user_id)
-    .bind(&sub.customer_id)
-    .bind(sub.status.as_str())
-    .bind(sub.price_ids.first())
-    .bind(sub.quantity)
-    .bind(sub.cancel_at_period_end as i64)
-    .bind(sub.current_period_end)
-    .bind(sub.trial_end)
-    .bind(sub.canceled_at)
-    .bind(sub.ended_at)
-    .bind(sub.created)
-    .bind(sub.livemode as i64)
-    .bind(synced_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn upsert_invoice(
-    tx: &mut Transaction<'_, Any>,
-    user_id: UserId,
-    invoice: &InvoiceRecord,
-    synced_at: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO invoices (id, user_id, customer_id, subscription_id, status, currency, amount_due, \
-             amount_paid, hosted_invoice_url, created, synced_at) \
-         SELECT $1, $2, stripe_customer_id, $3, $4, $5, $6, $7, $8, $9, $10 FROM users WHERE id = $2 \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_due = excluded.amount_due, \
-           amount_paid = excluded.amount_paid, hosted_invoice_url = excluded.hosted_invoice_url, \
-           synced_at = excluded.synced_at",
-    )
-    .bind(&invoice.id)
-    .bind(user_id)
-    .bind(&invoice.subscription_id)
-    .bind(&invoice.status)
-    .bind(&invoice.currency)
-    .bind(invoice.amount_due)
-    .bind(invoice.amount_paid)
-    .bind(&invoice.hosted_invoice_url)
-    .bind(invoice.created)
-    .bind(synced_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::PriceId;
-    use crate::stripe_gateway::PriceRecord;
-    use SubscriptionStatus as S;
-
-    fn price(id: &str, product: &str) -> PriceRecord {
-        PriceRecord {
-            id: PriceId::from(id),
-            product_id: ProductId::from(product),
-            active: true,
-            currency: "usd".into(),
-            unit_amount: Some(900),
-            interval: Some("month".into()),
-            interval_count: 1,
-            trial_period_days: None,
-            lookup_key: None,
-            livemode: false,
-        }
-    }
-
-    /// Security review L17: an add-on listed before the plan must not hide the plan's tier.
-    #[test]
-    fn l17_a_multi_item_subscription_grants_its_highest_tier() {
-        let subscription = SubscriptionRecord {
-            id: "sub_1".into(),
-            customer_id: CustomerId::from("cus_1"),
-            status: S::Active,
-            price_ids: vec![PriceId::from("price_addon"), PriceId::from("price_pro")],
-            quantity: 1,
-            cancel_at_period_end: false,
-            current_period_end: None,
-            trial_end: None,
-            canceled_at: None,
-            ended_at: None,
-            created: 0,
-            livemode: false,
-        };
-        let billing = CustomerBilling {
-            subscriptions: vec![subscription],
-            invoices: vec![],
-            prices: vec![
-                price("price_addon", "prod_addon"),
-                price("price_pro", "prod_pro"),
-            ],
-        };
-        let roles = HashMap::from([(ProductId::from("prod_pro"), Role::Pro)]);
-        assert_eq!(role_from(&billing, &roles), Role::Pro);
-    }
-
-    #[test]
-    fn role_is_the_highest_tier_with_access() {
-        assert_eq!(role_for([]), Role::Free);
-        assert_eq!(role_for([(S::Active, Some(Role::Basic))]), Role::Basic);
-        assert_eq!(
-            role_for([
-                (S::Canceled, Some(Role::Pro)),
-                (S::Active, Some(Role::Basic))
-            ]),
-            Role::Basic
-        );
-        assert_eq!(role_for([(S::Trialing, Some(Role::Pro))]), Role::Pro);
-        assert_eq!(role_for([(S::PastDue, Some(Role::Pro))]), Role::Pro);
-        for over in [
-            S::Canceled,
-            S::Unpaid,
-            S::Incomplete,
-            S::IncompleteExpired,
-            S::Paused,
-        ] {
-            assert_eq!(role_for([(over, Some(Role::Pro))]), Role::Free, "{over}");
-        }
-        assert_eq!(
-            role_for([(S::Active, None)]),
-            Role::Free,
-            "a product without a role grants nothing"
-        );
-    }
 }

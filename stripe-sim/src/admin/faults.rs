@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::faults::DEFAULT_RETRY_AFTER;
 use crate::form::Params;
 use crate::http::AdminParams;
 use crate::shared::Shared;
@@ -29,6 +30,14 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 fn count(params: &Params, key: &str) -> Result<u64, ApiError> {
     let v = params.i64(key)?.ok_or_else(|| ApiError::missing(key))?;
     u64::try_from(v).map_err(|_| ApiError::invalid(key, format!("{key} must not be negative")))
+}
+
+/// An optional non-negative number, `default` when absent.
+fn count_or(params: &Params, key: &str, default: u64) -> Result<u64, ApiError> {
+    if params.str(key).is_none() {
+        return Ok(default);
+    }
+    count(params, key)
 }
 
 fn usize_of(v: u64) -> usize {
@@ -99,9 +108,12 @@ async fn api_errors(
             "status must be 500, 502-504 or 429".to_owned(),
         ));
     }
+    // Each call sets it, so a test that wants the default does not inherit an earlier value.
+    let retry_after = count_or(&params, "retry_after", DEFAULT_RETRY_AFTER)?;
     sim.faults_mut(|f| {
         f.api_errors = n;
         f.api_error_status = u16::try_from(status).unwrap_or(500);
+        f.api_retry_after = retry_after;
     });
     current(&sim)
 }

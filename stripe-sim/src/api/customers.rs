@@ -1,5 +1,5 @@
-//! Customers: create, retrieve, update, list by e-mail, and the search query language subset
-//! (`email:'x'`, `metadata['k']:'v'`, `name~'x'`, joined by AND/OR).
+//! Customers: create, retrieve, update, delete, list by e-mail, and the search query language
+//! subset (`email:'x'`, `metadata['k']:'v'`, `name~'x'`, joined by AND/OR).
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use super::{
     body_params, list_page, list_query, merge_metadata, nullable, one, query_params, retrieve_one,
     update_one,
 };
-use crate::billing::customers::create_customer;
+use crate::billing::customers::{create_customer, delete_customer};
 use crate::error::ApiError;
 use crate::http::ApiResult;
 use crate::model::Customer;
@@ -25,7 +25,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/customers", get(list).post(create))
         .route("/customers/search", get(search))
-        .route("/customers/{id}", get(retrieve).post(update))
+        .route("/customers/{id}", get(retrieve).post(update).delete(remove))
 }
 
 const COMMON: [&str; 7] = [
@@ -73,9 +73,31 @@ async fn retrieve(
     Path(id): Path<String>,
     query: RawQuery,
 ) -> ApiResult {
+    // A deleted customer still answers 200, as a `{"deleted": true}` stub (Stripe does this).
     retrieve_one(&sim, &query, "customer", &id, "id", |store| {
-        store.customer(&id).map(render::customer)
+        store.customer(&id).map(render::customer).or_else(|| {
+            store
+                .customer_deleted(&id)
+                .then(|| render::deleted_customer(&id))
+        })
     })
+}
+
+async fn remove(
+    State(sim): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    query: RawQuery,
+    body: Bytes,
+) -> ApiResult {
+    // async-stripe sends DELETE parameters as a form body; curl users often use the query.
+    let params = if body.is_empty() {
+        query_params(&query)?
+    } else {
+        body_params(&body)?
+    };
+    // Stripe's delete takes no parameters; rejecting them keeps typos from passing silently.
+    params.allow(&[])?;
+    sim.with(|store| delete_customer(store, &id).map(axum::Json))
 }
 
 async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> ApiResult {

@@ -1,5 +1,6 @@
 //! The `/v1` API: routing plus helpers shared by the resource handlers.
 
+mod account;
 mod checkout;
 mod customers;
 mod events;
@@ -27,6 +28,7 @@ use crate::store::Store;
 
 pub(crate) fn router(sim: Arc<Shared>) -> Router {
     let v1 = Router::new()
+        .merge(account::routes())
         .merge(products::routes())
         .merge(prices::routes())
         .merge(customers::routes())

@@ -32,6 +32,18 @@ fn open_session(store: &Store, id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// An open session whose customer (if it names one) still exists: a session created for a
+/// customer deleted since cannot complete, or it would bill a customer that is gone.
+fn payable_session(store: &Store, id: &str) -> Result<(), ApiError> {
+    open_session(store, id)?;
+    match store.session(id).and_then(|s| s.customer.as_deref()) {
+        Some(c) if store.customer(c).is_none() => {
+            Err(ApiError::missing_resource("customer", c, "customer"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Handles a card submitted on the hosted page. Declines leave the session open.
 pub(crate) fn pay(
     store: &mut Store,
@@ -39,7 +51,7 @@ pub(crate) fn pay(
     email: Option<&str>,
     card: &str,
 ) -> Result<PayOutcome, ApiError> {
-    open_session(store, id)?;
+    payable_session(store, id)?;
     let method = payments::add_card(store, card, None)?;
     if let Some(s) = store.session_mut(id)
         && let Some(e) = email.filter(|e| !e.trim().is_empty())
@@ -61,7 +73,7 @@ pub(crate) fn authenticate(
     id: &str,
     approve: bool,
 ) -> Result<PayOutcome, ApiError> {
-    open_session(store, id)?;
+    payable_session(store, id)?;
     let method = store
         .session_mut(id)
         .and_then(|s| s.pending_payment_method.take());

@@ -1,5 +1,9 @@
-//! Customers as Checkout, the API and the portal create and change them.
+//! Customers as Checkout, the API and the portal create, change and delete them.
 
+use serde_json::Value;
+
+use super::subscriptions::cancel_now;
+use crate::error::ApiError;
 use crate::model::{Customer, Meta};
 use crate::render::{self, diff};
 use crate::store::Store;
@@ -70,4 +74,33 @@ pub(crate) fn set_default_card(
     {
         store.emit("customer.updated", after, Some(previous));
     }
+}
+
+/// Deletes a customer as Stripe does: its live subscriptions end now (each with
+/// `customer.subscription.deleted`), its cards are detached, and `customer.deleted` carries the
+/// customer as it was. The id then only answers as a deleted stub, which is returned.
+pub(crate) fn delete_customer(store: &mut Store, id: &str) -> Result<Value, ApiError> {
+    let Some(object) = store.customer(id).map(render::customer) else {
+        return Err(ApiError::missing_resource("customer", id, "id"));
+    };
+    let live: Vec<String> = store
+        .subscriptions
+        .iter()
+        .filter(|s| s.customer == id && s.status.is_live())
+        .map(|s| s.id.clone())
+        .collect();
+    for sub in live {
+        cancel_now(store, &sub, Some("cancellation_requested"));
+    }
+    for method in store
+        .payment_methods
+        .iter_mut()
+        .filter(|m| m.customer.as_deref() == Some(id))
+    {
+        method.customer = None;
+    }
+    store.customers.retain(|c| c.id != id);
+    store.deleted_customers.push(id.to_owned());
+    store.emit("customer.deleted", object, None);
+    Ok(render::deleted_customer(id))
 }

@@ -1,6 +1,7 @@
 //! The sim's object model: plain data for every Stripe object it stores. The store that holds
 //! them is `store::Store`; their JSON is rendered by `render`.
 
+mod account;
 mod billing;
 mod catalog;
 mod checkout;
@@ -9,6 +10,8 @@ mod events;
 
 use std::collections::BTreeMap;
 
+pub(crate) use account::Account;
+pub use account::DEFAULT_ACCOUNT_ID;
 pub(crate) use billing::{
     Invoice, InvoiceLine, InvoiceStatus, PendingItem, SubItem, SubStatus, Subscription,
 };

@@ -240,7 +240,12 @@ fn act(
     let done = sim.with(|store| {
         let customer = store.portal_session(id).map(|p| p.customer.clone())?;
         let sub = fields.get("subscription").cloned().unwrap_or_default();
-        let result = if !sub.is_empty()
+        let result = if store.customer(&customer).is_none() {
+            // Deleted after the session was opened: nothing may change for it any more.
+            Err(ApiError::missing_resource(
+                "customer", &customer, "customer",
+            ))
+        } else if !sub.is_empty()
             && store
                 .subscription(&sub)
                 .is_none_or(|s| s.customer != customer)

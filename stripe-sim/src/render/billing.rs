@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::catalog;
+use super::{account, catalog};
 use crate::model::{Invoice, InvoiceLine, InvoiceStatus, SubItem, Subscription};
 use crate::store::Store;
 
@@ -185,8 +185,8 @@ pub(crate) fn invoice(store: &Store, inv: &Invoice) -> Value {
     json!({
         "id": inv.id,
         "object": "invoice",
-        "account_country": "US",
-        "account_name": "Stripe Sim",
+        "account_country": account::COUNTRY,
+        "account_name": account::DISPLAY_NAME,
         "account_tax_ids": null,
         "amount_due": total,
         "amount_overpaid": 0,

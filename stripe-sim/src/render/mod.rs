@@ -1,6 +1,7 @@
 //! Renders stored objects as Stripe JSON (same keys as Stripe's fixtures for the pinned API
 //! version), resolves `expand[]`, and computes `previous_attributes` for `*.updated` events.
 
+pub(crate) mod account;
 pub(crate) mod billing;
 pub(crate) mod catalog;
 pub(crate) mod checkout;
@@ -41,6 +42,11 @@ pub(crate) fn customer(c: &Customer) -> Value {
         "tax_exempt": "none",
         "test_clock": null,
     })
+}
+
+/// What Stripe answers for a deleted customer (the delete call, retrieving it, expanding it).
+pub(crate) fn deleted_customer(id: &str) -> Value {
+    json!({ "id": id, "object": "customer", "deleted": true })
 }
 
 /// A Stripe list object around `data`.
@@ -101,7 +107,10 @@ pub(crate) fn by_id(store: &Store, id: &str) -> Option<Value> {
     match prefix {
         "prod" => store.product(id).map(catalog::product),
         "price" => store.price(id).map(catalog::price),
-        "cus" => store.customer(id).map(customer),
+        "cus" => store
+            .customer(id)
+            .map(customer)
+            .or_else(|| store.customer_deleted(id).then(|| deleted_customer(id))),
         "sub" => store
             .subscription(id)
             .map(|s| billing::subscription(store, s)),

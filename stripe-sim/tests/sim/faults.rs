@@ -250,3 +250,71 @@ async fn fault_switches_over_http() {
     })
     .await;
 }
+
+/// `GET /v1/customers` once; (status, `Retry-After`, `Stripe-Should-Retry`).
+async fn customers_headers(http: &reqwest::Client, base: &str) -> (u16, Option<String>, String) {
+    let resp = http
+        .get(format!("{base}/v1/customers"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("get");
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header("retry-after");
+    let should_retry = header("stripe-should-retry").unwrap_or_default();
+    (resp.status().as_u16(), retry_after, should_retry)
+}
+
+#[tokio::test]
+async fn rate_limits_carry_retry_after_and_server_errors_should_retry() {
+    bounded(async {
+        let sim = sim().await;
+        let (http, base) = (http(), sim.base_url());
+        let limited = [("count", "1"), ("status", "429")];
+        let all = set_fault(&http, base, "api_errors", &limited).await;
+        assert_eq!(all["api_retry_after"], 1, "default");
+        let expect = |secs: &str| (429, Some(secs.to_owned()), "true".to_owned());
+        assert_eq!(customers_headers(&http, base).await, expect("1"));
+        let slower = [("count", "1"), ("status", "429"), ("retry_after", "7")];
+        set_fault(&http, base, "api_errors", &slower).await;
+        assert_eq!(customers_headers(&http, base).await, expect("7"));
+        sim.set_api_retry_after(3);
+        sim.fail_next_api_calls(1, 429);
+        assert_eq!(customers_headers(&http, base).await, expect("3"));
+
+        set_fault(
+            &http,
+            base,
+            "api_errors",
+            &[("count", "1"), ("status", "503")],
+        )
+        .await;
+        let unavailable = customers_headers(&http, base).await;
+        assert_eq!(unavailable, (503, None, "true".to_owned()));
+        // Outside the fault switch nothing changes: a success, then a 404 that should not retry.
+        assert_eq!(customers_headers(&http, base).await.0, 200);
+        let missing = http
+            .get(format!("{base}/v1/customers/cus_missing"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(missing.status(), 404);
+        assert_eq!(missing.headers()["stripe-should-retry"], "false");
+        assert!(missing.headers().get("retry-after").is_none());
+
+        let negative = http
+            .post(format!("{base}/_sim/faults/api_errors"))
+            .form(&[("count", "1"), ("status", "429"), ("retry_after", "-1")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(negative.status(), 400);
+    })
+    .await;
+}

@@ -143,12 +143,35 @@ async fn sim_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'static
     ours
 }
 
+/// The account, and a customer deleted (the delete answer and retrieving it afterwards).
+async fn account_and_deleted_customer(sim: &stripe_sim::Sim) -> Vec<(&'static str, Value)> {
+    let http = http();
+    let base = sim.base_url();
+    let cus = api_post(&http, base, "/v1/customers", &[("email", "gone@x.io")]).await;
+    let path = format!("/v1/customers/{}", cus["id"].as_str().expect("id"));
+    let deleted = http
+        .delete(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("delete")
+        .json::<Value>()
+        .await
+        .expect("json");
+    vec![
+        ("account", api_get(&http, base, "/v1/account").await),
+        ("deleted_customer", deleted),
+        ("deleted_customer", api_get(&http, base, &path).await),
+    ]
+}
+
 #[tokio::test]
 async fn objects_match_stripe_fixture_key_sets() {
     bounded(async {
         let sim = sim().await;
         let c = client(&sim);
-        let ours = sim_objects(&sim, &c).await;
+        let mut ours = sim_objects(&sim, &c).await;
+        ours.extend(account_and_deleted_customer(&sim).await);
         let fx = fixtures();
         let mut errors = Vec::new();
         for (name, value) in &ours {

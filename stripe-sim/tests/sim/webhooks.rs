@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use stripe_billing::subscription::UpdateSubscription;
-use stripe_core::customer::UpdateCustomer;
+use stripe_core::customer::{DeleteCustomer, UpdateCustomer};
 use stripe_product::price::{CreatePrice, UpdatePrice};
 use stripe_product::product::{CreateProduct, UpdateProduct};
 use stripe_sim::SimConfig;
@@ -13,7 +13,7 @@ use stripe_webhook::EventObject;
 
 use crate::common::*;
 
-const ALL_TYPES: [&str; 15] = [
+const ALL_TYPES: [&str; 16] = [
     "checkout.session.completed",
     "customer.subscription.created",
     "customer.subscription.updated",
@@ -24,6 +24,7 @@ const ALL_TYPES: [&str; 15] = [
     "invoice.payment_failed",
     "customer.created",
     "customer.updated",
+    "customer.deleted",
     "product.created",
     "product.updated",
     "price.created",
@@ -74,6 +75,12 @@ async fn trigger_every_event_type(sim: &stripe_sim::Sim, c: &stripe::Client) -> 
     // Renewal with card 0341 fails; the dunning schedule ends in cancellation.
     sim.advance_clock(Duration::from_secs(40 * 86_400))
         .expect("advance");
+    // Another customer, so deleting it leaves the subscription's own cancellation alone.
+    let extra = customer(c, "deleted@x.io").await;
+    DeleteCustomer::new(extra.id.clone())
+        .send(c)
+        .await
+        .expect("delete customer");
     sub
 }
 
@@ -93,9 +100,9 @@ fn parsed_into_its_type(r: &Received, sub: &str) -> bool {
         | EventObject::InvoiceFinalized(i)
         | EventObject::InvoicePaid(i)
         | EventObject::InvoicePaymentFailed(i) => i.id.is_some(),
-        EventObject::CustomerCreated(c) | EventObject::CustomerUpdated(c) => {
-            c.id.as_str().starts_with("cus_")
-        }
+        EventObject::CustomerCreated(c)
+        | EventObject::CustomerUpdated(c)
+        | EventObject::CustomerDeleted(c) => c.id.as_str().starts_with("cus_"),
         EventObject::ProductCreated(p) | EventObject::ProductUpdated(p) => {
             p.id.as_str().starts_with("prod_")
         }

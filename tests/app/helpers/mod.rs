@@ -164,11 +164,14 @@ impl TestApp {
         if std::env::var_os("TEST_LOG").is_some() {
             storefront::server::telemetry::init(config.log_format);
         }
-        let (router, services) = storefront::server::build(config).await.expect("app starts");
+        let (router, services, startup) =
+            storefront::server::build(config).await.expect("app starts");
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         tokio::spawn(storefront::server::serve(listener, router, async move {
             let _ = shutdown_rx.await;
         }));
+        // Listening already; tests start once the first catalog copy has been tried.
+        startup.finished().await;
         TestApp {
             base,
             state: services.state.clone(),
@@ -215,7 +218,8 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Posts a form the way a script does (no Accept: text/html): the status code carries the result.
+    /// Posts a form the way a script on our page does (`fetch`: no Accept: text/html, our Origin):
+    /// the status code carries the result.
     pub async fn post_script(
         &self,
         client: &reqwest::Client,
@@ -224,6 +228,7 @@ impl TestApp {
     ) -> reqwest::Response {
         client
             .post(self.url(path))
+            .header("origin", self.state.config.app_origin())
             .form(form)
             .send()
             .await

@@ -1,9 +1,10 @@
 //! What the webhook route accepts: signatures (forged, stale, rotated secrets), livemode and size.
 
-use super::{deliver, event_json, events_recorded, signed, times_recorded};
+use super::{
+    deliver, event_json, events_recorded, signature_header, signed, times_recorded, v1_signature,
+};
 use crate::helpers::{TestApp, WEBHOOK_SECRET};
 use storefront::db::now_unix;
-use stripe_webhook::Webhook;
 
 #[tokio::test]
 async fn forged_or_stale_signatures_are_refused_and_change_nothing() {
@@ -16,8 +17,8 @@ async fn forged_or_stale_signatures_are_refused_and_change_nothing() {
         false,
         serde_json::json!({"id": "cus_x", "object": "customer"}),
     );
-    let forged = Webhook::generate_test_header(&payload, "whsec_not_ours", Some(now_unix()));
-    let stale = Webhook::generate_test_header(&payload, WEBHOOK_SECRET, Some(now_unix() - 301));
+    let forged = signature_header(&payload, "whsec_not_ours", now_unix());
+    let stale = signature_header(&payload, WEBHOOK_SECRET, now_unix() - 301);
     for (name, signature) in [
         ("forged", Some(forged.as_str())),
         ("stale", Some(stale.as_str())),
@@ -47,7 +48,7 @@ async fn a_rotated_secret_still_verifies() {
         false,
         serde_json::json!({"object": "balance"}),
     );
-    let old = Webhook::generate_test_header(&payload, WEBHOOK_SECRET, Some(now_unix()));
+    let old = signature_header(&payload, WEBHOOK_SECRET, now_unix());
     assert_eq!(deliver(&app, &payload, Some(&old)).await.status(), 200);
     let new_payload = event_json(
         "evt_rotation_2",
@@ -55,8 +56,50 @@ async fn a_rotated_secret_still_verifies() {
         false,
         serde_json::json!({"object": "balance"}),
     );
-    let new = Webhook::generate_test_header(&new_payload, "whsec_new_secret", Some(now_unix()));
+    let new = signature_header(&new_payload, "whsec_new_secret", now_unix());
     assert_eq!(deliver(&app, &new_payload, Some(&new)).await.status(), 200);
+}
+
+/// Security review L2: during a secret roll Stripe sends one `v1` per secret; whichever we hold and
+/// wherever it stands in the header, the delivery verifies.
+#[tokio::test]
+async fn l2_a_signature_header_with_several_v1_values_verifies_in_either_order() {
+    let app = TestApp::spawn().await;
+    for (n, ours_first) in [(1, true), (2, false)] {
+        let payload = event_json(
+            &format!("evt_roll_{n}"),
+            "balance.available",
+            false,
+            serde_json::json!({"object": "balance"}),
+        );
+        let t = now_unix();
+        let ours = v1_signature(&payload, WEBHOOK_SECRET, t);
+        let theirs = v1_signature(&payload, "whsec_rolled_not_deployed", t);
+        let header = if ours_first {
+            format!("t={t},v1={ours},v1={theirs}")
+        } else {
+            format!("t={t},v1={theirs},v1={ours}")
+        };
+        let response = deliver(&app, &payload, Some(&header)).await;
+        assert_eq!(response.status(), 200, "ours first: {ours_first}");
+    }
+}
+
+/// Security review L2: an object shaped in a way no SDK version knows is still recorded and handled.
+#[tokio::test]
+async fn l2_a_signed_event_with_an_unexpected_object_shape_is_handled() {
+    let app = TestApp::spawn().await;
+    let payload = event_json(
+        "evt_new_shape",
+        "customer.subscription.updated",
+        false,
+        serde_json::json!({"object": "subscription", "id": "sub_new", "customer": "cus_not_ours",
+            "items": "a shape from a future API version", "status": 42}),
+    );
+    let response = deliver(&app, &payload, Some(&signed(&payload))).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.expect("body"), "unknown customer");
+    assert_eq!(times_recorded(&app, "evt_new_shape").await, 1);
 }
 
 #[tokio::test]
