@@ -76,3 +76,35 @@ async fn l8_an_origin_equal_to_host_but_not_app_url_is_refused() {
         .expect("request");
     assert_eq!(response.status(), 403);
 }
+
+/// Security review L8: a POST that names no origin at all (no Origin, Referer or Sec-Fetch-Site) is
+/// refused when it carries our session cookie; scripts without a session still work.
+#[tokio::test]
+async fn l8_a_headerless_post_with_a_session_cookie_is_refused() {
+    let app = TestApp::spawn().await;
+    let browser = app.new_user("old-browser@example.com").await;
+    let headerless = browser
+        .post(app.url("/api/logout"))
+        .form(&[("", "")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(headerless.status(), 403);
+    assert_eq!(
+        app.get(&browser, "/dashboard").await.status(),
+        200,
+        "still signed in"
+    );
+    let script = app.browser();
+    let login = script
+        .post(app.url("/api/login"))
+        .form(&[("email", "old-browser@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    assert_ne!(
+        login.status(),
+        403,
+        "a script without a session is not a CSRF victim"
+    );
+}

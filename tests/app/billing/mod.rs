@@ -3,4 +3,6 @@
 mod access;
 mod checkout;
 mod lifecycle;
+mod limits;
+mod ownership;
 mod portal;

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub state: AppState,
     pub billing: Billing,
     pub sim: Arc<Sim>,
+    /// Why the instance stopped serving on its own, if it did (`Services::fatal_errors`).
+    pub fatal: tokio::sync::watch::Receiver<Option<String>>,
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     /// Only the first instance owns (and drops) the database.
@@ -176,6 +178,7 @@ impl TestApp {
             base,
             state: services.state.clone(),
             billing: services.billing.clone(),
+            fatal: services.fatal_errors(),
             sim,
             database_url,
             shutdown: Some(shutdown),
