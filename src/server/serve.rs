@@ -18,6 +18,15 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_drain(listener, router, shutdown, SHUTDOWN_DRAIN).await
+}
+
+async fn serve_with_drain(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
     let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
@@ -25,7 +34,7 @@ pub async fn serve(
     };
     let drain_deadline = async move {
         if drain_started.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_DRAIN).await;
+            tokio::time::sleep(drain).await;
         } else {
             std::future::pending::<()>().await;
         }
@@ -33,7 +42,7 @@ pub async fn serve(
     tokio::select! {
         result = serve_until(listener, router, shutdown) => result,
         () = drain_deadline => {
-            tracing::warn!(drain = ?SHUTDOWN_DRAIN, "requests still in flight at the drain deadline; exiting");
+            tracing::warn!(?drain, "requests still in flight at the drain deadline; exiting");
             Ok(())
         }
     }
@@ -80,4 +89,57 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use std::time::Instant;
+
+    /// Security review L15: a request that never ends cannot hold shutdown past the drain.
+    #[tokio::test]
+    async fn l15_shutdown_waits_for_requests_at_most_the_drain() {
+        let router = Router::new().route(
+            "/stuck",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(600)).await;
+                "never"
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_with_drain(
+            listener,
+            router,
+            async move {
+                let _ = stopped.await;
+            },
+            Duration::from_millis(300),
+        ));
+        let stuck = tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            tokio::io::AsyncWriteExt::write_all(
+                &mut stream,
+                b"GET /stuck HTTP/1.1\r\nhost: x\r\n\r\n",
+            )
+            .await
+            .expect("send");
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let _ = stop.send(());
+        let result = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("serve returned within the drain");
+        assert!(result.expect("task").is_ok());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        stuck.abort();
+    }
 }

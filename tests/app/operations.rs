@@ -1,6 +1,7 @@
 //! Operational behaviour: probes, headers, server-rendered pages, start-up guards.
 
-use crate::helpers::{BROWSER_ACCEPT, TestApp, run_storefront};
+use crate::helpers::{BROWSER_ACCEPT, STRIPE_SECRET_KEY, TestApp, WEBHOOK_SECRET, run_storefront};
+use secrecy::ExposeSecret;
 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
@@ -106,4 +107,48 @@ fn live_key_guard_refuses_to_start_and_says_what_to_change() {
     ]);
     assert_eq!(mixed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&mixed.stderr).contains("same mode"));
+}
+
+/// Security review L15: with Stripe stalled, a new instance still builds and answers its probes at
+/// once; its first Stripe work (catalog, account check) runs in the background.
+#[tokio::test]
+async fn l15_start_up_listens_before_any_stripe_call() {
+    let app = TestApp::spawn().await;
+    app.sim.set_api_latency(std::time::Duration::from_secs(30));
+    let database_url = app.state.config.database_url.expose_secret().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let vars = std::collections::HashMap::from([
+        ("APP_URL".to_owned(), format!("http://{addr}")),
+        ("DATABASE_URL".to_owned(), database_url),
+        ("STRIPE_SECRET_KEY".to_owned(), STRIPE_SECRET_KEY.to_owned()),
+        (
+            "STRIPE_WEBHOOK_SECRET".to_owned(),
+            WEBHOOK_SECRET.to_owned(),
+        ),
+        ("STRIPE_API_BASE".to_owned(), app.sim.base_url().to_owned()),
+        ("BIND_ADDR".to_owned(), addr.to_string()),
+    ]);
+    let config =
+        storefront::config::Config::from_lookup(|name| vars.get(name).cloned()).expect("config");
+    let started = std::time::Instant::now();
+    let (router, _services, startup) = storefront::server::build(config).await.expect("builds");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "build waited on Stripe: {:?}",
+        started.elapsed()
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(storefront::server::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    let ready = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    app.sim.set_api_latency(std::time::Duration::ZERO);
+    drop(startup);
+    let _ = stop.send(());
 }
