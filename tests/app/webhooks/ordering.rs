@@ -311,3 +311,49 @@ async fn any_order_with_duplicates_and_concurrency_ends_in_stripes_state() {
         );
     }
 }
+
+/// Security review L4/M3: a sync whose Stripe read was overtaken by another writer (another instance,
+/// or `storefront resync` next to a SQLite server) does not write its older read; it reads again.
+#[tokio::test]
+async fn l4_a_sync_overtaken_while_reading_stripe_reads_again_before_writing() {
+    let app = TestApp::spawn().await;
+    app.subscriber("overtaken@example.com", "basic_monthly", CARD_OK)
+        .await;
+    app.settle_webhooks().await;
+    let customer =
+        storefront::CustomerId::from(app.customer_of("overtaken@example.com").await.as_str());
+    let calls_per_read = {
+        let before = app.sim.api_requests();
+        app.billing
+            .sync_customer(&customer, None)
+            .await
+            .expect("sync");
+        app.sim.api_requests() - before
+    };
+    app.sim
+        .set_api_latency(std::time::Duration::from_millis(400));
+    let before = app.sim.api_requests();
+    let billing = app.billing.clone();
+    let slow_sync = tokio::spawn(async move { billing.sync_customer(&customer, None).await });
+    // While the sync waits on Stripe, another writer commits (what a newer sync's write does).
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    sqlx::query(
+        "UPDATE users SET billing_generation = billing_generation + 1, role = 'pro' \
+         WHERE email = 'overtaken@example.com'",
+    )
+    .execute(&app.state.db.pool)
+    .await
+    .expect("concurrent write");
+    slow_sync.await.expect("task").expect("sync");
+    app.sim.set_api_latency(std::time::Duration::ZERO);
+    assert_eq!(
+        app.sim.api_requests() - before,
+        2 * calls_per_read,
+        "the overtaken read was thrown away and Stripe read again"
+    );
+    assert_eq!(
+        app.role_of("overtaken@example.com").await,
+        "basic",
+        "the final write is Stripe's state, read after the other write"
+    );
+}
