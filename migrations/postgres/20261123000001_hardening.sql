@@ -27,6 +27,9 @@ CREATE TABLE installation (
     install_id TEXT NOT NULL,
     stripe_mode TEXT NOT NULL CHECK (stripe_mode IN ('test', 'live')),
     stripe_account TEXT,
+    -- L5: bumped by every catalog write; like billing_generation, a catalog write happens only if
+    -- nobody wrote since its Stripe read began, which orders catalog writers across instances.
+    catalog_generation BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL
 );
 

@@ -4,7 +4,7 @@
 use super::{Catalog, Plan, PlanPrice};
 use crate::db::{Database, now_unix};
 use crate::domain::{Interval, Money, PriceId, ProductId, Role};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::{PriceRecord, ProductRecord, StripeCatalog, StripeGateway};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
@@ -13,6 +13,41 @@ use std::time::Duration;
 
 /// How often an instance checks whether another one changed the catalog.
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(15);
+/// A catalog write that keeps losing to newer writes gives up after this many reads (retried later).
+pub const MAX_CATALOG_WRITE_ATTEMPTS: usize = 3;
+
+/// The catalog's write generation (security review L5): read before reading Stripe.
+pub async fn catalog_generation(db: &Database) -> AppResult<i64> {
+    sqlx::query_scalar::<_, i64>("SELECT catalog_generation FROM installation WHERE singleton = 1")
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::Internal("no installation row".into()))
+}
+
+/// Claims the next generation in `tx` if it is still `generation`; otherwise returns the current one,
+/// and the caller reads Stripe again: someone wrote a newer read meanwhile. The claimed row stays
+/// locked until `tx` ends, so catalog writers on all instances take turns.
+pub async fn claim_catalog_generation(
+    tx: &mut Transaction<'_, Any>,
+    generation: i64,
+) -> AppResult<Option<i64>> {
+    let claimed = sqlx::query(
+        "UPDATE installation SET catalog_generation = catalog_generation + 1 \
+         WHERE singleton = 1 AND catalog_generation = $1",
+    )
+    .bind(generation)
+    .execute(&mut **tx)
+    .await?;
+    if claimed.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let current = sqlx::query_scalar::<_, i64>(
+        "SELECT catalog_generation FROM installation WHERE singleton = 1",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(current))
+}
 
 /// The snapshot of the plans on sale that every page reads. A poisoned lock still holds a whole
 /// `Arc` (writers only swap it), so it is recovered rather than turned into an error.
@@ -97,8 +132,22 @@ impl CatalogStore {
         db: &Database,
         gateway: &StripeGateway,
     ) -> AppResult<CatalogSyncReport> {
-        let stripe = gateway.list_catalog().await?;
-        let mut tx = db.pool.begin().await?;
+        let mut generation = catalog_generation(db).await?;
+        let mut attempts = 0;
+        let (stripe, mut tx) = loop {
+            attempts += 1;
+            let stripe = gateway.list_catalog().await?;
+            let mut tx = db.pool.begin().await?;
+            match claim_catalog_generation(&mut tx, generation).await? {
+                None => break (stripe, tx),
+                Some(_) if attempts >= MAX_CATALOG_WRITE_ATTEMPTS => {
+                    return Err(AppError::Busy {
+                        retry_after_secs: 5,
+                    });
+                }
+                Some(current) => generation = current,
+            }
+        };
         for product in &stripe.products {
             upsert_product(&mut tx, product, Existing::Overwrite).await?;
         }

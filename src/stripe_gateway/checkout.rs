@@ -6,12 +6,12 @@ use super::{
     StripeGateway,
 };
 use crate::domain::{CheckoutSessionId, CustomerId, Email};
-use stripe::StripeRequest;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
     RetrieveCheckoutSession,
 };
+use stripe_client_core::StripeRequest;
 use stripe_core::customer::{CreateCustomer, SearchCustomer};
 use stripe_shared::CheckoutSessionMode;
 

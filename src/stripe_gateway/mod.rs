@@ -22,6 +22,7 @@ mod billing;
 mod catalog;
 mod checkout;
 mod convert;
+mod http;
 mod types;
 mod webhook;
 
@@ -30,16 +31,20 @@ pub use types::*;
 
 use crate::config::StripeConfig;
 use crate::error::AppError;
+use http::{CallError, StripeHttp};
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::time::Duration;
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError};
+use stripe_client_core::{IdempotencyKey, RequestStrategy};
 
 /// Attempts for one call when Stripe answers 429/5xx or cannot be reached.
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// A 429 means Stripe wants fewer requests: wait at least this long before the next try.
 const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest `Retry-After` honoured; longer, and the call fails now (the caller's deadline would
+/// end it anyway, and Stripe retries webhooks itself).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Stripe's largest page size.
 const PAGE_SIZE: i64 = 100;
@@ -65,10 +70,6 @@ pub enum GatewayError {
 impl GatewayError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, GatewayError::Refused { status: 404, .. })
-    }
-
-    fn is_rate_limited(&self) -> bool {
-        matches!(self, GatewayError::Unavailable(detail) if detail.starts_with("rate limited"))
     }
 
     /// The customer named in the request no longer exists in Stripe (deleted in the dashboard).
@@ -101,60 +102,89 @@ impl From<GatewayError> for AppError {
 }
 
 /// "Full jitter" exponential backoff: a random wait up to 200 ms, 400 ms, 800 ms…, so that many
-/// instances retrying after one outage do not all come back at the same moment; never less than a
-/// second after a 429. (async-stripe does not hand us the response's `Retry-After`; the sync
-/// deadline bounds the total either way.)
-fn backoff(attempt: u32, rate_limited: bool) -> Duration {
+/// instances retrying after one outage do not all come back at the same moment. Stripe's
+/// `Retry-After` is a floor, and a 429 without one waits at least a second.
+fn backoff(attempt: u32, retry_after: Option<Duration>, rate_limited: bool) -> Duration {
     let ceiling = FIRST_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1));
     let jittered = ceiling.mul_f64(fastrand::f64());
-    if rate_limited {
-        jittered.max(RATE_LIMITED_BACKOFF)
+    let floor = retry_after.unwrap_or(if rate_limited {
+        RATE_LIMITED_BACKOFF
     } else {
-        jittered
-    }
+        Duration::ZERO
+    });
+    jittered.max(floor)
 }
 
-/// Whether a failed call is worth retrying, and the error to report if not.
-fn classify(error: StripeError) -> (bool, GatewayError) {
+/// What to do after a failed attempt.
+struct Verdict {
+    retry: bool,
+    /// At least this long before the next attempt (Stripe's `Retry-After`).
+    retry_after: Option<Duration>,
+    rate_limited: bool,
+    error: GatewayError,
+}
+
+fn classify(error: CallError) -> Verdict {
+    let transient = |detail: String| Verdict {
+        retry: true,
+        retry_after: None,
+        rate_limited: false,
+        error: GatewayError::Unavailable(detail),
+    };
     match error {
-        StripeError::Stripe(api, status) => {
-            let message = api.message.clone().unwrap_or_default();
+        CallError::Api {
+            status,
+            message,
+            code,
+            param,
+            retry_after,
+            should_retry,
+        } => {
             // 409 is Stripe's "idempotent request still in flight": retrying with the same key is right.
-            let retryable = status == 429 || status == 409 || status >= 500;
-            let rate_limited = status == 429;
-            let error = if rate_limited {
-                GatewayError::Unavailable(format!("rate limited (429): {message}"))
-            } else if retryable {
+            let by_status = status == 429 || status == 409 || status >= 500;
+            // Stripe's own header beats the status code, both ways.
+            let retry = should_retry.unwrap_or(by_status);
+            let error = if by_status {
                 GatewayError::Unavailable(format!("status {status}: {message}"))
             } else {
                 GatewayError::Refused {
                     status,
                     message,
-                    code: api.code.as_ref().map(|c| c.as_str().to_owned()),
-                    param: api.param.clone(),
+                    code,
+                    param,
                 }
             };
-            (retryable, error)
+            Verdict {
+                retry: retry && retry_after.is_none_or(|wait| wait <= MAX_RETRY_AFTER),
+                retry_after,
+                rate_limited: status == 429,
+                error,
+            }
         }
-        StripeError::ClientError(e) => (true, GatewayError::Unavailable(e)),
-        StripeError::Timeout => (true, GatewayError::Unavailable("timeout".into())),
-        StripeError::JSONDeserialize(e) => (false, GatewayError::Unexpected(e)),
-        StripeError::ConfigError(e) => (false, GatewayError::Unexpected(e)),
+        CallError::Network(detail) => transient(detail),
+        CallError::Timeout => transient("timeout".into()),
+        CallError::Decode(detail) => Verdict {
+            retry: false,
+            retry_after: None,
+            rate_limited: false,
+            error: GatewayError::Unexpected(detail),
+        },
     }
 }
 
 pub struct StripeGateway {
-    client: Client,
+    client: StripeHttp,
     webhook_secrets: Vec<String>,
 }
 
 impl StripeGateway {
     pub fn new(config: &StripeConfig) -> Result<Self, GatewayError> {
-        let client = ClientBuilder::new(config.secret_key.expose_secret())
-            .url(config.api_base.as_str().trim_end_matches('/'))
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| GatewayError::Unexpected(e.to_string()))?;
+        let client = StripeHttp::new(
+            &config.secret_key,
+            config.api_base.as_str(),
+            REQUEST_TIMEOUT,
+        )
+        .map_err(GatewayError::Unexpected)?;
         let webhook_secrets = config
             .webhook_secrets
             .iter()
@@ -173,7 +203,7 @@ impl StripeGateway {
     async fn with_retries<T, F, Fut>(&self, call_name: &str, mut call: F) -> Result<T, GatewayError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, StripeError>>,
+        Fut: Future<Output = Result<T, CallError>>,
     {
         let mut attempt = 0;
         loop {
@@ -181,12 +211,13 @@ impl StripeGateway {
             match call().await {
                 Ok(value) => return Ok(value),
                 Err(error) => {
-                    let (retryable, error) = classify(error);
-                    if !retryable || attempt >= MAX_ATTEMPTS {
+                    let verdict = classify(error);
+                    let error = verdict.error;
+                    if !verdict.retry || attempt >= MAX_ATTEMPTS {
                         tracing::warn!(attempt, %error, "Stripe call failed");
                         return Err(error);
                     }
-                    let backoff = backoff(attempt, error.is_rate_limited());
+                    let backoff = backoff(attempt, verdict.retry_after, verdict.rate_limited);
                     tracing::info!(attempt, %error, ?backoff, "Stripe call failed; retrying");
                     tokio::time::sleep(backoff).await;
                 }
@@ -204,7 +235,7 @@ impl StripeGateway {
     ) -> Result<Vec<T>, GatewayError>
     where
         F: FnMut(Option<String>) -> Fut,
-        Fut: Future<Output = Result<(Vec<T>, bool), StripeError>>,
+        Fut: Future<Output = Result<(Vec<T>, bool), CallError>>,
     {
         let mut items = Vec::new();
         let mut starting_after: Option<String> = None;
@@ -243,5 +274,44 @@ impl StripeGateway {
         IdempotencyKey::new(key)
             .map(RequestStrategy::Idempotent)
             .map_err(|e| GatewayError::Unexpected(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16, retry_after: Option<u64>, should_retry: Option<bool>) -> CallError {
+        CallError::Api {
+            status,
+            message: "m".into(),
+            code: None,
+            param: None,
+            retry_after: retry_after.map(Duration::from_secs),
+            should_retry,
+        }
+    }
+
+    /// Security review L15: Stripe's `Stripe-Should-Retry` beats the status code, both ways.
+    #[test]
+    fn l15_stripe_should_retry_decides_over_the_status() {
+        assert!(classify(api_error(500, None, None)).retry);
+        assert!(!classify(api_error(500, None, Some(false))).retry);
+        assert!(classify(api_error(400, None, Some(true))).retry);
+        assert!(!classify(api_error(400, None, None)).retry);
+        assert!(
+            !classify(api_error(429, Some(600), None)).retry,
+            "too long a wait fails now"
+        );
+    }
+
+    /// Security review L15: backoff is jittered, and never shorter than Stripe's `Retry-After`.
+    #[test]
+    fn l15_backoff_is_jittered_and_honours_retry_after() {
+        let waits: Vec<Duration> = (0..50).map(|_| backoff(3, None, false)).collect();
+        assert!(waits.iter().all(|w| *w <= Duration::from_millis(800)));
+        assert!(waits.iter().any(|w| *w != waits[0]), "not all the same");
+        assert!(backoff(1, Some(Duration::from_secs(2)), true) >= Duration::from_secs(2));
+        assert!(backoff(1, None, true) >= RATE_LIMITED_BACKOFF);
     }
 }

@@ -8,7 +8,8 @@
 use crate::billing::ssr::events::record_event;
 use crate::billing::ssr::{Billing, SyncOutcome};
 use crate::catalog::ssr::{
-    CatalogStore, Existing, mark_price_inactive, mark_product_inactive, product_exists,
+    CatalogStore, Existing, MAX_CATALOG_WRITE_ATTEMPTS, catalog_generation,
+    claim_catalog_generation, mark_price_inactive, mark_product_inactive, product_exists,
     upsert_price, upsert_product,
 };
 use crate::db::Database;
@@ -154,6 +155,7 @@ async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<Webhook
     }
 }
 
+#[derive(Clone, Copy)]
 enum CatalogObject<'a> {
     Product(&'a ProductId),
     Price(&'a PriceId),
@@ -180,12 +182,30 @@ async fn apply_catalog_change(
     object: CatalogObject<'_>,
 ) -> AppResult<WebhookOutcome> {
     let _guard = state.catalog_changes.lock().await;
-    let change = read_catalog_change(state, object).await?;
-    let mut tx = state.db.pool.begin().await?;
-    if !record_event(&mut tx, event).await? {
-        tx.rollback().await?;
-        return Ok(WebhookOutcome::Duplicate);
-    }
+    let mut generation = catalog_generation(&state.db).await?;
+    let mut attempts = 0;
+    let (change, mut tx) = loop {
+        attempts += 1;
+        let change = read_catalog_change(state, object).await?;
+        let mut tx = state.db.pool.begin().await?;
+        if !record_event(&mut tx, event).await? {
+            tx.rollback().await?;
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        // Another instance wrote a newer read of the catalog meanwhile: read again (L5).
+        match claim_catalog_generation(&mut tx, generation).await? {
+            None => break (change, tx),
+            Some(_) if attempts >= MAX_CATALOG_WRITE_ATTEMPTS => {
+                return Err(AppError::Busy {
+                    retry_after_secs: 5,
+                });
+            }
+            Some(current) => {
+                tx.rollback().await?;
+                generation = current;
+            }
+        }
+    };
     if let Some(product) = &change.product {
         upsert_product(&mut tx, product, Existing::Overwrite).await?;
     }

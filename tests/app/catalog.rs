@@ -84,3 +84,52 @@ async fn l5_customer_syncs_never_overwrite_catalog_rows() {
         .expect("price");
     assert_eq!(updated_at, 7, "a customer sync leaves catalog rows alone");
 }
+
+/// Security review L5: catalog writers on different instances take turns. A price change whose Stripe
+/// read was overtaken by another instance's catalog write reads again instead of writing older data.
+#[tokio::test]
+async fn l5_a_catalog_change_overtaken_by_another_instance_reads_again() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let price = app.price_id("pro_monthly");
+    let payload = crate::webhooks::event_json(
+        "evt_l5_price",
+        "price.updated",
+        false,
+        serde_json::json!({"object": "price", "id": price}),
+    );
+    let quick = {
+        let before = app.sim.api_requests();
+        let warm_up = crate::webhooks::event_json(
+            "evt_l5_warm_up",
+            "price.updated",
+            false,
+            serde_json::json!({"object": "price", "id": price}),
+        );
+        let response =
+            crate::webhooks::deliver(&app, &warm_up, Some(&crate::webhooks::signed(&warm_up)))
+                .await;
+        assert_eq!(response.status(), 200);
+        app.sim.api_requests() - before
+    };
+    app.sim
+        .set_api_latency(std::time::Duration::from_millis(400));
+    let before = app.sim.api_requests();
+    let signature = crate::webhooks::signed(&payload);
+    let delivery = crate::webhooks::deliver(&app, &payload, Some(&signature));
+    let other_instance_writes = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        sqlx::query("UPDATE installation SET catalog_generation = catalog_generation + 1")
+            .execute(&app.state.db.pool)
+            .await
+            .expect("another instance's catalog write");
+    };
+    let (response, ()) = tokio::join!(delivery, other_instance_writes);
+    app.sim.set_api_latency(std::time::Duration::ZERO);
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        app.sim.api_requests() - before,
+        2 * quick,
+        "the overtaken read was thrown away and Stripe read again"
+    );
+}

@@ -221,3 +221,27 @@ async fn stripe_errors_are_retried_and_an_outage_gets_a_clear_message() {
             .contains("could not reach our payment provider")
     );
 }
+
+/// Security review L15: a 429 is retried no sooner than Stripe's `Retry-After` says.
+#[tokio::test]
+async fn l15_a_rate_limited_call_waits_for_retry_after() {
+    let app = TestApp::spawn().await;
+    app.subscriber("patient@example.com", "basic_monthly", CARD_OK)
+        .await;
+    app.settle_webhooks().await;
+    let customer =
+        storefront::CustomerId::from(app.customer_of("patient@example.com").await.as_str());
+    app.sim.set_api_retry_after(2);
+    app.sim.fail_next_api_calls(1, 429);
+    let started = std::time::Instant::now();
+    app.billing
+        .sync_customer(&customer, None)
+        .await
+        .expect("the retry succeeds");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "retried after {:?}",
+        started.elapsed()
+    );
+    app.sim.reset_faults();
+}

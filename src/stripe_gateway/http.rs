@@ -1,0 +1,146 @@
+//! The HTTP side of the gateway: async-stripe's requests (its `StripeClient` trait) sent with
+//! reqwest, one attempt per call. Our own client rather than async-stripe's because that one keeps
+//! `Retry-After` and `Stripe-Should-Retry` to itself, and the gateway's retry loop must honour them
+//! (security review L15).
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeClientErr, StripeMethod};
+
+/// Waiting for TCP (and TLS) is bounded separately from the whole request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct StripeHttp {
+    http: reqwest::Client,
+    api_base: String,
+    authorization: HeaderValue,
+}
+
+/// One failed attempt, with what Stripe said about retrying it.
+#[derive(Debug)]
+pub enum CallError {
+    Api {
+        status: u16,
+        message: String,
+        code: Option<String>,
+        param: Option<String>,
+        /// `Retry-After`, in seconds, as Stripe sends it with a 429.
+        retry_after: Option<Duration>,
+        /// `Stripe-Should-Retry`: Stripe's own verdict, which beats the status code.
+        should_retry: Option<bool>,
+    },
+    Network(String),
+    Timeout,
+    Decode(String),
+}
+
+impl StripeClientErr for CallError {
+    fn deserialize_err(msg: impl std::fmt::Display) -> Self {
+        CallError::Decode(msg.to_string())
+    }
+}
+
+impl StripeHttp {
+    pub fn new(
+        secret_key: &SecretString,
+        api_base: &str,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let mut authorization =
+            HeaderValue::from_str(&format!("Bearer {}", secret_key.expose_secret()))
+                .map_err(|_| "the Stripe secret key is not a valid header value".to_owned())?;
+        // Keeps the key out of any debug output of the request.
+        authorization.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("storefront/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            http,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            authorization,
+        })
+    }
+}
+
+impl StripeClient for StripeHttp {
+    type Err = CallError;
+
+    fn execute(
+        &self,
+        request: CustomizedStripeRequest,
+    ) -> impl Future<Output = Result<Bytes, CallError>> + Send {
+        let (request, overrides) = request.into_pieces();
+        let mut url = format!("{}/v1{}", self.api_base, request.path);
+        if let Some(query) = &request.query {
+            url.push('?');
+            url.push_str(query);
+        }
+        let method = match request.method {
+            StripeMethod::Get => reqwest::Method::GET,
+            StripeMethod::Post => reqwest::Method::POST,
+            StripeMethod::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header("stripe-version", stripe_client_core::VERSION.as_str());
+        if let Some(key) = overrides.request_strategy.and_then(|s| s.get_key()) {
+            builder = builder.header("idempotency-key", key.as_str());
+        }
+        if let Some(body) = request.body {
+            builder = builder
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        async move {
+            let response = builder.send().await.map_err(transport_error)?;
+            let status = response.status();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let retry_after = header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let should_retry = header("stripe-should-retry").and_then(|v| v.parse::<bool>().ok());
+            let body = response.bytes().await.map_err(transport_error)?;
+            if status.is_success() {
+                return Ok(body);
+            }
+            let error: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let field = |name: &str| {
+                error
+                    .pointer(&format!("/error/{name}"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            Err(CallError::Api {
+                status: status.as_u16(),
+                message: field("message").unwrap_or_else(|| status.to_string()),
+                code: field("code"),
+                param: field("param"),
+                retry_after,
+                should_retry,
+            })
+        }
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> CallError {
+    if error.is_timeout() {
+        CallError::Timeout
+    } else {
+        CallError::Network(error.to_string())
+    }
+}
