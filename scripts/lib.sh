@@ -95,21 +95,36 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 # Starts the release builds of stripe-sim and storefront on free ports, with a fresh SQLite database
 # in $1, and waits for both. Sets APP_BASE, SIM_BASE and STACK_PIDS; logs go to $1/sim.log and
 # $1/server.log; `stop_stack` ends both. Extra environment for the app can be passed as "NAME=value"
-# arguments after $1.
+# arguments after $1. A port picked as free can be taken by another process before our server binds
+# it (other tests on the machine), so a start whose process exits is retried on new ports.
 start_stack() {
   local dir=$1; shift
-  local port sim_port
+  local attempt
+  for attempt in 1 2 3; do
+    start_stack_once "$dir" "$@" && return 0
+    stop_stack
+    echo "the stack did not start (attempt $attempt of 3); trying other ports" >&2
+  done
+  return 1
+}
+
+start_stack_once() {
+  local dir=$1; shift
+  local port sim_port sim_pid app_pid
   read -r port sim_port < <(free_ports 2)
+  rm -f "$dir"/app.db*
   APP_BASE="http://127.0.0.1:$port"; SIM_BASE="http://127.0.0.1:$sim_port"
   STRIPE_SIM_WEBHOOK_URL="$APP_BASE/api/webhooks/stripe" STRIPE_SIM_WEBHOOK_SECRET=whsec_stack \
     "$ROOT/target/release/stripe-sim" --port "$sim_port" >"$dir/sim.log" 2>&1 &
-  STACK_PIDS="$!"
+  sim_pid=$!
+  STACK_PIDS="$sim_pid"
   env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
     STRIPE_API_BASE="$SIM_BASE" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
-  STACK_PIDS="$STACK_PIDS $!"
-  wait_for_http "$SIM_BASE/_sim/health" 60 || { cat "$dir/sim.log"; return 1; }
-  wait_for_http "$APP_BASE/healthz" 60 || { cat "$dir/server.log"; return 1; }
+  app_pid=$!
+  STACK_PIDS="$STACK_PIDS $app_pid"
+  wait_for_http "$SIM_BASE/_sim/health" 60 "$sim_pid" || { cat "$dir/sim.log"; return 1; }
+  wait_for_http "$APP_BASE/healthz" 60 "$app_pid" || { cat "$dir/server.log"; return 1; }
 }
 
 stop_stack() {
@@ -118,10 +133,19 @@ stop_stack() {
   wait $STACK_PIDS 2>/dev/null || true
 }
 
-# Waits until $1 answers with HTTP 200, at most $2 seconds.
+# Whether process $1 is running (an exited child that was not waited for yet is a zombie: not running).
+is_running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
+# Waits until $1 answers with HTTP 200, at most $2 seconds; gives up at once if process $3 (optional)
+# has exited.
 wait_for_http() {
-  local url=$1 timeout=${2:-60} start=$SECONDS
-  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+  local url=$1 timeout=${2:-60} pid=${3:-} start=$SECONDS
+  until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+    if [ -n "$pid" ] && ! is_running "$pid"; then echo "the server for $url exited" >&2; return 1; fi
     if [ $((SECONDS - start)) -ge "$timeout" ]; then echo "no answer from $url after ${timeout}s" >&2; return 1; fi
     sleep 0.3
   done

@@ -2,8 +2,12 @@
 -- generation before it reads Stripe and writes only if it is unchanged, so no lock is held while
 -- Stripe answers and an older read can never overwrite a newer one.
 ALTER TABLE users ADD COLUMN billing_generation BIGINT NOT NULL DEFAULT 0;
--- M2: when the customer's billing state was last read from Stripe (the success page reuses it).
+-- M2 and issue 9: when the last committed sync began reading Stripe. The success page reuses a fresh sync,
+-- and an event created before it (with a clock margin) is already reflected, so it costs no read.
 ALTER TABLE users ADD COLUMN billing_synced_at BIGINT;
+-- Issue 9: the customer's subscriptions run on a Stripe test clock, whose events carry simulated
+-- timestamps; for them an event's age says nothing, so each event gets its own sync.
+ALTER TABLE users ADD COLUMN billing_on_test_clock INTEGER NOT NULL DEFAULT 0;
 -- M4: the stored role grants access until then (NULL: the role is free, or has no end); reads
 -- treat a role past this time as free, and reconciliation re-reads such customers from Stripe.
 ALTER TABLE users ADD COLUMN access_until BIGINT;

@@ -76,6 +76,7 @@ pub(super) fn subscription_record(subscription: &Subscription) -> SubscriptionRe
         ended_at: subscription.ended_at,
         created: subscription.created,
         livemode: subscription.livemode,
+        on_test_clock: subscription.test_clock.is_some(),
     }
 }
 

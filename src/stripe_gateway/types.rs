@@ -50,6 +50,8 @@ pub struct SubscriptionRecord {
     pub ended_at: Option<i64>,
     pub created: i64,
     pub livemode: bool,
+    /// Runs on a Stripe test clock: its events carry simulated, not real, timestamps.
+    pub on_test_clock: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -120,17 +120,12 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
 async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<WebhookOutcome> {
     match &event.subject {
         EventSubject::Customer(customer_id) => Ok(
-            match if event.event_type == "customer.deleted" {
-                state
-                    .billing
-                    .customer_deleted(customer_id, Some(event))
-                    .await?
-            } else {
-                state
-                    .billing
-                    .sync_customer(customer_id, Some(event))
-                    .await?
-            } {
+            // `customer.deleted` too: its sync unbinds the customer instead of reading Stripe.
+            match state
+                .billing
+                .sync_customer(customer_id, Some(event))
+                .await?
+            {
                 SyncOutcome::Applied { .. } => WebhookOutcome::Applied,
                 SyncOutcome::Duplicate => WebhookOutcome::Duplicate,
                 SyncOutcome::UnknownCustomer => WebhookOutcome::UnknownCustomer,

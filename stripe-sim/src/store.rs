@@ -129,10 +129,13 @@ impl Store {
     pub(crate) fn emit(&mut self, kind: &str, object: Value, previous: Option<Value>) -> String {
         let id = self.id("evt");
         let pending = self.endpoints.iter().filter(|e| e.wants(kind)).count();
+        // Like Stripe: an event is stamped when it happens, in real time, unless the test clock has
+        // been moved past the wall clock (then in the clock's time, as for test-clock objects).
+        let created = self.now.max(crate::time::wall_clock());
         self.events.push(Event {
             id: id.clone(),
             kind: kind.to_owned(),
-            created: self.now,
+            created,
             object,
             previous,
             pending_webhooks: i64::try_from(pending).unwrap_or(0),

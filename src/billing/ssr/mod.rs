@@ -2,10 +2,10 @@
 //! `sync_customer`, the only writer of a customer's billing state (subscriptions, invoices, role).
 
 mod checkout;
+mod coalesce;
 mod customers;
 pub mod events;
 mod limits;
-mod locks;
 mod sync;
 mod writes;
 
@@ -15,9 +15,10 @@ pub use sync::SyncOutcome;
 use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::db::Database;
+use crate::error::AppResult;
 use crate::stripe_gateway::StripeGateway;
+use coalesce::Coalescer;
 use limits::BillingLimits;
-use locks::KeyedLocks;
 use std::sync::Arc;
 
 /// Billing's state and dependencies; cheap to clone (everything is shared).
@@ -27,8 +28,8 @@ pub struct Billing {
     gateway: Arc<StripeGateway>,
     catalog: Arc<CatalogStore>,
     config: Arc<Config>,
-    /// Serialises work on one Stripe customer within this process.
-    customer_locks: Arc<KeyedLocks>,
+    /// Coalesces syncs per Stripe customer within this process (a webhook storm costs a few reads).
+    sync_queue: Arc<Coalescer<sync::SyncRequest, AppResult<sync::RoundReport>>>,
     limits: Arc<BillingLimits>,
     /// Names this installation in our Stripe metadata (`installation::Installation`).
     installation_id: Arc<str>,
@@ -47,7 +48,7 @@ impl Billing {
             gateway,
             catalog,
             config,
-            customer_locks: Arc::default(),
+            sync_queue: Arc::default(),
             limits: Arc::default(),
             installation_id: installation_id.into(),
         }

@@ -30,7 +30,8 @@ pub(super) async fn write_billing(
         upsert_invoice(tx, user_id, invoice, now).await?;
     }
     let access = access_from(billing, &product_roles(tx).await?, now);
-    set_access(tx, user_id, access).await?;
+    let on_test_clock = billing.subscriptions.iter().any(|s| s.on_test_clock);
+    set_access(tx, user_id, access, on_test_clock).await?;
     Ok(access)
 }
 
@@ -66,13 +67,17 @@ async fn set_access(
     tx: &mut Transaction<'_, Any>,
     user_id: UserId,
     access: Access,
+    on_test_clock: bool,
 ) -> AppResult<()> {
-    sqlx::query("UPDATE users SET role = $1, access_until = $2 WHERE id = $3")
-        .bind(access.role.as_str())
-        .bind(access.until)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET role = $1, access_until = $2, billing_on_test_clock = $3 WHERE id = $4",
+    )
+    .bind(access.role.as_str())
+    .bind(access.until)
+    .bind(on_test_clock as i64)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -214,6 +219,7 @@ mod tests {
             ended_at: None,
             created: 0,
             livemode: false,
+            on_test_clock: false,
         };
         let billing = CustomerBilling {
             subscriptions: vec![subscription],

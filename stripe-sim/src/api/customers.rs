@@ -10,8 +10,8 @@ use axum::routing::get;
 use serde_json::json;
 
 use super::{
-    body_params, list_page, list_query, merge_metadata, nullable, one, query_params, retrieve_one,
-    update_one,
+    body_params, delete_params, list_page, list_query, merge_metadata, nullable, one, query_params,
+    retrieve_one, update_one,
 };
 use crate::billing::customers::{create_customer, delete_customer};
 use crate::error::ApiError;
@@ -89,12 +89,7 @@ async fn remove(
     query: RawQuery,
     body: Bytes,
 ) -> ApiResult {
-    // async-stripe sends DELETE parameters as a form body; curl users often use the query.
-    let params = if body.is_empty() {
-        query_params(&query)?
-    } else {
-        body_params(&body)?
-    };
+    let params = delete_params(&query, &body)?;
     // Stripe's delete takes no parameters; rejecting them keeps typos from passing silently.
     params.allow(&[])?;
     sim.with(|store| delete_customer(store, &id).map(axum::Json))

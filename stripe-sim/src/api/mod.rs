@@ -64,6 +64,15 @@ fn body_params(body: &Bytes) -> Result<Params, ApiError> {
     http::params(body)
 }
 
+/// Parameters of a DELETE: async-stripe sends them as a form body, curl users often use the query.
+fn delete_params(query: &RawQuery, body: &Bytes) -> Result<Params, ApiError> {
+    if body.is_empty() {
+        query_params(query)
+    } else {
+        body_params(body)
+    }
+}
+
 /// One object, with `expand[]` applied.
 fn one(store: &Store, params: &Params, mut object: Value) -> ApiResult {
     render::expand(store, &mut object, &params.strings("expand")?)?;

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 
 use super::{
-    body_params, list_page, list_query, merge_metadata, nullable, one, query_params, retrieve_one,
+    body_params, delete_params, list_page, list_query, merge_metadata, nullable, one, retrieve_one,
 };
 use crate::billing::plan_change::change_price;
 use crate::billing::subscriptions::{cancel_now, emit_updated, set_cancel_at_period_end};
@@ -255,12 +255,7 @@ async fn cancel(
     query: RawQuery,
     body: Bytes,
 ) -> ApiResult {
-    // async-stripe sends DELETE parameters as a form body; curl users often use the query.
-    let params = if body.is_empty() {
-        query_params(&query)?
-    } else {
-        body_params(&body)?
-    };
+    let params = delete_params(&query, &body)?;
     params.allow(&["invoice_now", "prorate", "cancellation_details", "expand"])?;
     sim.with(|store| {
         let status = store

@@ -3,6 +3,7 @@
 
 mod catalog_and_strangers;
 mod ordering;
+mod storm;
 mod verification;
 
 use crate::helpers::{TestApp, WEBHOOK_SECRET};

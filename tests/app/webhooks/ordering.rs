@@ -238,7 +238,8 @@ async fn reset_billing_tables(app: &TestApp) {
         "DELETE FROM stripe_events",
         "DELETE FROM subscriptions",
         "DELETE FROM invoices",
-        "UPDATE users SET role = 'free'",
+        // Also when the state was last read: a replayed event older than that read is taken as seen.
+        "UPDATE users SET role = 'free', access_until = NULL, billing_synced_at = NULL",
     ] {
         sqlx::query(sql)
             .execute(&app.state.db.pool)

@@ -1,0 +1,165 @@
+//! Issue 9: webhook storms cost a few Stripe calls per customer, on one instance or several.
+
+use super::{deliver, signed};
+use crate::helpers::{CARD_OK, TestApp};
+use futures::StreamExt;
+use std::time::Duration;
+use storefront::db::now_unix;
+
+const CUSTOMERS: usize = 10;
+const EVENTS_PER_CUSTOMER: usize = 20;
+const PARALLEL: usize = 16;
+
+/// A signed event about `customer`, created `age_secs` ago.
+fn event(n: usize, customer: &str, age_secs: i64) -> String {
+    let types = [
+        "customer.subscription.updated",
+        "invoice.paid",
+        "invoice.finalized",
+        "customer.updated",
+    ];
+    serde_json::json!({
+        "id": format!("evt_storm_{customer}_{n}"), "object": "event", "api_version": "2026-09-30.endive",
+        "created": now_unix() - age_secs, "livemode": false, "pending_webhooks": 1,
+        "type": types[n % types.len()],
+        "data": {"object": {"object": "subscription", "id": format!("sub_storm_{n}"), "customer": customer}}
+    })
+    .to_string()
+}
+
+async fn subscribers(app: &TestApp) -> Vec<(String, String)> {
+    let mut customers = Vec::new();
+    for n in 0..CUSTOMERS {
+        let email = format!("storm{n}@example.com");
+        app.subscriber(&email, "basic_monthly", CARD_OK).await;
+        customers.push(email);
+    }
+    app.settle_webhooks().await;
+    let mut with_ids = Vec::new();
+    for email in customers {
+        let customer = app.customer_of(&email).await;
+        with_ids.push((email, customer));
+    }
+    // The webhook endpoint was down for an hour: the last sync read Stripe before it.
+    sqlx::query("UPDATE users SET billing_synced_at = $1")
+        .bind(now_unix() - 3600)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("last sync an hour ago");
+    with_ids
+}
+
+/// Delivers every payload, `PARALLEL` at a time, alternating between `apps`; returns the statuses.
+async fn storm(apps: &[&TestApp], mut payloads: Vec<String>) -> Vec<u16> {
+    fastrand::Rng::with_seed(9).shuffle(&mut payloads);
+    futures::stream::iter(payloads.into_iter().enumerate())
+        .map(|(n, payload)| {
+            let app = apps[n % apps.len()];
+            async move {
+                let signature = signed(&payload);
+                deliver(app, &payload, Some(&signature))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await
+}
+
+/// Issue 9: the storm after an outage (Stripe retrying a backlog of events created during it, after
+/// the last sync): the first event of each customer makes one sync, whose read covers the rest;
+/// every event 200; state unchanged.
+#[tokio::test]
+async fn a_storm_of_retried_events_costs_at_most_four_stripe_calls_per_customer() {
+    let app = TestApp::spawn().await;
+    let customers = subscribers(&app).await;
+    let payloads: Vec<String> = customers
+        .iter()
+        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 60)))
+        .collect();
+    let before = app.sim.api_requests();
+    let statuses = storm(&[&app], payloads).await;
+    let calls = app.sim.api_requests() - before;
+    eprintln!(
+        "storm ({:?}, 1 instance): {} events, {calls} Stripe calls, {:.1} per customer",
+        app.state.db.backend,
+        statuses.len(),
+        calls as f64 / CUSTOMERS as f64
+    );
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(
+        calls <= 4 * CUSTOMERS,
+        "{calls} calls for {CUSTOMERS} customers"
+    );
+    for (email, _) in &customers {
+        assert_eq!(app.role_of(email).await, "basic", "{email}");
+    }
+}
+
+/// Issue 9: the same storm split over two instances on one database.
+#[tokio::test]
+async fn a_storm_over_two_instances_costs_at_most_four_calls_per_customer_per_instance() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let customers = subscribers(&app).await;
+    let payloads: Vec<String> = customers
+        .iter()
+        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 60)))
+        .collect();
+    let before = app.sim.api_requests();
+    let statuses = storm(&[&app, &other], payloads).await;
+    let calls = app.sim.api_requests() - before;
+    eprintln!(
+        "storm ({:?}, 2 instances): {} events, {calls} Stripe calls, {:.1} per customer",
+        app.state.db.backend,
+        statuses.len(),
+        calls as f64 / CUSTOMERS as f64
+    );
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(
+        calls <= 2 * 4 * CUSTOMERS,
+        "{calls} calls for {CUSTOMERS} customers"
+    );
+}
+
+/// Issue 9: fresh events (just created in Stripe) arriving together share one follow-up sync: each
+/// is answered only after a sync that began after it arrived, and 20 of them cost two syncs.
+#[tokio::test]
+async fn fresh_events_arriving_together_share_one_follow_up_sync() {
+    let app = TestApp::spawn().await;
+    let customers = subscribers(&app).await;
+    let customer = &customers[0].1;
+    let calls_per_sync = {
+        let before = app.sim.api_requests();
+        app.billing
+            .sync_customer(&storefront::CustomerId::from(customer.as_str()), None)
+            .await
+            .expect("sync");
+        app.sim.api_requests() - before
+    };
+    app.sim.set_api_latency(Duration::from_millis(150));
+    let payloads: Vec<String> = (0..EVENTS_PER_CUSTOMER)
+        .map(|n| event(n, customer, 0))
+        .collect();
+    let before = app.sim.api_requests();
+    let statuses = futures::future::join_all(payloads.iter().map(|payload| {
+        let signature = signed(payload);
+        let app = &app;
+        async move {
+            deliver(app, payload, Some(&signature))
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    app.sim.set_api_latency(Duration::ZERO);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let syncs = (app.sim.api_requests() - before) / calls_per_sync;
+    assert!(
+        (1..=2).contains(&syncs),
+        "{syncs} syncs for {EVENTS_PER_CUSTOMER} events arriving together"
+    );
+}
