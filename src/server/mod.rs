@@ -196,7 +196,8 @@ impl StartupTasks {
 }
 
 /// Pages and server functions (with sessions and the current user), probes, webhooks, and the
-/// middleware every request goes through (outermost last).
+/// middleware every request goes through (outermost last). Kept as one function, a little over the
+/// usual length, so that the order of the layers reads top to bottom in one place.
 fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
     let state = &services.state;
     let context_services = services.clone();
