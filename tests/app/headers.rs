@@ -102,9 +102,9 @@ async fn l8_a_headerless_post_with_a_session_cookie_is_refused() {
         .send()
         .await
         .expect("request");
-    assert_ne!(
-        login.status(),
-        403,
-        "a script without a session is not a CSRF victim"
+    assert!(
+        login.status().is_success() || login.status().is_redirection(),
+        "a script without a session is not a CSRF victim: it signs in ({})",
+        login.status()
     );
 }

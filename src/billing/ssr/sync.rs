@@ -4,11 +4,12 @@
 
 use super::Billing;
 use super::events::{event_recorded, record_event};
+use super::read::StripeState;
 use super::writes::{unbind_customer, write_billing};
 use crate::db::{Database, now_unix};
-use crate::domain::{CustomerId, EventId, ProductId, Role, UserId};
+use crate::domain::{CustomerId, EventId, Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::stripe_gateway::{CustomerBilling, ProductRecord, VerifiedEvent};
+use crate::stripe_gateway::VerifiedEvent;
 use sqlx::{Any, Transaction};
 use std::fmt;
 
@@ -34,17 +35,6 @@ impl fmt::Display for SyncOutcome {
             SyncOutcome::UnknownCustomer => f.write_str("unknown customer"),
         }
     }
-}
-
-/// One read of Stripe for a customer: billing state plus the products its prices belong to that the
-/// catalog does not know yet (a price can be newer than our last catalog sync).
-enum StripeState {
-    Billing {
-        billing: CustomerBilling,
-        new_products: Vec<ProductRecord>,
-    },
-    /// Stripe no longer has the customer (deleted in the dashboard).
-    CustomerDeleted,
 }
 
 /// What a sync round is asked to do besides reading Stripe.
@@ -250,51 +240,6 @@ impl Billing {
             retry_after_secs: 5,
         })
     }
-
-    /// The whole read is bounded: a slow Stripe fails this sync (the webhook is retried by Stripe)
-    /// instead of holding a request for minutes.
-    async fn read_stripe_within_deadline(
-        &self,
-        customer_id: &CustomerId,
-    ) -> AppResult<StripeState> {
-        let deadline = self.config.stripe.sync_deadline;
-        match tokio::time::timeout(deadline, self.read_stripe(customer_id)).await {
-            Ok(result) => result,
-            Err(_) => Err(AppError::PaymentProviderUnavailable(format!(
-                "no complete answer from Stripe within {deadline:?}"
-            ))),
-        }
-    }
-
-    async fn read_stripe(&self, customer_id: &CustomerId) -> AppResult<StripeState> {
-        let billing = match self.gateway.customer_billing(customer_id).await {
-            Ok(billing) => billing,
-            // Deleted in Stripe (L14): unbind it so that the user can buy again.
-            Err(e) if e.is_missing_customer() => return Ok(StripeState::CustomerDeleted),
-            Err(e) => return Err(e.into()),
-        };
-        let catalog = self.catalog.current();
-        let mut missing: Vec<&ProductId> = billing
-            .prices
-            .iter()
-            .map(|p| &p.product_id)
-            .filter(|id| !catalog.plans.iter().any(|plan| &plan.product_id == *id))
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        let mut new_products = Vec::new();
-        for product_id in missing {
-            match self.gateway.product(product_id).await {
-                Ok(product) => new_products.push(product),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(StripeState::Billing {
-            billing,
-            new_products,
-        })
-    }
 }
 
 /// A sync whose write keeps losing to newer writes gives up after this many reads (503, retried).
@@ -314,12 +259,7 @@ async fn write_if_unchanged(
     events: &[&VerifiedEvent],
 ) -> AppResult<Written> {
     let mut tx = db.pool.begin().await?;
-    let mut duplicates = Vec::new();
-    for event in events {
-        if !record_event(&mut tx, event).await? {
-            duplicates.push(event.id.clone());
-        }
-    }
+    let duplicates = record_all(&mut tx, events).await?;
     let now = now_unix();
     let claimed = sqlx::query_scalar::<_, UserId>(
         "UPDATE users SET billing_generation = billing_generation + 1, billing_synced_at = $1 \
@@ -416,15 +356,25 @@ async fn record_events(
     let mut duplicates = Vec::new();
     if !events.is_empty() {
         let mut tx = db.pool.begin().await?;
-        for event in events {
-            if !record_event(&mut tx, event).await? {
-                duplicates.push(event.id.clone());
-            }
-        }
+        duplicates = record_all(&mut tx, events).await?;
         tx.commit().await?;
     }
     Ok(RoundReport {
         applied,
         duplicates,
     })
+}
+
+/// Records `events` in `tx`; returns the ids of those recorded before (duplicates).
+async fn record_all(
+    tx: &mut Transaction<'_, Any>,
+    events: &[&VerifiedEvent],
+) -> AppResult<Vec<EventId>> {
+    let mut duplicates = Vec::new();
+    for event in events {
+        if !record_event(tx, event).await? {
+            duplicates.push(event.id.clone());
+        }
+    }
+    Ok(duplicates)
 }

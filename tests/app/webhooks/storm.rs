@@ -49,6 +49,35 @@ async fn subscribers(app: &TestApp) -> Vec<(String, String)> {
     with_ids
 }
 
+/// Every customer's storm events, created a minute ago.
+fn backlog(customers: &[(String, String)]) -> Vec<String> {
+    customers
+        .iter()
+        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 60)))
+        .collect()
+}
+
+/// Prints the numbers for docs/BENCHMARKS.md and checks what every storm must end in: all 200, and
+/// the state Stripe holds (every customer still on Basic).
+async fn check_storm(
+    app: &TestApp,
+    setup: &str,
+    statuses: &[u16],
+    calls: usize,
+    customers: &[(String, String)],
+) {
+    eprintln!(
+        "storm ({:?}, {setup}): {} events, {calls} Stripe calls, {:.1} per customer",
+        app.state.db.backend,
+        statuses.len(),
+        calls as f64 / CUSTOMERS as f64
+    );
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    for (email, _) in customers {
+        assert_eq!(app.role_of(email).await, "basic", "{email}");
+    }
+}
+
 /// Delivers every payload, `PARALLEL` at a time, alternating between `apps`; returns the statuses.
 async fn storm(apps: &[&TestApp], mut payloads: Vec<String>) -> Vec<u16> {
     fastrand::Rng::with_seed(9).shuffle(&mut payloads);
@@ -75,27 +104,14 @@ async fn storm(apps: &[&TestApp], mut payloads: Vec<String>) -> Vec<u16> {
 async fn a_storm_of_retried_events_costs_at_most_four_stripe_calls_per_customer() {
     let app = TestApp::spawn().await;
     let customers = subscribers(&app).await;
-    let payloads: Vec<String> = customers
-        .iter()
-        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 60)))
-        .collect();
     let before = app.sim.api_requests();
-    let statuses = storm(&[&app], payloads).await;
+    let statuses = storm(&[&app], backlog(&customers)).await;
     let calls = app.sim.api_requests() - before;
-    eprintln!(
-        "storm ({:?}, 1 instance): {} events, {calls} Stripe calls, {:.1} per customer",
-        app.state.db.backend,
-        statuses.len(),
-        calls as f64 / CUSTOMERS as f64
-    );
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    check_storm(&app, "1 instance", &statuses, calls, &customers).await;
     assert!(
         calls <= 4 * CUSTOMERS,
         "{calls} calls for {CUSTOMERS} customers"
     );
-    for (email, _) in &customers {
-        assert_eq!(app.role_of(email).await, "basic", "{email}");
-    }
 }
 
 /// Issue 9: the same storm split over two instances on one database.
@@ -104,20 +120,10 @@ async fn a_storm_over_two_instances_costs_at_most_four_calls_per_customer_per_in
     let app = TestApp::spawn().await;
     let other = app.another_instance().await;
     let customers = subscribers(&app).await;
-    let payloads: Vec<String> = customers
-        .iter()
-        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 60)))
-        .collect();
     let before = app.sim.api_requests();
-    let statuses = storm(&[&app, &other], payloads).await;
+    let statuses = storm(&[&app, &other], backlog(&customers)).await;
     let calls = app.sim.api_requests() - before;
-    eprintln!(
-        "storm ({:?}, 2 instances): {} events, {calls} Stripe calls, {:.1} per customer",
-        app.state.db.backend,
-        statuses.len(),
-        calls as f64 / CUSTOMERS as f64
-    );
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    check_storm(&app, "2 instances", &statuses, calls, &customers).await;
     assert!(
         calls <= 2 * 4 * CUSTOMERS,
         "{calls} calls for {CUSTOMERS} customers"

@@ -1,0 +1,64 @@
+//! The Stripe side of a sync: one bounded read of a customer's billing state.
+
+use super::Billing;
+use crate::domain::{CustomerId, ProductId};
+use crate::error::{AppError, AppResult};
+use crate::stripe_gateway::{CustomerBilling, ProductRecord};
+
+/// One read of Stripe for a customer: billing state plus the products its prices belong to that the
+/// catalog does not know yet (a price can be newer than our last catalog sync).
+pub(super) enum StripeState {
+    Billing {
+        billing: CustomerBilling,
+        new_products: Vec<ProductRecord>,
+    },
+    /// Stripe no longer has the customer (deleted in the dashboard).
+    CustomerDeleted,
+}
+
+impl Billing {
+    /// The whole read is bounded: a slow Stripe fails this sync (the webhook is retried by Stripe)
+    /// instead of holding a request for minutes.
+    pub(super) async fn read_stripe_within_deadline(
+        &self,
+        customer_id: &CustomerId,
+    ) -> AppResult<StripeState> {
+        let deadline = self.config.stripe.sync_deadline;
+        match tokio::time::timeout(deadline, self.read_stripe(customer_id)).await {
+            Ok(result) => result,
+            Err(_) => Err(AppError::PaymentProviderUnavailable(format!(
+                "no complete answer from Stripe within {deadline:?}"
+            ))),
+        }
+    }
+
+    async fn read_stripe(&self, customer_id: &CustomerId) -> AppResult<StripeState> {
+        let billing = match self.gateway.customer_billing(customer_id).await {
+            Ok(billing) => billing,
+            // Deleted in Stripe (L14): unbind it so that the user can buy again.
+            Err(e) if e.is_missing_customer() => return Ok(StripeState::CustomerDeleted),
+            Err(e) => return Err(e.into()),
+        };
+        let catalog = self.catalog.current();
+        let mut missing: Vec<&ProductId> = billing
+            .prices
+            .iter()
+            .map(|p| &p.product_id)
+            .filter(|id| !catalog.plans.iter().any(|plan| &plan.product_id == *id))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut new_products = Vec::new();
+        for product_id in missing {
+            match self.gateway.product(product_id).await {
+                Ok(product) => new_products.push(product),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(StripeState::Billing {
+            billing,
+            new_products,
+        })
+    }
+}
