@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-/// How often an instance checks whether another one changed the catalog.
-const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(15);
+/// How often an instance checks whether another one changed the catalog (one cheap query).
+const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// A catalog write that keeps losing to newer writes gives up after this many reads (retried later).
 pub const MAX_CATALOG_WRITE_ATTEMPTS: usize = 3;
 
@@ -176,10 +176,12 @@ impl CatalogStore {
     }
 }
 
+/// What changes whenever the catalog does: every catalog writer claims a new `catalog_generation`
+/// (L5) in its transaction; the count also covers products a customer sync added (they claim none).
 async fn fingerprint(db: &Database) -> AppResult<(i64, i64)> {
     Ok(sqlx::query_as::<_, (i64, i64)>(
         "SELECT (SELECT COUNT(*) FROM products) + (SELECT COUNT(*) FROM prices), \
-                COALESCE((SELECT MAX(updated_at) FROM products), 0) + COALESCE((SELECT MAX(updated_at) FROM prices), 0)",
+                COALESCE((SELECT catalog_generation FROM installation WHERE singleton = 1), 0)",
     )
     .fetch_one(&db.pool)
     .await?)

@@ -2,7 +2,7 @@
 //! reconciliation. Every periodic task survives its own errors.
 
 use super::{Services, StartupTasks};
-use crate::auth::ssr::SessionStoreBackend;
+use crate::auth::ssr::{AuthCache, CACHE_POLL_EVERY, SessionStoreBackend};
 use crate::billing::ssr::Billing;
 use crate::db::now_unix;
 use std::future::Future;
@@ -35,10 +35,18 @@ pub(super) fn spawn_background_tasks(
         let billing = billing.clone();
         async move { reconcile(&billing).await }
     });
-    let billing = services.billing.clone();
+    let (billing, db) = (services.billing.clone(), services.state.db.clone());
     spawn_periodic("retention", RETENTION_EVERY, move || {
-        let billing = billing.clone();
-        async move { billing.forget_before(now_unix() - RETENTION_SECS).await }
+        let (billing, db) = (billing.clone(), db.clone());
+        async move {
+            billing.forget_before(now_unix() - RETENTION_SECS).await?;
+            AuthCache::forget_old_invalidations(&db).await
+        }
+    });
+    let (cache, db) = (services.auth.cache.clone(), services.state.db.clone());
+    spawn_periodic("cache invalidations", CACHE_POLL_EVERY, move || {
+        let (cache, db) = (cache.clone(), db.clone());
+        async move { cache.apply_invalidations(&db).await }
     });
     services
         .catalog

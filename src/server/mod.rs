@@ -3,6 +3,7 @@
 
 mod background;
 pub mod client_ip;
+mod page_cache;
 mod serve;
 
 pub use serve::{serve, shutdown_signal};
@@ -11,7 +12,8 @@ pub mod telemetry;
 
 use crate::app::{App, shell};
 use crate::auth::ssr::{
-    AuthRateLimiter, AuthState, HashingGate, SessionStoreBackend, load_current_user, session_layer,
+    AuthCache, AuthRateLimiter, AuthState, CachedSessionStore, HashingGate, SessionStoreBackend,
+    load_current_user, session_layer,
 };
 use crate::billing::ssr::Billing;
 use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
@@ -147,12 +149,14 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
     let config = Arc::new(config);
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
+    let auth_cache = Arc::new(AuthCache::default());
     let billing = Billing::new(
         db.clone(),
         gateway.clone(),
         catalog.clone(),
         config.clone(),
         &installation.id,
+        auth_cache.clone(),
     );
     Ok(Services {
         state: AppState {
@@ -166,6 +170,7 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         auth: Arc::new(AuthState {
             rate_limiter: AuthRateLimiter::default(),
             hashing: HashingGate::new(password_hashing),
+            cache: auth_cache,
         }),
         installation,
         fatal: tokio::sync::watch::Sender::new(None),
@@ -179,6 +184,11 @@ pub async fn build(config: Config) -> Result<(Router, Services, StartupTasks), S
     let services = build_services(config).await?;
     let session_store = SessionStoreBackend::for_database(&services.state.db).await?;
     let startup = background::spawn_background_tasks(&services, &session_store);
+    let session_store = CachedSessionStore::new(
+        session_store,
+        services.auth.cache.clone(),
+        services.state.db.clone(),
+    );
     let router = routes(&services, session_store);
     Ok((router, services, startup))
 }
@@ -198,7 +208,7 @@ impl StartupTasks {
 /// Pages and server functions (with sessions and the current user), probes, webhooks, and the
 /// middleware every request goes through (outermost last). Kept as one function, a little over the
 /// usual length, so that the order of the layers reads top to bottom in one place.
-fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
+fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
     let state = &services.state;
     let context_services = services.clone();
     let provide_services = move || context_services.provide_context();
@@ -211,10 +221,15 @@ fn routes(services: &Services, session_store: SessionStoreBackend) -> Router {
             move || shell(shell_options.clone()),
         )
         .route_layer(middleware::from_fn_with_state(
-            state.db.clone(),
+            (state.db.clone(), services.auth.cache.clone()),
             load_current_user,
         ))
-        .layer(session_layer(session_store, &state.config));
+        .layer(session_layer(session_store, &state.config))
+        // Outside the session layer: a cached anonymous page costs no session work.
+        .route_layer(middleware::from_fn_with_state(
+            Arc::new(page_cache::PageCache::new(services.catalog.clone())),
+            page_cache::serve_anonymous_pages,
+        ));
     let allowed_origins = Arc::new(security::AllowedOrigins::for_app(&state.config.app_url));
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));

@@ -11,6 +11,7 @@
 
 mod auth;
 mod billing;
+mod caching;
 mod catalog;
 mod headers;
 mod helpers;

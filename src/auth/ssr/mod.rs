@@ -1,19 +1,22 @@
 //! Server side of accounts: the server functions' bodies, user SQL, sessions and the middleware that
 //! loads the signed-in user for each request.
 
+mod cache;
 mod password;
 mod rate_limit;
 mod session;
 mod session_store;
 
+pub use cache::{AuthCache, POLL_EVERY as CACHE_POLL_EVERY};
 pub use password::HashingGate;
 pub use rate_limit::AuthRateLimiter;
 pub use session::UserSession;
 pub use session_store::{
-    HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend, session_layer,
+    CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
+    session_layer,
 };
 
-use super::{User, next_path};
+use super::next_path;
 use crate::db::{Database, now_unix};
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
@@ -31,6 +34,7 @@ use tower_sessions::Session;
 pub struct AuthState {
     pub rate_limiter: AuthRateLimiter,
     pub hashing: HashingGate,
+    pub cache: Arc<AuthCache>,
 }
 
 fn client_ip() -> AppResult<IpAddr> {
@@ -99,27 +103,12 @@ async fn insert_user(db: &Database, email: &Email, password_hash: &str) -> AppRe
     }
 }
 
-async fn find_user(db: &Database, user_id: UserId) -> AppResult<Option<User>> {
-    Ok(
-        // A paid role past its access end reads as free (security review M4): a lost webhook cannot
-        // keep it; reconciliation re-reads the customer from Stripe.
-        sqlx::query_as::<_, User>(
-            "SELECT id, email, \
-               CASE WHEN access_until IS NOT NULL AND access_until < $2 THEN 'free' ELSE role END AS role \
-             FROM users WHERE id = $1",
-        )
-        .bind(user_id)
-        .bind(crate::db::now_unix())
-            .fetch_optional(&db.pool)
-            .await?,
-    )
-}
-
 /// Middleware: puts the signed-in `User` into the request's extensions, where pages and server
-/// functions find it (`auth::current_user`). Anonymous requests carry no cookie and cost no query.
+/// functions find it (`auth::current_user`). Anonymous requests carry no cookie and cost no query;
+/// signed-in ones cost none either while their session and user are cached (`cache`).
 /// A response to a signed-in request is `Cache-Control: no-store`: it may show the user's data.
 pub async fn load_current_user(
-    State(db): State<Database>,
+    State((db, cache)): State<(Database, Arc<AuthCache>)>,
     session: Session,
     mut request: Request,
     next: Next,
@@ -127,7 +116,7 @@ pub async fn load_current_user(
     let session = UserSession::new(session);
     let mut signed_in = false;
     if let Some(user_id) = session.current_user_id().await? {
-        match find_user(&db, user_id).await? {
+        match cache.user(&db, user_id).await? {
             Some(user) => {
                 request.extensions_mut().insert(user);
                 signed_in = true;

@@ -13,6 +13,7 @@ mod writes;
 pub use checkout::CheckoutResult;
 pub use sync::SyncOutcome;
 
+use crate::auth::ssr::AuthCache;
 use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::db::Database;
@@ -34,6 +35,9 @@ pub struct Billing {
     limits: Arc<BillingLimits>,
     /// Names this installation in our Stripe metadata (`installation::Installation`).
     installation_id: Arc<str>,
+    /// Signed-in users are cached; a sync that wrote a user's access forgets it here at once (other
+    /// instances learn it from the `users` trigger).
+    users: Arc<AuthCache>,
 }
 
 impl Billing {
@@ -43,6 +47,7 @@ impl Billing {
         catalog: Arc<CatalogStore>,
         config: Arc<Config>,
         installation_id: &str,
+        users: Arc<AuthCache>,
     ) -> Self {
         Self {
             db,
@@ -52,6 +57,7 @@ impl Billing {
             sync_queue: Arc::default(),
             limits: Arc::default(),
             installation_id: installation_id.into(),
+            users,
         }
     }
 

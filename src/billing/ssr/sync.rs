@@ -231,7 +231,12 @@ impl Billing {
                 stripe: &stripe,
             };
             match write_if_unchanged(&self.db, customer_id, write, &events).await? {
-                Written::Done(report) => return Ok(report),
+                Written::Done(report) => {
+                    if let Some((user_id, _)) = report.applied {
+                        self.users.forget_user(user_id);
+                    }
+                    return Ok(report);
+                }
                 Written::Stale(current) => generation = current,
             }
         }

@@ -1,0 +1,238 @@
+//! In-process caches of sessions and users (speed issue, item 3), so a signed-in page costs no
+//! database read while nothing changed.
+//!
+//! Bounded (`CAPACITY` entries each, least recently used out first). Kept right by invalidation:
+//! - on this instance, at once: the session store's writes and deletes pass through here, and
+//!   billing forgets the users it writes;
+//! - on every instance, within `POLL_EVERY`: deleted sessions and changed users (a database trigger
+//!   on `users`, so no writer can forget) are written to `cache_invalidations`, which each instance
+//!   reads.
+//!
+//! A user entry is also dropped after `USER_MAX_AGE`, in case an invalidation was missed (an
+//! instance whose clock is far off); a session entry never outlives the session's own expiry.
+
+use crate::auth::User;
+use crate::db::{Database, now_unix};
+use crate::domain::{Email, Role, UserId};
+use crate::error::AppResult;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tower_sessions::session::{Id, Record};
+
+const CAPACITY: usize = 10_000;
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+const USER_MAX_AGE: Duration = Duration::from_secs(60);
+/// Rows are read again for this long, for writers that committed late and for clock skew between
+/// instances; each row is applied once.
+const POLL_MARGIN_SECS: i64 = 10;
+/// How long invalidation rows are kept (they only matter for `POLL_MARGIN_SECS`).
+pub const INVALIDATIONS_KEPT_SECS: i64 = 3600;
+
+#[derive(Clone)]
+struct CachedUser {
+    id: UserId,
+    email: Email,
+    role: Role,
+    access_until: Option<i64>,
+    loaded: Instant,
+}
+
+impl CachedUser {
+    /// A paid role past its access end reads as free (security review M4), decided at each read.
+    fn user_at(&self, now: i64) -> User {
+        let expired = self.access_until.is_some_and(|until| until < now);
+        User {
+            id: self.id,
+            email: self.email.clone(),
+            role: if expired { Role::Free } else { self.role },
+        }
+    }
+}
+
+pub struct AuthCache {
+    sessions: quick_cache::sync::Cache<Id, Record>,
+    users: quick_cache::sync::Cache<UserId, CachedUser>,
+    /// Bumped by every invalidation; a read from the database is only kept when no invalidation
+    /// happened while it ran (else it may be older than the change that was just forgotten).
+    epoch: AtomicU64,
+    poll: Mutex<PollState>,
+}
+
+#[derive(Default)]
+struct PollState {
+    /// Rows applied in the window still read, by id, with their time.
+    applied: HashMap<i64, i64>,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        Self {
+            sessions: quick_cache::sync::Cache::new(CAPACITY),
+            users: quick_cache::sync::Cache::new(CAPACITY),
+            epoch: AtomicU64::new(0),
+            poll: Mutex::default(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: UserId,
+    #[sqlx(try_from = "String")]
+    email: Email,
+    #[sqlx(try_from = "String")]
+    role: Role,
+    access_until: Option<i64>,
+}
+
+impl AuthCache {
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    pub fn session(&self, id: &Id) -> Option<Record> {
+        let record = self.sessions.get(id)?;
+        if record.expiry_date <= time::OffsetDateTime::now_utc() {
+            self.sessions.remove(id);
+            return None;
+        }
+        Some(record)
+    }
+
+    /// Keeps a record read from or written to the store, unless an invalidation ran since `epoch`.
+    pub fn keep_session(&self, record: &Record, epoch: u64) {
+        if self.epoch() == epoch {
+            self.sessions.insert(record.id, record.clone());
+        }
+    }
+
+    pub fn forget_session(&self, id: &Id) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.sessions.remove(id);
+    }
+
+    pub fn forget_user(&self, id: UserId) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.users.remove(&id);
+    }
+
+    /// The user, from memory or else the database; `None` when the account is gone.
+    #[tracing::instrument(skip(self, db))]
+    pub async fn user(&self, db: &Database, id: UserId) -> AppResult<Option<User>> {
+        let now = now_unix();
+        if let Some(cached) = self.users.get(&id)
+            && cached.loaded.elapsed() < USER_MAX_AGE
+        {
+            return Ok(Some(cached.user_at(now)));
+        }
+        let epoch = self.epoch();
+        let row = sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, role, access_until FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let cached = CachedUser {
+            id: row.id,
+            email: row.email,
+            role: row.role,
+            access_until: row.access_until,
+            loaded: Instant::now(),
+        };
+        let user = cached.user_at(now);
+        if self.epoch() == epoch {
+            self.users.insert(id, cached);
+        }
+        Ok(Some(user))
+    }
+
+    /// Applies the invalidations other instances (and the `users` trigger) wrote recently.
+    pub async fn apply_invalidations(&self, db: &Database) -> AppResult<()> {
+        let since = now_unix() - POLL_MARGIN_SECS;
+        let rows = sqlx::query_as::<_, (i64, String, String, i64)>(
+            "SELECT id, kind, key, created_at FROM cache_invalidations WHERE created_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&db.pool)
+        .await?;
+        let mut poll = self.poll.lock().unwrap_or_else(PoisonError::into_inner);
+        poll.applied.retain(|_, created_at| *created_at >= since);
+        for (row_id, kind, key, created_at) in rows {
+            if poll.applied.insert(row_id, created_at).is_some() {
+                continue;
+            }
+            match kind.as_str() {
+                "user" => match key.parse::<i64>() {
+                    Ok(id) => self.forget_user(UserId::new(id)),
+                    Err(_) => tracing::warn!(row_id, "malformed user invalidation"),
+                },
+                "session" => match key.parse::<Id>() {
+                    Ok(id) => self.forget_session(&id),
+                    Err(_) => tracing::warn!(row_id, "malformed session invalidation"),
+                },
+                _ => tracing::warn!(row_id, "unknown invalidation kind"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes invalidation rows no instance reads any more.
+    pub async fn forget_old_invalidations(db: &Database) -> AppResult<()> {
+        sqlx::query("DELETE FROM cache_invalidations WHERE created_at < $1")
+            .bind(now_unix() - INVALIDATIONS_KEPT_SECS)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Tells every instance that a session is gone (its id can never be used again).
+pub async fn announce_deleted_session(db: &Database, id: &Id) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO cache_invalidations (kind, key, created_at) VALUES ('session', $1, $2)",
+    )
+    .bind(id.to_string())
+    .bind(now_unix())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_paid_role_reads_as_free_after_its_access_end() {
+        let cached = CachedUser {
+            id: UserId::new(1),
+            email: Email::parse("a@example.com").expect("an e-mail"),
+            role: Role::Pro,
+            access_until: Some(1_000),
+            loaded: Instant::now(),
+        };
+        assert_eq!(cached.user_at(999).role, Role::Pro);
+        assert_eq!(cached.user_at(1_001).role, Role::Free);
+    }
+
+    #[test]
+    fn a_read_that_overlapped_an_invalidation_is_not_kept() {
+        let cache = AuthCache::default();
+        let record = Record {
+            id: Id::default(),
+            data: HashMap::new(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        let epoch = cache.epoch();
+        cache.forget_user(UserId::new(7));
+        cache.keep_session(&record, epoch);
+        assert!(cache.session(&record.id).is_none());
+        cache.keep_session(&record, cache.epoch());
+        assert!(cache.session(&record.id).is_some());
+    }
+}

@@ -1,0 +1,233 @@
+//! The speed issue's caches, seen from outside: anonymous pages served from memory (fresh CSP nonce
+//! per response, never to a signed-in visitor, invalidated by catalog changes on every instance),
+//! and sessions and users cached per instance (sign-out and access changes reach every instance).
+
+use crate::helpers::{BROWSER_ACCEPT, PASSWORD, TestApp, no_redirects, session_cookie};
+use reqwest::Method;
+use std::time::{Duration, Instant};
+
+/// The nonce of a response's policy, checked to be the one its inline scripts carry.
+async fn nonce_and_page(app: &TestApp, path: &str) -> (String, String) {
+    let response = app.get(&app.browser(), path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii policy")
+        .to_owned();
+    let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+    let nonce = policy[start..]
+        .split('\'')
+        .next()
+        .expect("nonce")
+        .to_owned();
+    let page = response.text().await.expect("body");
+    assert!(
+        page.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline scripts carry the policy's nonce"
+    );
+    (nonce, page)
+}
+
+#[tokio::test]
+async fn every_cached_anonymous_page_gets_its_own_nonce() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    for path in [
+        "/",
+        "/pricing",
+        "/pricing?interval=year",
+        "/login",
+        "/signup",
+    ] {
+        let (first_nonce, first) = nonce_and_page(&app, path).await;
+        let (second_nonce, second) = nonce_and_page(&app, path).await;
+        assert_ne!(first_nonce, second_nonce, "{path}: a nonce is never reused");
+        assert_eq!(
+            first.replace(&first_nonce, "N"),
+            second.replace(&second_nonce, "N"),
+            "{path}: the same page otherwise"
+        );
+    }
+    let (_, yearly) = nonce_and_page(&app, "/pricing?interval=year").await;
+    assert!(
+        yearly.contains("data-interval=\"year\""),
+        "the year view is its own entry"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_visitor_never_gets_the_anonymous_page() {
+    let app = TestApp::spawn().await;
+    let (_, anonymous) = nonce_and_page(&app, "/pricing").await;
+    assert!(anonymous.contains("Sign in"));
+    let browser = app.new_user("cached@example.com").await;
+    let signed_in = app.page(&browser, "/pricing").await;
+    assert!(
+        signed_in.contains("cached@example.com"),
+        "the user's own header"
+    );
+    assert!(signed_in.contains("data-testid=\"free-notice\""));
+    let (_, anonymous_again) = nonce_and_page(&app, "/pricing").await;
+    assert!(!anonymous_again.contains("cached@example.com"));
+    // A stale or forged session cookie is not served the cached page either (it is rendered; the
+    // render finds no session and shows the signed-out page).
+    let stranger = no_redirects().build().expect("client");
+    let response = stranger
+        .get(app.url("/pricing"))
+        .header(
+            "cookie",
+            format!("{}=bm90LWEtc2Vzc2lvbg", storefront::SESSION_COOKIE),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+}
+
+async fn wait_for_page(app: &TestApp, path: &str, needle: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        if app.page(&app.browser(), path).await.contains(needle) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{path} never showed {needle:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_catalog_change_reaches_the_cached_pages_of_every_instance() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    app.settle_webhooks().await;
+    for instance in [&app, &other] {
+        assert!(
+            instance
+                .page(&instance.browser(), "/")
+                .await
+                .contains(">Pro</h2>")
+        );
+    }
+    let pro_product = app.sim.events().iter().find_map(|e| {
+        (e["type"] == "product.created" && e["data"]["object"]["name"] == "Pro")
+            .then(|| e["data"]["object"]["id"].as_str().map(str::to_owned))
+            .flatten()
+    });
+    let renamed = app
+        .stripe_api(
+            Method::POST,
+            &format!("/v1/products/{}", pro_product.expect("Pro")),
+        )
+        .form(&[("name", "Pro Plus")])
+        .send()
+        .await
+        .expect("rename");
+    assert_eq!(renamed.status(), 200);
+    app.settle_webhooks().await;
+    // The instance that got the webhook at once; the other at its next catalog check (5 s).
+    wait_for_page(&app, "/", ">Pro Plus</h2>", Duration::from_secs(2)).await;
+    wait_for_page(&other, "/", ">Pro Plus</h2>", Duration::from_secs(10)).await;
+}
+
+/// Signs in on `app` and returns the session cookie (`name=value`) to replay on any instance.
+async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
+    app.sign_up(&app.browser(), email, PASSWORD).await;
+    let response = app
+        .post_form(
+            &app.browser(),
+            "/api/login",
+            "/login",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), 302);
+    let cookie = session_cookie(&response).expect("a session cookie");
+    cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// Whether `cookie` is a signed-in session on `app`, as its dashboard shows.
+async fn signed_in_on(app: &TestApp, cookie: &str, email: &str) -> bool {
+    let response = no_redirects()
+        .build()
+        .expect("client")
+        .get(app.url("/dashboard"))
+        .header("cookie", cookie)
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("request");
+    response.status() == 200 && response.text().await.expect("body").contains(email)
+}
+
+#[tokio::test]
+async fn a_sign_out_on_one_instance_ends_the_session_on_every_instance() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let email = "everywhere@example.com";
+    let cookie = signed_in_cookie(&app, email).await;
+    for instance in [&app, &other] {
+        assert!(
+            signed_in_on(instance, &cookie, email).await,
+            "signed in (and now cached) on both"
+        );
+    }
+    let signed_out = no_redirects()
+        .build()
+        .expect("client")
+        .post(app.url("/api/logout"))
+        .header("cookie", &cookie)
+        .header("origin", app.state.config.app_origin())
+        .header("accept", BROWSER_ACCEPT)
+        .form(&[("", "")][..0])
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signed_out.status(), 302);
+    assert!(
+        !signed_in_on(&app, &cookie, email).await,
+        "at once on the instance that signed out"
+    );
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while signed_in_on(&other, &cookie, email).await {
+        assert!(
+            Instant::now() < deadline,
+            "the other instance still accepts the session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_access_change_reaches_a_cached_user_on_every_instance() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let cookie = signed_in_cookie(&app, "promoted@example.com").await;
+    let pro_page = || async {
+        no_redirects()
+            .build()
+            .expect("client")
+            .get(other.url("/pro"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("request")
+            .status()
+    };
+    assert_eq!(pro_page().await, 403, "free, and now cached as free");
+    // Any write to the user's row (here an operator's), not only our own code's, reaches the caches.
+    sqlx::query("UPDATE users SET role = 'pro' WHERE email = 'promoted@example.com'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("update");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        if pro_page().await == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other instance still sees the old role"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
