@@ -26,7 +26,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    server::telemetry::init(config.log_format);
+    // Held to the end of `main`: dropping it writes out the buffered log lines.
+    let _log = server::telemetry::init(config.log_format);
     match command {
         "sync-catalog" => sync_catalog(config).await,
         "resync" => {

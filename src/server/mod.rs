@@ -213,6 +213,13 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
     let context_services = services.clone();
     let provide_services = move || context_services.provide_context();
     let shell_options = state.leptos_options.clone();
+    let auth_cache = services.auth.cache.clone();
+    let signed_in_pages =
+        page_cache::SignedInPages::signed_in(services.catalog.clone(), auth_cache.clone());
+    let anonymous_pages =
+        page_cache::AnonymousPages::anonymous(services.catalog.clone(), auth_cache.clone());
+    // Listed innermost first: the signed-in page cache needs the user that `load_current_user` reads
+    // from the session; the anonymous one sits outside the session layer, so a hit costs no session work.
     let pages_and_server_fns = Router::new()
         .leptos_routes_with_context(
             state,
@@ -221,13 +228,16 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             move || shell(shell_options.clone()),
         )
         .route_layer(middleware::from_fn_with_state(
-            (state.db.clone(), services.auth.cache.clone()),
+            Arc::new(signed_in_pages),
+            page_cache::serve_signed_in_pages,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            (state.db.clone(), auth_cache),
             load_current_user,
         ))
         .layer(session_layer(session_store, &state.config))
-        // Outside the session layer: a cached anonymous page costs no session work.
         .route_layer(middleware::from_fn_with_state(
-            Arc::new(page_cache::PageCache::new(services.catalog.clone())),
+            Arc::new(anonymous_pages),
             page_cache::serve_anonymous_pages,
         ));
     let allowed_origins = Arc::new(security::AllowedOrigins::for_app(&state.config.app_url));

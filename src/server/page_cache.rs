@@ -1,26 +1,32 @@
-//! The anonymous page cache (speed issue, item 1). What a signed-out visitor sees on `/`, `/pricing`,
+//! The page cache (speed issue, items 1 and 3). What a signed-out visitor sees on `/`, `/pricing`,
 //! `/login` and `/signup` depends only on the path, the month/year choice and the catalog snapshot,
-//! so each such page is rendered once per snapshot and then served from memory.
+//! so each such page is rendered once per snapshot and then served from memory. A signed-in user's
+//! `/dashboard`, `/pricing` and `/pro` depend on that and on the user's own rows, so they are kept
+//! per user while the catalog snapshot, the user (as read for this request, access end applied) and
+//! `AuthCache::user_epoch` (bumped by every change to any user's rows, here or on another instance)
+//! are all unchanged.
 //!
 //! Every response still carries its own CSP nonce: the nonce of the render is cut out of the cached
 //! page and of its `Content-Security-Policy`, and a fresh one is put in its place per response.
-//! A request that carries our session cookie (signed in, or was) is never served from here, and a
-//! render is only kept when it was made without one and set no cookie.
+//! A request that carries our session cookie is never served an anonymous page, and a render is
+//! only kept when it answered 200 with HTML and set no cookie.
 
-use crate::auth::ssr::SESSION_COOKIE;
+use crate::auth::User;
+use crate::auth::ssr::{AuthCache, SESSION_COOKIE};
 use crate::catalog::Catalog;
 use crate::catalog::ssr::CatalogStore;
+use crate::domain::UserId;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::hash::Hash;
+use std::sync::Arc;
 
 /// The exact path-and-query forms served from the cache. A fixed list keeps the cache bounded and
 /// keeps every other query (`next`, a no-JavaScript form's `__err`) on the normal render.
-const CACHEABLE: [&str; 6] = [
+const ANONYMOUS_PAGES: [&str; 6] = [
     "/",
     "/pricing",
     "/pricing?interval=month",
@@ -28,92 +34,149 @@ const CACHEABLE: [&str; 6] = [
     "/login",
     "/signup",
 ];
+const SIGNED_IN_PAGES: [&str; 3] = ["/dashboard", "/pricing", "/pro"];
+/// Signed-in pages kept at most (a few KiB each); the least recently used go first.
+const SIGNED_IN_CAPACITY: usize = 512;
 
 /// A cached render is a few KiB; anything larger is not a page this cache is for.
 const MAX_PAGE_BYTES: usize = 256 * 1024;
 
-pub struct PageCache {
+pub struct PageCache<K> {
     catalog: Arc<CatalogStore>,
-    pages: RwLock<HashMap<&'static str, Arc<CachedPage>>>,
+    auth: Arc<AuthCache>,
+    pages: quick_cache::sync::Cache<K, Arc<CachedPage>>,
+}
+
+pub type AnonymousPages = PageCache<&'static str>;
+pub type SignedInPages = PageCache<(UserId, &'static str)>;
+
+/// What a render depended on besides its key; a page is served only while all of it is unchanged.
+#[derive(Clone)]
+struct Basis {
+    /// A reload swaps the snapshot's `Arc`.
+    catalog: Arc<Catalog>,
+    /// For a signed-in page: the user as this request read it, and the user epoch.
+    user: Option<(User, u64)>,
+}
+
+impl Basis {
+    fn same_as(&self, other: &Basis) -> bool {
+        Arc::ptr_eq(&self.catalog, &other.catalog) && self.user == other.user
+    }
 }
 
 /// One render, split where its nonce was.
 struct CachedPage {
-    /// The snapshot it was rendered from: a reload swaps the `Arc`, which makes this page stale.
-    catalog: Arc<Catalog>,
+    basis: Basis,
     headers: HeaderMap,
     body_parts: Vec<Bytes>,
     policy_parts: Vec<String>,
 }
 
-impl PageCache {
-    pub fn new(catalog: Arc<CatalogStore>) -> Self {
+impl<K: Eq + Hash + Clone> PageCache<K> {
+    pub fn new(catalog: Arc<CatalogStore>, auth: Arc<AuthCache>, capacity: usize) -> Self {
         Self {
             catalog,
-            pages: RwLock::default(),
+            auth,
+            pages: quick_cache::sync::Cache::new(capacity),
         }
     }
 
-    fn fresh(&self, key: &str) -> Option<Arc<CachedPage>> {
-        let page = self
+    fn basis(&self, user: Option<&User>) -> Basis {
+        Basis {
+            catalog: self.catalog.current(),
+            user: user.map(|user| (user.clone(), self.auth.user_epoch())),
+        }
+    }
+
+    /// Serves the page for `key` from memory, or renders it and keeps the render.
+    async fn serve(&self, key: K, user: Option<&User>, request: Request, next: Next) -> Response {
+        let basis = self.basis(user);
+        if let Some(page) = self
             .pages
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned()?;
-        Arc::ptr_eq(&page.catalog, &self.catalog.current()).then_some(page)
-    }
-
-    fn keep(&self, key: &'static str, page: CachedPage) {
-        // Rendered from a snapshot that has been replaced meanwhile: not worth keeping.
-        if !Arc::ptr_eq(&page.catalog, &self.catalog.current()) {
-            return;
+            .get(&key)
+            .filter(|page| page.basis.same_as(&basis))
+        {
+            return page.respond(&leptos::nonce::Nonce::new());
         }
-        self.pages
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, Arc::new(page));
+        let response = next.run(request).await;
+        if !keepable(&response) {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                tracing::error!(%error, "rendering a page failed midway");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        // Kept only if nothing it depended on changed while it rendered.
+        if let Some(page) = CachedPage::split(basis, &parts.headers, &bytes)
+            && page.basis.same_as(&self.basis(user))
+        {
+            self.pages.insert(key, Arc::new(page));
+        }
+        Response::from_parts(parts, Body::from(bytes))
     }
 }
 
-/// Middleware in front of the pages: serves a cached anonymous page, or renders and keeps one.
+impl AnonymousPages {
+    pub fn anonymous(catalog: Arc<CatalogStore>, auth: Arc<AuthCache>) -> Self {
+        Self::new(catalog, auth, ANONYMOUS_PAGES.len())
+    }
+}
+
+impl SignedInPages {
+    pub fn signed_in(catalog: Arc<CatalogStore>, auth: Arc<AuthCache>) -> Self {
+        Self::new(catalog, auth, SIGNED_IN_CAPACITY)
+    }
+}
+
+/// Middleware in front of the session layer: anonymous pages without touching the session.
 pub async fn serve_anonymous_pages(
-    State(cache): State<Arc<PageCache>>,
+    State(cache): State<Arc<AnonymousPages>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(key) = cache_key(&request) else {
-        return next.run(request).await;
-    };
-    if let Some(page) = cache.fresh(key) {
-        return page.respond(&leptos::nonce::Nonce::new());
+    match anonymous_key(&request) {
+        Some(key) => cache.serve(key, None, request, next).await,
+        None => next.run(request).await,
     }
-    let catalog = cache.catalog.current();
-    let response = next.run(request).await;
-    if !keepable(&response) {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            tracing::error!(%error, "rendering a page failed midway");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+}
+
+/// Middleware behind `load_current_user`: a signed-in user's own pages.
+pub async fn serve_signed_in_pages(
+    State(cache): State<Arc<SignedInPages>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let user = request.extensions().get::<User>().cloned();
+    match (user, signed_in_key(&request)) {
+        (Some(user), Some(path)) => {
+            cache
+                .serve((user.id, path), Some(&user), request, next)
+                .await
         }
-    };
-    if let Some(page) = CachedPage::split(catalog, &parts.headers, &bytes) {
-        cache.keep(key, page);
+        _ => next.run(request).await,
     }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The cache entry a request may be served from: a GET of a listed page without our session cookie.
-fn cache_key(request: &Request) -> Option<&'static str> {
+fn anonymous_key(request: &Request) -> Option<&'static str> {
     if request.method() != Method::GET || carries_session_cookie(request.headers()) {
         return None;
     }
     let wanted = request.uri().path_and_query()?.as_str();
-    CACHEABLE.iter().find(|key| **key == wanted).copied()
+    ANONYMOUS_PAGES.iter().find(|key| **key == wanted).copied()
+}
+
+fn signed_in_key(request: &Request) -> Option<&'static str> {
+    if request.method() != Method::GET {
+        return None;
+    }
+    let wanted = request.uri().path_and_query()?.as_str();
+    SIGNED_IN_PAGES.iter().find(|key| **key == wanted).copied()
 }
 
 /// Any cookie named like ours (with or without the `__Host-` prefix), valid or not: such a visitor
@@ -146,7 +209,7 @@ fn nonce_of(policy: &str) -> Option<&str> {
 
 impl CachedPage {
     /// Splits a render at its nonce. `None` when the render has no nonce to replace.
-    fn split(catalog: Arc<Catalog>, headers: &HeaderMap, body: &Bytes) -> Option<Self> {
+    fn split(basis: Basis, headers: &HeaderMap, body: &Bytes) -> Option<Self> {
         let policy = headers
             .get(header::CONTENT_SECURITY_POLICY)?
             .to_str()
@@ -163,7 +226,7 @@ impl CachedPage {
         headers.remove(header::CONTENT_SECURITY_POLICY);
         headers.remove(header::CONTENT_LENGTH);
         Some(Self {
-            catalog,
+            basis,
             headers,
             body_parts,
             policy_parts: policy.split(nonce).map(str::to_owned).collect(),
@@ -192,6 +255,13 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn basis() -> Basis {
+        Basis {
+            catalog: Arc::default(),
+            user: None,
+        }
+    }
+
     #[test]
     fn a_cached_page_carries_the_new_nonce_wherever_the_old_one_was() {
         let mut headers = HeaderMap::new();
@@ -202,7 +272,7 @@ mod tests {
         let body = Bytes::from_static(
             b"<script nonce=\"OLD123\">a</script><p>x</p><script nonce=\"OLD123\">b</script>",
         );
-        let page = CachedPage::split(Arc::default(), &headers, &body).expect("a nonce");
+        let page = CachedPage::split(basis(), &headers, &body).expect("a nonce");
         let response = page.respond("NEW456");
         assert_eq!(
             response.headers()[header::CONTENT_SECURITY_POLICY],
@@ -221,7 +291,7 @@ mod tests {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("script-src 'self'"),
         );
-        assert!(CachedPage::split(Arc::default(), &headers, &Bytes::new()).is_none());
+        assert!(CachedPage::split(basis(), &headers, &Bytes::new()).is_none());
     }
 
     #[test]
@@ -234,22 +304,22 @@ mod tests {
             builder.body(Body::empty()).expect("a request")
         };
         assert_eq!(
-            cache_key(&request("/pricing?interval=year", None)),
+            anonymous_key(&request("/pricing?interval=year", None)),
             Some("/pricing?interval=year")
         );
-        assert_eq!(cache_key(&request("/login?next=/pro", None)), None);
-        assert_eq!(cache_key(&request("/pricing?__err=x", None)), None);
-        assert_eq!(cache_key(&request("/dashboard", None)), None);
+        assert_eq!(anonymous_key(&request("/login?next=/pro", None)), None);
+        assert_eq!(anonymous_key(&request("/pricing?__err=x", None)), None);
+        assert_eq!(anonymous_key(&request("/dashboard", None)), None);
         assert_eq!(
-            cache_key(&request("/pricing", Some("theme=dark"))),
+            anonymous_key(&request("/pricing", Some("theme=dark"))),
             Some("/pricing")
         );
         assert_eq!(
-            cache_key(&request("/pricing", Some("a=b; storefront_session=abc"))),
+            anonymous_key(&request("/pricing", Some("a=b; storefront_session=abc"))),
             None
         );
         assert_eq!(
-            cache_key(&request("/pricing", Some("__Host-storefront_session=abc"))),
+            anonymous_key(&request("/pricing", Some("__Host-storefront_session=abc"))),
             None
         );
     }

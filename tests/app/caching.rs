@@ -2,7 +2,7 @@
 //! per response, never to a signed-in visitor, invalidated by catalog changes on every instance),
 //! and sessions and users cached per instance (sign-out and access changes reach every instance).
 
-use crate::helpers::{BROWSER_ACCEPT, PASSWORD, TestApp, no_redirects, session_cookie};
+use crate::helpers::{BROWSER_ACCEPT, CARD_OK, PASSWORD, TestApp, no_redirects, session_cookie};
 use reqwest::Method;
 use std::time::{Duration, Instant};
 
@@ -230,4 +230,35 @@ async fn an_access_change_reaches_a_cached_user_on_every_instance() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_per_user_and_follow_billing_changes() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let ada = app.new_user("ada@example.com").await;
+    let bob = app.new_user("bob@example.com").await;
+    for _ in 0..2 {
+        for path in ["/dashboard", "/pricing"] {
+            let (ada_page, bob_page) = (app.page(&ada, path).await, app.page(&bob, path).await);
+            assert!(ada_page.contains("ada@example.com") && !ada_page.contains("bob@example.com"));
+            assert!(bob_page.contains("bob@example.com") && !bob_page.contains("ada@example.com"));
+        }
+    }
+    assert_eq!(app.get(&ada, "/pro").await.status(), 403);
+    let session = app.start_checkout(&ada, "pro_monthly").await;
+    app.pay(&session, CARD_OK);
+    app.settle_webhooks().await;
+    // The webhook's sync wrote Ada's rows on this instance: her next page shows it at once.
+    assert_eq!(app.get(&ada, "/pro").await.status(), 200);
+    let dashboard = app.page(&ada, "/dashboard").await;
+    assert!(
+        !dashboard.contains(r#"<dd data-testid="plan">Free</dd>"#),
+        "{dashboard}"
+    );
+    assert_eq!(
+        app.get(&bob, "/pro").await.status(),
+        403,
+        "Bob is still free"
+    );
 }

@@ -57,6 +57,8 @@ pub struct AuthCache {
     /// Bumped by every invalidation; a read from the database is only kept when no invalidation
     /// happened while it ran (else it may be older than the change that was just forgotten).
     epoch: AtomicU64,
+    /// Bumped only when a user's rows changed (not by sessions): what per-user page renders check.
+    user_epoch: AtomicU64,
     poll: Mutex<PollState>,
 }
 
@@ -72,6 +74,7 @@ impl Default for AuthCache {
             sessions: quick_cache::sync::Cache::new(CAPACITY),
             users: quick_cache::sync::Cache::new(CAPACITY),
             epoch: AtomicU64::new(0),
+            user_epoch: AtomicU64::new(0),
             poll: Mutex::default(),
         }
     }
@@ -113,8 +116,13 @@ impl AuthCache {
         self.sessions.remove(id);
     }
 
+    pub fn user_epoch(&self) -> u64 {
+        self.user_epoch.load(Ordering::Acquire)
+    }
+
     pub fn forget_user(&self, id: UserId) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.user_epoch.fetch_add(1, Ordering::AcqRel);
         self.users.remove(&id);
     }
 
