@@ -1,8 +1,9 @@
 //! The reference handler of `scripts/bench`: a bare axum + tokio server whose `GET /pricing` formats a
-//! pricing page of the same shape and size as ours (about 4 KB: header, two plan cards with monthly
-//! and yearly prices and Subscribe forms, footer) with `write!` into a `String`, per request. No
-//! framework, middleware, logging or database: its CPU per request is the floor the app's pages are
-//! compared with.
+//! pricing page of the same shape and size as the app's (about 5 KB: the head with the inline islands
+//! loader, header, two plan cards with monthly and yearly prices and Subscribe forms, footer) with
+//! `write!` into a `String`, per request, with a per-response CSP nonce and the same kind of security
+//! headers. No framework, middleware, logging or database: its CPU per request is the floor the app's
+//! pages are compared with.
 //!
 //! Usage: cargo run --release --example plain_page --features ssr -- 127.0.0.1:PORT
 
@@ -99,19 +100,60 @@ fn saving_percent(plan: &Plan) -> u64 {
     (month - year) * 100 / month
 }
 
-fn render(interval: &str) -> Result<String, std::fmt::Error> {
-    let mut out = String::with_capacity(6 * 1024);
-    let nonce = nonce();
+/// The inline script that loads the browser bundle and hydrates the islands (static, as the app's
+/// is; only its nonce changes per response).
+const LOADER: &str = r#"((root, pkg, name) => {
+	const pending = [];
+	function whenIdle(run) {
+		if ("requestIdleCallback" in window) { window.requestIdleCallback(run); } else { run(); }
+	}
+	async function hydrateOne(element, mod) {
+		const start = mod[element.dataset.component];
+		if (!start) {
+			console.warn(`no island function ${element.dataset.component}`);
+			return;
+		}
+		const children = pending[pending.length - 1];
+		if (children) { children(); }
+		const result = start(element);
+		if (result && result.then) { await result; }
+	}
+	async function walk(node, mod) {
+		if (node.nodeType !== Node.ELEMENT_NODE) { return; }
+		const tag = node.tagName.toLowerCase();
+		if (tag === "leptos-island") {
+			await hydrateOne(node, mod);
+		} else if (tag === "leptos-children") {
+			pending.push(node.$$on_hydrate);
+			for (const child of node.children) { await walk(child, mod); }
+			pending.pop();
+			return;
+		}
+		for (const child of node.children) { await walk(child, mod); }
+	}
+	whenIdle(() => {
+		import(`${root}/${pkg}/${name}.js`).then(mod => {
+			mod.default({ module_or_path: `${root}/${pkg}/${name}.wasm` }).then(() => {
+				mod.hydrate();
+				walk(document.body, mod);
+			});
+			window.__hydrateIsland = (element) => hydrateOne(element, mod);
+		});
+	});
+})("", "pkg", "storefront");"#;
+
+fn render(interval: &str, nonce: &str) -> Result<String, std::fmt::Error> {
+    let mut out = String::with_capacity(8 * 1024);
     write!(
         out,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><meta name="color-scheme" content="light"/><link rel="icon" href="/favicon.svg" type="image/svg+xml"/><link rel="modulepreload" href="/pkg/storefront.js" nonce="{nonce:016x}"/><link rel="preload" href="/pkg/storefront_bg.wasm" as="fetch" type="application/wasm" crossorigin="" nonce="{nonce:016x}"/><script type="module" nonce="{nonce:016x}">import("/pkg/storefront.js").then(mod => {{ mod.default({{module_or_path: "/pkg/storefront_bg.wasm"}}).then(() => {{ mod.hydrate(); for (let e of document.querySelectorAll("leptos-island")) {{ const l = e.dataset.component; const islandFn = mod["_island_" + l]; if (islandFn) {{ islandFn(e); }} }} }}); }})</script><link rel="stylesheet" id="leptos" href="/pkg/storefront.css"/><title>Storefront</title></head><body>"#
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="modulepreload" href="/pkg/storefront.js" nonce="{nonce}"><link rel="preload" href="/pkg/storefront.wasm" as="fetch" type="application/wasm" crossorigin="" nonce="{nonce}"><script type="module" nonce="{nonce}">{LOADER}</script><link id="leptos" rel="stylesheet" href="/pkg/storefront.css"><title>Storefront</title></head><body>"#
     )?;
     out.push_str(
         r#"<header class="site-header"><a href="/" class="brand">Storefront</a><nav class="site-nav"><a href="/pricing">Pricing</a><a href="/login">Sign in</a><a href="/signup" class="button small">Sign up</a></nav></header>"#,
     );
     write!(
         out,
-        r#"<main class="site-main"><section class="pricing"><header class="pricing-head"><h1>Plans for every stage</h1><p class="lead">Start with Basic, grow into Pro. Switch or cancel any time.</p></header><div class="plans" id="plans" data-interval="{interval}" data-testid="plans"><leptos-island data-component="IntervalSwitch_1234" data-hkc="0-0-1"><nav class="interval-switch" aria-label="Billing interval"><a href="?interval=month"{month_active} aria-pressed="{month_pressed}">Monthly</a><a href="?interval=year"{year_active} aria-pressed="{year_pressed}">Yearly</a></nav></leptos-island><div class="plan-grid">"#,
+        r#"<main class="site-main"><section class="pricing"><header class="pricing-head"><h1>Plans for every stage</h1><p class="lead">Start with Basic, grow into Pro. Switch or cancel any time.</p></header><div class="plans" id="plans" data-interval="{interval}" data-testid="plans"><leptos-island data-component="IntervalSwitch_1234"><nav class="interval-switch" aria-label="Billing interval"><a href="?interval=month"{month_active} aria-pressed="{month_pressed}">Monthly</a><a href="?interval=year"{year_active} aria-pressed="{year_pressed}">Yearly</a></nav></leptos-island><div class="plan-grid">"#,
         month_active = if interval == "month" {
             r#" class="active""#
         } else {
@@ -166,15 +208,37 @@ fn render(interval: &str) -> Result<String, std::fmt::Error> {
         out.push_str("</ul></article>");
     }
     out.push_str(
-        r#"</div></div></section></main><footer class="site-footer"><span>© Storefront</span><a href="/pricing">Plans</a></footer><leptos-island data-component="HydrationMarker_5678" data-hkc="0-0-2"></leptos-island></body></html>"#,
+        r#"</div></div></section></main><footer class="site-footer"><span>© Storefront</span><a href="/pricing">Plans</a></footer><leptos-island data-component="HydrationMarker_5678"></leptos-island></body></html>"#,
     );
+    write!(
+        out,
+        r#"<script nonce="{nonce}">__RESOLVED_RESOURCES=[];__PENDING_RESOURCES=[];</script>"#
+    )?;
     Ok(out)
 }
 
 async fn pricing(RawQuery(query): RawQuery) -> impl IntoResponse {
     let year = query.is_some_and(|q| q.split('&').any(|pair| pair == "interval=year"));
-    let body = render(if year { "year" } else { "month" }).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
+    let nonce = format!("{:016x}", nonce());
+    let body = render(if year { "year" } else { "month" }, &nonce).unwrap_or_default();
+    // The same kind of headers as the app's pages: a per-response CSP with the nonce, and static ones.
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
+            (
+                header::REFERRER_POLICY,
+                "strict-origin-when-cross-origin".to_owned(),
+            ),
+        ],
+        body,
+    )
 }
 
 #[tokio::main]

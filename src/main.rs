@@ -11,6 +11,7 @@ const USAGE: &str = "usage: storefront [serve | sync-catalog | resync [--concurr
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    keep_large_allocations_out_of_the_heap();
     // A missing .env is normal (production sets real environment variables).
     let _ = dotenvy::dotenv();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -172,3 +173,21 @@ async fn resync(config: Config, concurrency: usize) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// Argon2 allocates 19 MiB per hash. After the first such block is freed, glibc raises its mmap
+/// threshold and keeps later blocks in per-thread arenas: a handful of sign-ins left ~100 MiB
+/// resident (speed issue, RSS budget). A fixed threshold keeps blocks of 1 MiB and more mmapped, so
+/// they go back to the system when freed, at the cost of a page-fault pass per hash.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_large_allocations_out_of_the_heap() {
+    // SAFETY: mallopt only sets an allocator parameter (thread-safe in glibc); no memory is touched.
+    let applied = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) };
+    if applied != 1 {
+        eprintln!(
+            "storefront: could not set the malloc mmap threshold; memory may grow after sign-ins"
+        );
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_large_allocations_out_of_the_heap() {}

@@ -38,7 +38,7 @@ use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -235,15 +235,11 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             (state.db.clone(), auth_cache),
             load_current_user,
         ))
-        .layer(session_layer(session_store, &state.config))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::new(anonymous_pages),
-            page_cache::serve_anonymous_pages,
-        ));
+        .layer(session_layer(session_store, &state.config));
     let allowed_origins = Arc::new(security::AllowedOrigins::for_app(&state.config.app_url));
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));
-    Router::new()
+    let routing = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(pages_and_server_fns)
@@ -254,6 +250,15 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_LIMIT))
         // Webhooks bring their own, larger body limit and skip the cross-site check (signed, not cookied).
         .merge(crate::webhooks::router(services.webhook_state()))
+        .with_state(state.clone());
+    // The middleware every request goes through wraps the routing as one service: a layer on a router
+    // is applied to each route, and a route's whole stack is cloned for every request it serves.
+    Router::new()
+        .fallback_service(routing)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(anonymous_pages),
+            page_cache::serve_anonymous_pages,
+        ))
         .layer(middleware::from_fn_with_state(
             allowed_origins,
             security::refuse_cross_site_posts,
@@ -268,7 +273,7 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
         ))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(telemetry::FastRequestId))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(telemetry::request_span)
@@ -286,7 +291,6 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
                 ))
                 .layer(CompressionLayer::new()),
         )
-        .with_state(state.clone())
 }
 
 async fn readyz(State(db): State<Database>) -> impl IntoResponse {
