@@ -8,8 +8,9 @@
 //!   on `users`, so no writer can forget) are written to `cache_invalidations`, which each instance
 //!   reads.
 //!
-//! A user entry is also dropped after `USER_MAX_AGE`, in case an invalidation was missed (an
-//! instance whose clock is far off); a session entry never outlives the session's own expiry.
+//! Every entry is also dropped after `MAX_AGE`, in case an invalidation was missed (the poll failed
+//! for longer than its margin, an instance's clock is far off, a sign-out could not be announced);
+//! a session entry never outlives the session's own expiry either.
 
 use crate::auth::User;
 use crate::db::{Database, now_unix};
@@ -23,7 +24,7 @@ use tower_sessions::session::{Id, Record};
 
 const CAPACITY: usize = 10_000;
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
-const USER_MAX_AGE: Duration = Duration::from_secs(60);
+const MAX_AGE: Duration = Duration::from_secs(60);
 /// Rows are read again for this long, for writers that committed late and for clock skew between
 /// instances; each row is applied once.
 const POLL_MARGIN_SECS: i64 = 10;
@@ -52,7 +53,7 @@ impl CachedUser {
 }
 
 pub struct AuthCache {
-    sessions: quick_cache::sync::Cache<Id, Record>,
+    sessions: quick_cache::sync::Cache<Id, (Record, Instant)>,
     users: quick_cache::sync::Cache<UserId, CachedUser>,
     /// Bumped by every invalidation; a read from the database is only kept when no invalidation
     /// happened while it ran (else it may be older than the change that was just forgotten).
@@ -96,8 +97,8 @@ impl AuthCache {
     }
 
     pub fn session(&self, id: &Id) -> Option<Record> {
-        let record = self.sessions.get(id)?;
-        if record.expiry_date <= time::OffsetDateTime::now_utc() {
+        let (record, kept) = self.sessions.get(id)?;
+        if record.expiry_date <= time::OffsetDateTime::now_utc() || kept.elapsed() >= MAX_AGE {
             self.sessions.remove(id);
             return None;
         }
@@ -107,7 +108,8 @@ impl AuthCache {
     /// Keeps a record read from or written to the store, unless an invalidation ran since `epoch`.
     pub fn keep_session(&self, record: &Record, epoch: u64) {
         if self.epoch() == epoch {
-            self.sessions.insert(record.id, record.clone());
+            self.sessions
+                .insert(record.id, (record.clone(), Instant::now()));
         }
     }
 
@@ -131,7 +133,7 @@ impl AuthCache {
     pub async fn user(&self, db: &Database, id: UserId) -> AppResult<Option<User>> {
         let now = now_unix();
         if let Some(cached) = self.users.get(&id)
-            && cached.loaded.elapsed() < USER_MAX_AGE
+            && cached.loaded.elapsed() < MAX_AGE
         {
             return Ok(Some(cached.user_at(now)));
         }
