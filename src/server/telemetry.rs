@@ -112,12 +112,12 @@ impl BufferedStdout {
 }
 
 /// The writer for one line; warnings and errors are written out at once.
-pub struct LineWriter<'a> {
+pub struct LogLine<'a> {
     target: &'a BufferedStdout,
     urgent: bool,
 }
 
-impl Write for LineWriter<'_> {
+impl Write for LogLine<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let full = {
             let mut buffer = self.target.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -137,17 +137,17 @@ impl Write for LineWriter<'_> {
 }
 
 impl<'a> MakeWriter<'a> for BufferedStdout {
-    type Writer = LineWriter<'a>;
+    type Writer = LogLine<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        LineWriter {
+        LogLine {
             target: self,
             urgent: false,
         }
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
-        LineWriter {
+        LogLine {
             target: self,
             urgent: *meta.level() <= Level::WARN,
         }

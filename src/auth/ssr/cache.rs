@@ -31,16 +31,18 @@ const POLL_MARGIN_SECS: i64 = 10;
 /// How long invalidation rows are kept (they only matter for `POLL_MARGIN_SECS`).
 pub const INVALIDATIONS_KEPT_SECS: i64 = 3600;
 
-#[derive(Clone)]
-struct CachedUser {
+/// A user's row as stored; what it grants is decided at each read (`user_at`).
+#[derive(Clone, sqlx::FromRow)]
+struct StoredUser {
     id: UserId,
+    #[sqlx(try_from = "String")]
     email: Email,
+    #[sqlx(try_from = "String")]
     role: Role,
     access_until: Option<i64>,
-    loaded: Instant,
 }
 
-impl CachedUser {
+impl StoredUser {
     /// A paid role past its access end reads as free (security review M4), decided at each read.
     fn user_at(&self, now: i64) -> User {
         let expired = self.access_until.is_some_and(|until| until < now);
@@ -54,7 +56,7 @@ impl CachedUser {
 
 pub struct AuthCache {
     sessions: quick_cache::sync::Cache<Id, (Record, Instant)>,
-    users: quick_cache::sync::Cache<UserId, CachedUser>,
+    users: quick_cache::sync::Cache<UserId, (StoredUser, Instant)>,
     /// Bumped by every invalidation; a read from the database is only kept when no invalidation
     /// happened while it ran (else it may be older than the change that was just forgotten).
     epoch: AtomicU64,
@@ -79,16 +81,6 @@ impl Default for AuthCache {
             poll: Mutex::default(),
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: UserId,
-    #[sqlx(try_from = "String")]
-    email: Email,
-    #[sqlx(try_from = "String")]
-    role: Role,
-    access_until: Option<i64>,
 }
 
 impl AuthCache {
@@ -129,36 +121,35 @@ impl AuthCache {
     }
 
     /// The user, from memory or else the database; `None` when the account is gone.
-    #[tracing::instrument(skip(self, db))]
     pub async fn user(&self, db: &Database, id: UserId) -> AppResult<Option<User>> {
         let now = now_unix();
-        if let Some(cached) = self.users.get(&id)
-            && cached.loaded.elapsed() < MAX_AGE
+        if let Some((stored, kept)) = self.users.get(&id)
+            && kept.elapsed() < MAX_AGE
         {
-            return Ok(Some(cached.user_at(now)));
+            return Ok(Some(stored.user_at(now)));
         }
+        Ok(self
+            .load_user(db, id)
+            .await?
+            .map(|stored| stored.user_at(now)))
+    }
+
+    /// A cache miss: reads the row and keeps it, unless an invalidation ran meanwhile.
+    #[tracing::instrument(skip(self, db))]
+    async fn load_user(&self, db: &Database, id: UserId) -> AppResult<Option<StoredUser>> {
         let epoch = self.epoch();
-        let row = sqlx::query_as::<_, UserRow>(
+        let stored = sqlx::query_as::<_, StoredUser>(
             "SELECT id, email, role, access_until FROM users WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let cached = CachedUser {
-            id: row.id,
-            email: row.email,
-            role: row.role,
-            access_until: row.access_until,
-            loaded: Instant::now(),
-        };
-        let user = cached.user_at(now);
-        if self.epoch() == epoch {
-            self.users.insert(id, cached);
+        if let Some(stored) = &stored
+            && self.epoch() == epoch
+        {
+            self.users.insert(id, (stored.clone(), Instant::now()));
         }
-        Ok(Some(user))
+        Ok(stored)
     }
 
     /// Applies the invalidations other instances (and the `users` trigger) wrote recently.
@@ -219,12 +210,11 @@ mod tests {
 
     #[test]
     fn a_cached_paid_role_reads_as_free_after_its_access_end() {
-        let cached = CachedUser {
+        let cached = StoredUser {
             id: UserId::new(1),
             email: Email::parse("a@example.com").expect("an e-mail"),
             role: Role::Pro,
             access_until: Some(1_000),
-            loaded: Instant::now(),
         };
         assert_eq!(cached.user_at(999).role, Role::Pro);
         assert_eq!(cached.user_at(1_001).role, Role::Free);
