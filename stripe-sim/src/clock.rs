@@ -1,9 +1,10 @@
 //! The test clock. All object timestamps come from `Store::now`; advancing it runs whatever
 //! falls due in between, in time order: period ends (renewal, trial end, scheduled
-//! cancellation), dunning retries and Checkout Session expiry. Its HTTP endpoints are in
+//! cancellation), dunning retries, Checkout Session expiry, bank debit settlement and
+//! `customer.subscription.trial_will_end` notices. Its HTTP endpoints are in
 //! `admin::clock`.
 
-use crate::billing::{checkout, subscriptions};
+use crate::billing::{checkout, payment_mode, subscriptions};
 use crate::error::ApiError;
 use crate::model::{InvoiceStatus, SessionStatus};
 use crate::store::Store;
@@ -13,6 +14,10 @@ enum Due {
     SessionExpiry(String),
     PeriodEnd(String),
     Retry(String),
+    /// A bank debit settles (or fails), 60 s after the Checkout Session completed.
+    BankSettlement(String),
+    /// `customer.subscription.trial_will_end`, 3 days before a trial ends.
+    TrialWillEnd(String),
 }
 
 /// The earliest thing due at or before `target`.
@@ -40,9 +45,18 @@ fn next_due(store: &Store, target: i64) -> Option<(i64, Due)> {
             i.next_payment_attempt
                 .map(|t| (t, Due::Retry(i.id.clone())))
         });
+    let settlements = store.charges.iter().filter_map(|c| {
+        c.settles
+            .map(|(t, _)| (t, Due::BankSettlement(c.id.clone())))
+    });
+    let trial_notices = store.subscriptions.iter().filter_map(|s| {
+        subscriptions::trial_will_end_at(store, &s.id).map(|t| (t, Due::TrialWillEnd(s.id.clone())))
+    });
     sessions
         .chain(periods)
         .chain(retries)
+        .chain(settlements)
+        .chain(trial_notices)
         .filter(|(t, _)| *t <= target)
         .min_by_key(|(t, _)| *t)
 }
@@ -67,6 +81,8 @@ pub(crate) fn advance_to(store: &mut Store, target: i64) -> Result<(), ApiError>
             }
             Due::PeriodEnd(id) => subscriptions::period_ended(store, &id),
             Due::Retry(id) => subscriptions::retry_invoice(store, &id),
+            Due::BankSettlement(id) => payment_mode::settle_bank_debit(store, &id),
+            Due::TrialWillEnd(id) => subscriptions::trial_will_end(store, &id),
         }
     }
     store.now = target;

@@ -73,6 +73,20 @@ impl ApiError {
         )
     }
 
+    /// A request Stripe refuses with a specific `code` (`amount_too_large`, …).
+    pub(crate) fn coded(code: &str, param: Option<&str>, message: String) -> Self {
+        let e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some(code),
+            message,
+        );
+        match param {
+            Some(p) => e.with_param(p),
+            None => e,
+        }
+    }
+
     pub(crate) fn missing_resource(what: &str, id: &str, param: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -17,6 +17,7 @@ mod form;
 mod http;
 mod idempotency;
 mod model;
+mod money;
 mod pages;
 mod render;
 mod seed;
@@ -269,6 +270,34 @@ impl Sim {
     ) -> Result<PayOutcome, ApiError> {
         self.shared
             .with(|store| billing::checkout::pay(store, session, email, card))
+    }
+
+    /// Pays a payment-mode Checkout Session with a US bank account as the hosted page's second
+    /// form would: `000123456789` settles 60 s (sim clock) later, `000111111113` fails then
+    /// (account closed); other numbers are refused. The session completes at once, unpaid.
+    pub fn pay_checkout_with_bank(
+        &self,
+        session: &str,
+        email: Option<&str>,
+        account_number: &str,
+    ) -> Result<PayOutcome, ApiError> {
+        self.shared
+            .with(|store| billing::checkout::pay_bank(store, session, email, account_number))
+    }
+
+    /// Refunds `amount` (default: all that is left) of a succeeded PaymentIntent, as
+    /// `POST /v1/refunds` would; returns the `re_…` id.
+    pub fn refund(&self, payment_intent: &str, amount: Option<i64>) -> Result<String, ApiError> {
+        self.shared.with(|store| {
+            billing::refunds::create(
+                store,
+                billing::refunds::NewRefund {
+                    payment_intent: Some(payment_intent.to_owned()),
+                    amount,
+                    ..Default::default()
+                },
+            )
+        })
     }
 
     /// Completes (or fails) the 3-D Secure step of a session paid with 4000000000003220.

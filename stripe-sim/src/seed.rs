@@ -156,7 +156,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_catalog_has_the_four_plans() {
+    fn default_catalog_has_the_plans_and_the_goods() {
         let c = Catalog::parse(DEFAULT_CATALOG).expect("default catalog parses");
         let mut store = Store::new(1_700_000_000, "http://x".into());
         c.seed(&mut store);
@@ -171,12 +171,28 @@ mod tests {
                 (Some("basic_monthly"), 900),
                 (Some("basic_yearly"), 9000),
                 (Some("pro_monthly"), 2900),
-                (Some("pro_yearly"), 29000)
+                (Some("pro_yearly"), 29000),
+                (Some("goods_mug"), 1400),
+                (Some("goods_stickers"), 500),
+                (Some("goods_hoodie"), 4900),
+                (Some("goods_poster"), 2500),
             ]
         );
         assert_eq!(store.products[1].metadata["role"], "pro");
         assert_eq!(store.products[1].metadata["trial_period_days"], "14");
-        assert_eq!(store.seed_events.len(), 6);
+        // 6 products and 8 prices, each announced.
+        assert_eq!(store.seed_events.len(), 14);
+        let goods: Vec<_> = store.products[2..].iter().collect();
+        let slugs: Vec<&str> = goods.iter().map(|p| p.metadata["slug"].as_str()).collect();
+        assert_eq!(slugs, ["mug", "stickers", "hoodie", "poster"]);
+        for p in goods {
+            assert_eq!(p.metadata["kind"], "goods");
+            assert!(!p.metadata.contains_key("role"));
+            let price = p.default_price.as_deref().and_then(|id| store.price(id));
+            assert!(price.is_some_and(|price| price.recurring.is_none()));
+        }
+        assert_eq!(store.products[5].metadata["stock"], "1");
+        assert_eq!(store.products[2].metadata["image"], "/goods/mug.svg");
     }
 
     #[test]

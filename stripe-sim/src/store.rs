@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::model::{
-    Account, CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing,
-    PaymentMethod, PendingItem, PortalSession, Price, Product, Subscription,
+    Account, Charge, CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing,
+    PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product, Refund, Subscription,
 };
 
 /// Everything the sim knows, behind one lock (`Shared::with` / `Shared::read`).
@@ -26,6 +26,9 @@ pub(crate) struct Store {
     pub(crate) invoices: Vec<Invoice>,
     pub(crate) pending_items: Vec<PendingItem>,
     pub(crate) portal_sessions: Vec<PortalSession>,
+    pub(crate) payment_intents: Vec<PaymentIntent>,
+    pub(crate) charges: Vec<Charge>,
+    pub(crate) refunds: Vec<Refund>,
     pub(crate) events: Vec<Event>,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) deliveries: Vec<Delivery>,
@@ -104,6 +107,21 @@ impl Store {
     }
     pub(crate) fn portal_session(&self, id: &str) -> Option<&PortalSession> {
         self.portal_sessions.iter().find(|p| p.id == id)
+    }
+    pub(crate) fn payment_intent(&self, id: &str) -> Option<&PaymentIntent> {
+        self.payment_intents.iter().find(|p| p.id == id)
+    }
+    pub(crate) fn payment_intent_mut(&mut self, id: &str) -> Option<&mut PaymentIntent> {
+        self.payment_intents.iter_mut().find(|p| p.id == id)
+    }
+    pub(crate) fn charge(&self, id: &str) -> Option<&Charge> {
+        self.charges.iter().find(|c| c.id == id)
+    }
+    pub(crate) fn charge_mut(&mut self, id: &str) -> Option<&mut Charge> {
+        self.charges.iter_mut().find(|c| c.id == id)
+    }
+    pub(crate) fn refund(&self, id: &str) -> Option<&Refund> {
+        self.refunds.iter().find(|r| r.id == id)
     }
     pub(crate) fn event(&self, id: &str) -> Option<&Event> {
         self.events.iter().find(|e| e.id == id)

@@ -1,12 +1,16 @@
 //! The `/v1` API: routing plus helpers shared by the resource handlers.
 
 mod account;
+mod charges;
 mod checkout;
+mod checkout_params;
 mod customers;
 mod events;
+mod payment_intents;
 mod portal;
 mod prices;
 mod products;
+mod refunds;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -36,6 +40,9 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
         .merge(portal::routes())
         .merge(subscriptions::routes())
         .merge(events::routes())
+        .merge(payment_intents::routes())
+        .merge(charges::routes())
+        .merge(refunds::routes())
         .fallback(unknown_url)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),

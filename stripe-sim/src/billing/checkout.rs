@@ -1,6 +1,8 @@
-//! Completing a Checkout Session: charge the card, create customer, subscription and invoice.
+//! Completing a Checkout Session: charge the card (or start a bank debit), create customer,
+//! subscription and invoice, or the payment (`payment_mode`).
 
 use super::customers::{create_customer, set_default_card};
+use super::payment_mode::{self, Method};
 use super::payments;
 use super::subscriptions::{self, NewSubscription};
 use crate::error::ApiError;
@@ -44,6 +46,15 @@ fn payable_session(store: &Store, id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Keeps the e-mail typed on the hosted page.
+fn collect_email(store: &mut Store, id: &str, email: Option<&str>) {
+    if let Some(s) = store.session_mut(id)
+        && let Some(e) = email.filter(|e| !e.trim().is_empty())
+    {
+        s.collected_email = Some(e.trim().to_owned());
+    }
+}
+
 /// Handles a card submitted on the hosted page. Declines leave the session open.
 pub(crate) fn pay(
     store: &mut Store,
@@ -53,11 +64,7 @@ pub(crate) fn pay(
 ) -> Result<PayOutcome, ApiError> {
     payable_session(store, id)?;
     let method = payments::add_card(store, card, None)?;
-    if let Some(s) = store.session_mut(id)
-        && let Some(e) = email.filter(|e| !e.trim().is_empty())
-    {
-        s.collected_email = Some(e.trim().to_owned());
-    }
+    collect_email(store, id, email);
     if store.payment_method(&method).map(|m| m.behavior) == Some(CardBehavior::Authenticate) {
         if let Some(s) = store.session_mut(id) {
             s.pending_payment_method = Some(method);
@@ -100,6 +107,15 @@ struct Created {
     payment_intent: Option<String>,
 }
 
+impl Created {
+    fn payment(payment_intent: String) -> Self {
+        Self {
+            payment_intent: Some(payment_intent),
+            ..Self::default()
+        }
+    }
+}
+
 /// Charges the session's total on-session (with payment method `card`) and creates what
 /// Checkout creates.
 fn complete(store: &mut Store, id: &str, card: &str) -> Result<PayOutcome, ApiError> {
@@ -116,20 +132,61 @@ fn complete(store: &mut Store, id: &str, card: &str) -> Result<PayOutcome, ApiEr
     if let Some(customer) = &customer {
         set_default_card(store, customer, card, Some(&session.currency));
     }
-    let created = if session.mode == "subscription" {
-        start_subscription(
-            store,
-            &session,
-            customer.as_deref().unwrap_or_default(),
-            card,
-        )?
+    let (status, created) = if session.mode == "subscription" {
+        let customer = customer.as_deref().unwrap_or_default();
+        let created = start_subscription(store, &session, customer, card)?;
+        (
+            if trialing {
+                "no_payment_required"
+            } else {
+                "paid"
+            },
+            created,
+        )
+    } else if session.amount_total > 0 {
+        let pi = payment_mode::pay(store, &session, customer.clone(), Method::Card(card));
+        ("paid", Created::payment(pi))
     } else {
-        Created {
-            payment_intent: Some(store.id("pi")),
-            ..Created::default()
-        }
+        ("no_payment_required", Created::default())
     };
-    mark_complete(store, id, trialing, customer, created);
+    mark_complete(store, id, status, customer, created);
+    finish(store, id)
+}
+
+/// Handles a US bank account submitted on the hosted page (payment mode): the session
+/// completes at once, unpaid, and the debit settles on the clock 60 s later.
+pub(crate) fn pay_bank(
+    store: &mut Store,
+    id: &str,
+    email: Option<&str>,
+    account_number: &str,
+) -> Result<PayOutcome, ApiError> {
+    payable_session(store, id)?;
+    if store.session(id).is_some_and(|s| s.mode != "payment") {
+        return Err(ApiError::state(
+            "Bank debits are only offered for payment-mode sessions.".to_owned(),
+        ));
+    }
+    let settlement = payment_mode::bank_account(account_number)?;
+    collect_email(store, id, email);
+    let session = store
+        .session(id)
+        .cloned()
+        .ok_or_else(|| no_such_session(id))?;
+    let customer = session_customer(store, &session);
+    let (status, created) = if session.amount_total > 0 {
+        let method = Method::Bank(account_number, settlement);
+        let pi = payment_mode::pay(store, &session, customer.clone(), method);
+        ("unpaid", Created::payment(pi))
+    } else {
+        ("no_payment_required", Created::default())
+    };
+    mark_complete(store, id, status, customer, created);
+    finish(store, id)
+}
+
+/// Sends `checkout.session.completed` and redirects to the success URL.
+fn finish(store: &mut Store, id: &str) -> Result<PayOutcome, ApiError> {
     let Some(session) = store.session(id) else {
         return Err(no_such_session(id));
     };
@@ -191,7 +248,7 @@ fn start_subscription(
 fn mark_complete(
     store: &mut Store,
     id: &str,
-    trialing: bool,
+    payment_status: &'static str,
     customer: Option<String>,
     created: Created,
 ) {
@@ -199,11 +256,7 @@ fn mark_complete(
         return;
     };
     session.status = SessionStatus::Complete;
-    session.payment_status = if trialing {
-        "no_payment_required"
-    } else {
-        "paid"
-    };
+    session.payment_status = payment_status;
     if customer.is_some() {
         session.customer = customer;
     }
@@ -212,7 +265,7 @@ fn mark_complete(
     session.payment_intent = created.payment_intent;
 }
 
-/// Expires an open session (API `expire`, or 24 h after creation on the clock).
+/// Expires an open session (API `expire`, or at its `expires_at` on the clock).
 pub(crate) fn expire(store: &mut Store, id: &str) -> Result<(), ApiError> {
     open_session(store, id)?;
     if let Some(s) = store.session_mut(id) {

@@ -2,6 +2,8 @@
 
 pub(crate) mod checkout;
 pub(crate) mod customers;
+pub(crate) mod payment_mode;
 pub(crate) mod payments;
 pub(crate) mod plan_change;
+pub(crate) mod refunds;
 pub(crate) mod subscriptions;

@@ -135,6 +135,10 @@ pub(crate) fn create(
     if let Some(object) = snapshot(store, &id) {
         store.emit("customer.subscription.created", object, None);
     }
+    // A trial of 3 days or less is about to end as soon as it starts.
+    if trial_will_end_at(store, &id).is_some_and(|t| t <= store.now) {
+        trial_will_end(store, &id);
+    }
     let invoice = payments::create_invoice(
         store,
         &customer,
@@ -146,6 +150,28 @@ pub(crate) fn create(
     // The hosted page has already checked the card on-session, so this succeeds.
     payments::pay_invoice(store, &invoice, true)?;
     Ok((id, invoice))
+}
+
+/// How long before `trial_end` Stripe announces it (`customer.subscription.trial_will_end`).
+const TRIAL_WILL_END_NOTICE: i64 = 3 * DAY;
+
+/// When `customer.subscription.trial_will_end` falls due for a trialing subscription that has
+/// not had it for its current trial.
+pub(crate) fn trial_will_end_at(store: &Store, id: &str) -> Option<i64> {
+    let s = store.subscription(id)?;
+    let end = s.trial_end.filter(|_| s.status == SubStatus::Trialing)?;
+    (s.trial_will_end_sent != Some(end)).then_some(end - TRIAL_WILL_END_NOTICE)
+}
+
+/// Sends `customer.subscription.trial_will_end` (once per trial).
+pub(crate) fn trial_will_end(store: &mut Store, id: &str) {
+    let Some(s) = store.subscription_mut(id) else {
+        return;
+    };
+    s.trial_will_end_sent = s.trial_end;
+    if let Some(object) = snapshot(store, id) {
+        store.emit("customer.subscription.trial_will_end", object, None);
+    }
 }
 
 /// Checks the first item's price and builds the subscription (not stored yet).
@@ -196,6 +222,7 @@ fn new_subscription(store: &mut Store, new: NewSubscription<'_>) -> Result<Subsc
         billing_cycle_anchor: period_end.min(recurring.period_end(now)),
         trial_start: trial_end.map(|_| now),
         trial_end,
+        trial_will_end_sent: None,
         latest_invoice: None,
         default_payment_method: new.payment_method,
         metadata: new.metadata,

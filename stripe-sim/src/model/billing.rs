@@ -69,6 +69,8 @@ pub(crate) struct Subscription {
     pub(crate) billing_cycle_anchor: i64,
     pub(crate) trial_start: Option<i64>,
     pub(crate) trial_end: Option<i64>,
+    /// The `trial_end` that `customer.subscription.trial_will_end` was sent for (once per trial).
+    pub(crate) trial_will_end_sent: Option<i64>,
     pub(crate) latest_invoice: Option<String>,
     pub(crate) default_payment_method: Option<String>,
     pub(crate) metadata: Meta,

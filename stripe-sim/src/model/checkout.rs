@@ -44,6 +44,8 @@ pub(crate) struct CheckoutSession {
     pub(crate) trial_period_days: Option<i64>,
     pub(crate) subscription_metadata: Meta,
     pub(crate) subscription_description: Option<String>,
+    /// `payment_intent_data[metadata]`: copied to the PaymentIntent (and its Charge).
+    pub(crate) payment_intent_metadata: Meta,
     pub(crate) subscription: Option<String>,
     pub(crate) invoice: Option<String>,
     pub(crate) payment_intent: Option<String>,

@@ -7,6 +7,7 @@ mod catalog;
 mod checkout;
 mod customers;
 mod events;
+mod payments;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,10 @@ pub(crate) use checkout::{CheckoutSession, PortalSession, SessionLine, SessionSt
 pub(crate) use customers::{CardBehavior, Customer, PaymentMethod};
 pub use events::Delivery;
 pub(crate) use events::{Endpoint, Event, Outgoing};
+pub(crate) use payments::{
+    Charge, ChargeStatus, IntentStatus, MethodType, PaymentError, PaymentIntent, ReceiptLine,
+    Refund, Settlement,
+};
 
 /// `metadata`: string keys to string values, sorted like Stripe's JSON.
 pub(crate) type Meta = BTreeMap<String, String>;

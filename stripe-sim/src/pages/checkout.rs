@@ -1,5 +1,5 @@
-//! Hosted Checkout: `{base}/checkout/{cs_id}` with the order summary and a card form, and the
-//! 3-D Secure step for cards that need it.
+//! Hosted Checkout: `{base}/checkout/{cs_id}` with the order summary, a card form (and, in
+//! payment mode, a US bank account form), and the 3-D Secure step for cards that need it.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{esc, form, money, not_found, page, per, see_other};
-use crate::billing::checkout::{PayOutcome, authenticate, pay};
+use crate::billing::checkout::{PayOutcome, authenticate, pay, pay_bank};
 use crate::error::ApiError;
 use crate::model::{CheckoutSession, SessionStatus};
 use crate::shared::Shared;
@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/checkout/{id}", get(show))
         .route("/checkout/{id}/pay", axum::routing::post(submit))
+        .route("/checkout/{id}/pay_bank", axum::routing::post(submit_bank))
         .route(
             "/checkout/{id}/authenticate",
             get(show_auth).post(submit_auth),
@@ -44,7 +45,12 @@ fn summary(store: &Store, s: &CheckoutSession) -> String {
             .as_ref()
             .map(|r| per(&r.interval, r.interval_count))
             .unwrap_or_default();
-        if headline.is_empty() {
+        if headline.is_empty() && s.mode == "payment" {
+            headline = format!(
+                "<p class=\"muted\">Order</p><div class=\"amount\">{}</div>",
+                esc(&money(s.amount_total, &s.currency))
+            );
+        } else if headline.is_empty() {
             headline = format!(
                 "<p class=\"muted\">{}</p><div class=\"amount\">{}{}</div>",
                 esc(name),
@@ -118,12 +124,29 @@ fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: Statu
 <div><label for="cvc">CVC</label><input type="text" id="cvc" name="cvc" placeholder="123" required autocomplete="cc-csc"></div></div>
 <label for="name">Name on card</label><input type="text" id="name" name="name" autocomplete="cc-name">
 <button type="submit">{action}</button></form>
-<p class="hint">Test cards: <code>4242424242424242</code> succeeds · <code>4000000000000002</code> declined · <code>4000000000009995</code> insufficient funds · <code>4000000000003220</code> authentication · <code>4000000000000341</code> fails on renewal. Any future expiry and CVC.</p></div></div></div>"#,
+<p class="hint">Test cards: <code>4242424242424242</code> succeeds · <code>4000000000000002</code> declined · <code>4000000000009995</code> insufficient funds · <code>4000000000003220</code> authentication · <code>4000000000000341</code> fails on renewal. Any future expiry and CVC.</p></div>{bank}</div></div>"#,
         summary = summary(store, s),
+        bank = bank_form(s, &email),
         id = esc(&s.id),
         email = esc(&email),
     );
     page(status, "Checkout", &body)
+}
+
+/// The second payment method of payment-mode sessions: a US bank account debited later.
+fn bank_form(s: &CheckoutSession, email: &str) -> String {
+    if s.mode != "payment" {
+        return String::new();
+    }
+    format!(
+        r#"<div class="card"><h2>US bank account (test, settles later)</h2><form method="post" action="/checkout/{id}/pay_bank">
+<label for="bank_email">Email</label><input type="email" id="bank_email" name="email" value="{email}" required autocomplete="email">
+<label for="account_number">Account number</label><input type="text" id="account_number" name="account_number" inputmode="numeric" placeholder="000123456789" required>
+<button type="submit" class="secondary">Pay with bank account</button></form>
+<p class="hint">Routing number <code>110000000</code>. <code>000123456789</code> succeeds · <code>000111111113</code> fails (account closed). The debit settles 60 s later on the sim clock.</p></div>"#,
+        id = esc(&s.id),
+        email = esc(email),
+    )
 }
 
 fn closed(s: &CheckoutSession) -> Response {
@@ -211,6 +234,26 @@ async fn submit(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: By
         return outcome(&sim, &id, Err(ApiError::invalid("card", msg.to_owned())));
     }
     let result = sim.with(|store| pay(store, &id, Some(&email), &card));
+    outcome(&sim, &id, result)
+}
+
+async fn submit_bank(
+    State(sim): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let field = |k: &str| fields.get(k).map_or("", |v| v.trim()).to_owned();
+    let (email, account) = (field("email"), field("account_number"));
+    if email.is_empty() || !email.contains('@') {
+        let error = ApiError::invalid("email", "Your email is incomplete.".to_owned());
+        return outcome(&sim, &id, Err(error));
+    }
+    if account.is_empty() {
+        let error = ApiError::missing("account_number");
+        return outcome(&sim, &id, Err(error));
+    }
+    let result = sim.with(|store| pay_bank(store, &id, Some(&email), &account));
     outcome(&sim, &id, result)
 }
 

@@ -1,9 +1,10 @@
-//! Server-rendered hosted pages (Checkout, Billing Portal, invoices): plain HTML forms and
+//! Server-rendered hosted pages (Checkout, Billing Portal, invoices, receipts): plain HTML forms and
 //! CSS, no JavaScript, so they work in any browser and from tests with plain HTTP posts.
 
 mod checkout;
 mod invoice;
 mod portal;
+mod receipt;
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::money::money;
 use crate::shared::Shared;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -18,6 +20,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .merge(checkout::routes())
         .merge(portal::routes())
         .merge(invoice::routes())
+        .merge(receipt::routes())
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -34,31 +37,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// Currencies without a minor unit (amounts are whole units).
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
-
-/// `900, "usd"` → `$9.00`; `500, "jpy"` → `¥500`.
-fn money(minor: i64, currency: &str) -> String {
-    let cur = currency.to_lowercase();
-    let symbol = match cur.as_str() {
-        "usd" => "$".to_owned(),
-        "eur" => "€".to_owned(),
-        "gbp" => "£".to_owned(),
-        "jpy" => "¥".to_owned(),
-        other => format!("{} ", other.to_uppercase()),
-    };
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    if ZERO_DECIMAL.contains(&cur.as_str()) {
-        format!("{sign}{symbol}{abs}")
-    } else {
-        format!("{sign}{symbol}{}.{:02}", abs / 100, abs % 100)
-    }
 }
 
 /// "per month", "every 3 months".

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod billing;
 pub(crate) mod catalog;
 pub(crate) mod checkout;
+pub(crate) mod payments;
 
 use serde_json::{Value, json};
 
@@ -116,6 +117,9 @@ pub(crate) fn by_id(store: &Store, id: &str) -> Option<Value> {
             .map(|s| billing::subscription(store, s)),
         "in" => store.invoice(id).map(|i| billing::invoice(store, i)),
         "cs" => store.session(id).map(|s| checkout::session(store, s)),
+        "pi" => store.payment_intent(id).map(payments::payment_intent),
+        "ch" => store.charge(id).map(|c| payments::charge(store, c)),
+        "re" => store.refund(id).map(|r| payments::refund(store, r)),
         "evt" => store.event(id).map(event),
         _ => None,
     }

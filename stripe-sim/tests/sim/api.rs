@@ -70,7 +70,11 @@ async fn product_lifecycle(c: &stripe::Client) -> stripe_shared::Product {
         .await
         .expect("list products");
     assert!(active.data.iter().all(|p| p.active));
-    assert_eq!(active.data.len(), 2, "only the seeded products are active");
+    assert_eq!(
+        active.data.len(),
+        6,
+        "only the seeded products (2 plans, 4 goods) are active"
+    );
     product
 }
 

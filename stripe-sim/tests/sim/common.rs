@@ -174,8 +174,11 @@ pub async fn receiver() -> (String, Inbox) {
     (format!("http://{addr}/hook"), inbox)
 }
 
+/// `product.created`/`price.created` events of the built-in catalog: 6 products, 8 prices.
+pub const SEED_EVENTS: usize = 14;
+
 /// A sim with a webhook endpoint pointing at a fresh receiver; waits for the seed catalog's
-/// six events so tests start from a quiet queue.
+/// events so tests start from a quiet queue.
 pub async fn sim_with_hook() -> (Sim, Inbox) {
     sim_with_hook_config(config()).await
 }
@@ -190,7 +193,7 @@ pub async fn sim_with_hook_config(cfg: SimConfig) -> (Sim, Inbox) {
     .await
     .expect("sim starts");
     inbox
-        .wait_for("seed catalog events", |r| r.len() >= 6)
+        .wait_for("seed catalog events", |r| r.len() >= SEED_EVENTS)
         .await;
     assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
     (sim, inbox)

@@ -3,12 +3,17 @@
 
 mod account;
 mod api;
+mod bank;
 mod clock;
 mod common;
 mod conventions;
 mod customers;
 mod faults;
 mod hosted;
+mod payments;
 mod portal;
+mod refunds;
 mod shapes;
+mod shop;
+mod timing;
 mod webhooks;

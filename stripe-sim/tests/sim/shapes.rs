@@ -143,6 +143,29 @@ async fn sim_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'static
     ours
 }
 
+/// A paid goods order with a partial refund: its PaymentIntent, Charge (listing the refund)
+/// and Refund.
+async fn payment_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'static str, Value)> {
+    let http = http();
+    let base = sim.base_url();
+    let s =
+        crate::shop::goods_session(sim, c, None, &[("goods_mug", 2), ("goods_hoodie", 1)]).await;
+    sim.pay_checkout(s.id.as_str(), Some("shape@x.io"), "4242424242424242")
+        .expect("paid");
+    let session = api_get(&http, base, &format!("/v1/checkout/sessions/{}", s.id)).await;
+    let pi = session["payment_intent"].as_str().expect("pi").to_owned();
+    let refund_form = [("payment_intent", pi.as_str()), ("amount", "100")];
+    let refund = api_post(&http, base, "/v1/refunds", &refund_form).await;
+    let intent = api_get(&http, base, &format!("/v1/payment_intents/{pi}")).await;
+    let charge = first(&http, base, &format!("/v1/charges?payment_intent={pi}")).await;
+    assert_eq!(charge["refunds"]["data"][0]["id"], refund["id"]);
+    vec![
+        ("payment_intent", intent),
+        ("charge", charge),
+        ("refund", refund),
+    ]
+}
+
 /// The account, and a customer deleted (the delete answer and retrieving it afterwards).
 async fn account_and_deleted_customer(sim: &stripe_sim::Sim) -> Vec<(&'static str, Value)> {
     let http = http();
@@ -172,6 +195,7 @@ async fn objects_match_stripe_fixture_key_sets() {
         let c = client(&sim);
         let mut ours = sim_objects(&sim, &c).await;
         ours.extend(account_and_deleted_customer(&sim).await);
+        ours.extend(payment_objects(&sim, &c).await);
         let fx = fixtures();
         let mut errors = Vec::new();
         for (name, value) in &ours {

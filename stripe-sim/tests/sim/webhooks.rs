@@ -276,12 +276,14 @@ async fn webhook_endpoints_api_and_seed_replay() {
         let secret = ep["secret"].as_str().expect("secret").to_owned();
         assert!(secret.starts_with("whsec_"));
         *inbox.secret.lock().expect("lock") = secret;
-        // The seed catalog is announced to the new endpoint (2 products, 4 prices).
-        inbox.wait_for("seed events", |r| r.len() >= 6).await;
+        // The seed catalog is announced to the new endpoint (6 products, 8 prices).
+        inbox
+            .wait_for("seed events", |r| r.len() >= SEED_EVENTS)
+            .await;
         let mut types = inbox.types();
         types.sort();
-        assert_eq!(types.iter().filter(|t| *t == "product.created").count(), 2);
-        assert_eq!(types.iter().filter(|t| *t == "price.created").count(), 4);
+        assert_eq!(types.iter().filter(|t| *t == "product.created").count(), 6);
+        assert_eq!(types.iter().filter(|t| *t == "price.created").count(), 8);
 
         let list = api_get(&http, base, "/v1/webhook_endpoints").await;
         assert_eq!(list["data"][0]["id"], ep["id"]);
@@ -297,7 +299,11 @@ async fn webhook_endpoints_api_and_seed_replay() {
             .json()
             .await
             .expect("json");
-        assert!(deliveries["data"].as_array().is_some_and(|d| d.len() >= 6));
+        assert!(
+            deliveries["data"]
+                .as_array()
+                .is_some_and(|d| d.len() >= SEED_EVENTS)
+        );
 
         let del: Value = http
             .delete(format!(

@@ -1,0 +1,138 @@
+//! One-time payments: PaymentIntents, their Charges and Refunds (created by payment-mode
+//! Checkout and `POST /v1/refunds`).
+
+use super::Meta;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntentStatus {
+    RequiresPaymentMethod,
+    Processing,
+    Succeeded,
+}
+
+impl IntentStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::RequiresPaymentMethod => "requires_payment_method",
+            Self::Processing => "processing",
+            Self::Succeeded => "succeeded",
+        }
+    }
+}
+
+/// Why the last attempt failed (`last_payment_error`, `failure_code`/`failure_message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PaymentError {
+    pub(crate) code: &'static str,
+    pub(crate) message: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentIntent {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) customer: Option<String>,
+    pub(crate) status: IntentStatus,
+    pub(crate) latest_charge: Option<String>,
+    /// Cleared when the payment fails (it then lives on in `last_payment_error`).
+    pub(crate) payment_method: Option<String>,
+    pub(crate) method_type: MethodType,
+    pub(crate) metadata: Meta,
+    pub(crate) last_payment_error: Option<PaymentError>,
+    pub(crate) created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MethodType {
+    Card,
+    UsBankAccount,
+}
+
+impl MethodType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Card => "card",
+            Self::UsBankAccount => "us_bank_account",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChargeStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl ChargeStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What a test bank account does when its debit settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settlement {
+    Succeed,
+    Fail,
+}
+
+/// One line of what was bought, for the receipt page.
+#[derive(Debug, Clone)]
+pub(crate) struct ReceiptLine {
+    pub(crate) description: String,
+    pub(crate) quantity: i64,
+    pub(crate) amount: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Charge {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) amount_refunded: i64,
+    pub(crate) currency: String,
+    pub(crate) customer: Option<String>,
+    pub(crate) payment_intent: String,
+    pub(crate) payment_method: String,
+    pub(crate) method_type: MethodType,
+    /// Card brand (`visa`, …) or the bank name.
+    pub(crate) brand: String,
+    pub(crate) last4: String,
+    pub(crate) status: ChargeStatus,
+    pub(crate) failure: Option<PaymentError>,
+    pub(crate) metadata: Meta,
+    pub(crate) billing_email: Option<String>,
+    pub(crate) lines: Vec<ReceiptLine>,
+    /// Refund ids, oldest first.
+    pub(crate) refunds: Vec<String>,
+    /// A bank debit settles (or fails) at this time, with this outcome.
+    pub(crate) settles: Option<(i64, Settlement)>,
+    pub(crate) created: i64,
+}
+
+impl Charge {
+    pub(crate) fn captured(&self) -> bool {
+        self.status != ChargeStatus::Failed
+    }
+    pub(crate) fn remaining(&self) -> i64 {
+        self.amount - self.amount_refunded
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Refund {
+    pub(crate) id: String,
+    pub(crate) amount: i64,
+    pub(crate) charge: String,
+    pub(crate) payment_intent: String,
+    pub(crate) currency: String,
+    pub(crate) customer: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) metadata: Meta,
+    pub(crate) created: i64,
+}

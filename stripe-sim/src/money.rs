@@ -1,0 +1,26 @@
+//! Amounts as people read them: integer minor units with the currency's symbol.
+
+/// Currencies without a minor unit (amounts are whole units).
+const ZERO_DECIMAL: [&str; 16] = [
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
+
+/// `900, "usd"` → `$9.00`; `500, "jpy"` → `¥500`.
+pub(crate) fn money(minor: i64, currency: &str) -> String {
+    let cur = currency.to_lowercase();
+    let symbol = match cur.as_str() {
+        "usd" => "$".to_owned(),
+        "eur" => "€".to_owned(),
+        "gbp" => "£".to_owned(),
+        "jpy" => "¥".to_owned(),
+        other => format!("{} ", other.to_uppercase()),
+    };
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    if ZERO_DECIMAL.contains(&cur.as_str()) {
+        format!("{sign}{symbol}{abs}")
+    } else {
+        format!("{sign}{symbol}{}.{:02}", abs / 100, abs % 100)
+    }
+}
