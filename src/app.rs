@@ -4,6 +4,7 @@ use crate::auth::{LoginPage, LogoutButton, SignupPage, current_user};
 use crate::billing::{PricingPage, SuccessPage};
 use crate::components::{HydrationMarker, NotFound};
 use crate::dashboard::{DashboardPage, ProPage};
+use crate::shop::{CartCount, CartPage, GoodPage, OrderPage, ShopPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -49,7 +50,7 @@ fn set_content_security_policy() {
         .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
+         img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
          form-action 'self' {stripe}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
@@ -74,6 +75,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/billing/success") view=SuccessPage ssr=SsrMode::Async />
                     <Route path=path!("/pro") view=ProPage ssr=SsrMode::Async />
+                    <Route path=path!("/shop") view=ShopPage ssr=SsrMode::Async />
+                    <Route path=path!("/shop/orders/:id") view=OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/shop/:slug") view=GoodPage ssr=SsrMode::Async />
+                    <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
@@ -96,10 +101,16 @@ fn Layout(children: Children) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <header class="site-header">
+        <header
+            class="site-header"
+            id="site-header"
+            data-cart-count=crate::shop::current_cart_count().to_string()
+        >
             <a href="/" class="brand">"Storefront"</a>
             <nav class="site-nav">
                 <a href="/pricing">"Pricing"</a>
+                <a href="/shop">"Shop"</a>
+                <CartCount />
                 {account}
             </nav>
         </header>
@@ -107,6 +118,7 @@ fn Layout(children: Children) -> impl IntoView {
         <footer class="site-footer">
             <span>"© Storefront"</span>
             <a href="/pricing">"Plans"</a>
+            <a href="/shop">"Shop"</a>
         </footer>
         <HydrationMarker />
     }

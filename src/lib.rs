@@ -17,6 +17,7 @@ mod components;
 mod dashboard;
 mod domain;
 mod request;
+mod shop;
 
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -1,25 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { PASSWORD, screenshot, uniqueEmail, waitForHydration } from "./helpers";
-
-async function signUp(page: Page, email: string) {
-  await page.goto("/signup");
-  await waitForHydration(page);
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
-
-async function payOnSimCheckout(page: Page, card: string) {
-  await expect(page).toHaveURL(/\/checkout\/cs_/);
-  await expect(page.getByText(/simulated/i).first()).toBeVisible();
-  const email = page.getByLabel("Email");
-  if ((await email.inputValue()) === "") await email.fill("payer@example.com");
-  await page.getByLabel("Card number").fill(card);
-  await page.getByLabel("Expiry").fill("12 / 34");
-  await page.getByLabel("CVC").fill("123");
-  await page.locator('form[action$="/pay"] button[type="submit"]').click();
-}
+import { expect, test } from "@playwright/test";
+import { payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 test("subscribe to Pro yearly, open Pro tools, cancel in the portal", async ({ page }) => {
   await signUp(page, uniqueEmail("pro"));

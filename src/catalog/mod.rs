@@ -1,5 +1,7 @@
-//! The plans on sale: their types, and on the server the in-memory snapshot, the database tables and
-//! the sync from Stripe. Pages that sell plans live with billing; this module has no pages.
+//! What is on sale, plans and goods: their types, and on the server the in-memory snapshot, the
+//! database tables and the sync from Stripe. Pages that sell plans live with billing, pages that
+//! sell goods with the shop; this module has no pages. Stock is not in the snapshot (it changes with
+//! every order); the shop reads it from the database.
 
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -38,10 +40,26 @@ impl Plan {
     }
 }
 
-/// The plans on sale, in display order. Built from the database, held in memory by `ssr::CatalogStore`.
+/// A product sold once, from the shop, at its one-time price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Good {
+    pub product_id: ProductId,
+    /// Its page is `/shop/{slug}`.
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// A path on this site or an `https://` URL.
+    pub image: Option<String>,
+    pub price_id: PriceId,
+    pub money: Money,
+}
+
+/// What is on sale, in display order. Built from the database, held in memory by
+/// `ssr::CatalogStore`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
     pub plans: Vec<Plan>,
+    pub goods: Vec<Good>,
 }
 
 impl Catalog {
@@ -55,6 +73,44 @@ impl Catalog {
                 .map(|price| (plan, price))
         })
     }
+
+    pub fn good(&self, slug: &str) -> Option<&Good> {
+        self.goods.iter().find(|g| g.slug == slug)
+    }
+
+    /// The good sold at `price_id`, if it is on sale.
+    pub fn good_by_price(&self, price_id: &PriceId) -> Option<&Good> {
+        self.goods.iter().find(|g| &g.price_id == price_id)
+    }
+}
+
+/// A slug as the shop's URLs use it: lower-case letters, digits and single dashes, from the
+/// metadata's `slug` or else the name ("Signed poster" → `signed-poster`); `None` if nothing is left.
+pub fn slug_of(raw: &str) -> Option<String> {
+    let mut slug = String::new();
+    for c in raw.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug: String = slug.chars().take(64).collect();
+    (!slug.is_empty()).then_some(slug)
+}
+
+/// An image the shop may show: a path on this site, or an `https://` URL; anything else (a
+/// `javascript:` URL, a protocol-relative `//host`) is dropped.
+pub fn image_of(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\');
+    let ok = (local || raw.starts_with("https://"))
+        && raw.len() <= 500
+        && !raw
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '<' || c == '>');
+    ok.then(|| raw.to_owned())
 }
 
 #[cfg(test)]
@@ -82,7 +138,10 @@ mod tests {
             yearly: Some(price("price_y", 9000, Interval::Year)),
         };
         assert_eq!(plan.yearly_saving_percent(), Some(16));
-        let catalog = Catalog { plans: vec![plan] };
+        let catalog = Catalog {
+            plans: vec![plan],
+            goods: vec![],
+        };
         assert_eq!(
             catalog
                 .find_price(&PriceId::from("price_y"))
@@ -94,5 +153,25 @@ mod tests {
                 .find_price(&PriceId::from("price_unknown"))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn slugs_and_images_are_safe_for_urls_and_pages() {
+        assert_eq!(slug_of("Signed poster").as_deref(), Some("signed-poster"));
+        assert_eq!(slug_of("  Mug -- XL! ").as_deref(), Some("mug-xl"));
+        assert_eq!(slug_of("***"), None);
+        assert_eq!(
+            image_of("/goods/mug.svg").as_deref(),
+            Some("/goods/mug.svg")
+        );
+        assert!(image_of("https://files.stripe.com/x.png").is_some());
+        for bad in [
+            "//evil.example/x.png",
+            "javascript:alert(1)",
+            "http://x/y.png",
+            "/a\"b",
+        ] {
+            assert!(image_of(bad).is_none(), "{bad:?}");
+        }
     }
 }

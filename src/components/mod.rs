@@ -31,13 +31,21 @@ const GENERIC_FORM_MESSAGE: &str = "Something went wrong. Please try again.";
 /// The text to show for a form error: one of the known messages, else a generic one. Without
 /// JavaScript the error travels in the URL (`__err`), where anyone can write it; showing only known
 /// text keeps a crafted link from putting its own words on our pages (security review L9).
-pub fn form_error_text<'a>(error: &str, feature_messages: &'a [&'a str]) -> &'a str {
+pub fn form_error_text(error: &str, feature_messages: &[&str]) -> String {
     if let Some(known) = COMMON_FORM_MESSAGES
         .iter()
         .chain(feature_messages)
         .find(|known| **known == error)
     {
-        return known;
+        return (*known).to_owned();
+    }
+    // The shop's "Sorry, only N left.": likewise only the number varies, and it is worth showing.
+    if error
+        .strip_prefix("Sorry, only ")
+        .and_then(|rest| rest.strip_suffix(" left."))
+        .is_some_and(|n| n.len() <= 6 && n.parse::<u32>().is_ok())
+    {
+        return error.to_owned();
     }
     // "Too many attempts. Try again in N seconds.": only the number varies.
     if error
@@ -45,9 +53,9 @@ pub fn form_error_text<'a>(error: &str, feature_messages: &'a [&'a str]) -> &'a 
         .and_then(|rest| rest.strip_suffix(" seconds."))
         .is_some_and(|n| n.parse::<u32>().is_ok())
     {
-        return "Too many attempts. Please wait a little and try again.";
+        return "Too many attempts. Please wait a little and try again.".to_owned();
     }
-    GENERIC_FORM_MESSAGE
+    GENERIC_FORM_MESSAGE.to_owned()
 }
 
 /// The error of a form's last submission, shown inline. Without JavaScript the server redirects back
@@ -63,7 +71,7 @@ pub fn FormError(
         value.get().and_then(Result::err).map(|error| {
             let message = match error {
                 ServerFnError::ServerError(message) => form_error_text(&message, messages),
-                _ => GENERIC_FORM_MESSAGE,
+                _ => GENERIC_FORM_MESSAGE.to_owned(),
             };
             view! { <p class="notice error" role="alert">{message}</p> }
         })
@@ -106,6 +114,14 @@ mod tests {
         );
         assert_eq!(
             form_error_text("Too many attempts. Try again in call us seconds.", &[]),
+            GENERIC_FORM_MESSAGE
+        );
+        assert_eq!(
+            form_error_text("Sorry, only 2 left.", &[]),
+            "Sorry, only 2 left."
+        );
+        assert_eq!(
+            form_error_text("Sorry, only call us left.", &[]),
             GENERIC_FORM_MESSAGE
         );
     }

@@ -9,7 +9,8 @@ pub use pro::ProPage;
 use crate::auth::{User, require_user};
 use crate::billing::{BILLING_FORM_MESSAGES, OpenBillingPortal, PlanGrid, StartCheckout};
 use crate::components::FormError;
-use crate::domain::{Money, Role, SubscriptionStatus};
+use crate::domain::{Money, Role, SubscriptionStatus, format_date};
+use crate::shop::OrderList;
 use leptos::prelude::*;
 
 /// The subscription the dashboard talks about, with its price and product.
@@ -41,6 +42,7 @@ pub struct InvoiceSummary {
 pub struct DashboardData {
     pub subscription: Option<SubscriptionSummary>,
     pub invoices: Vec<InvoiceSummary>,
+    pub orders: Vec<crate::shop::OrderView>,
 }
 
 #[component]
@@ -59,10 +61,14 @@ pub fn DashboardPage() -> impl IntoView {
 /// A failed read shows an empty dashboard, logged.
 #[cfg(feature = "ssr")]
 async fn load_dashboard(user: &User) -> DashboardData {
-    let loaded = match crate::state::from_context::<crate::db::Database>() {
-        Ok(db) => ssr::load_dashboard(&db, user.id).await,
-        Err(error) => Err(error),
-    };
+    let loaded = async {
+        let db = crate::state::from_context::<crate::db::Database>()?;
+        let shop = crate::state::from_context::<crate::shop::ssr::Shop>()?;
+        let mut data = ssr::load_dashboard(&db, user.id).await?;
+        data.orders = shop.orders_of(user.id).await?;
+        Ok::<_, crate::error::AppError>(data)
+    }
+    .await;
     loaded.unwrap_or_else(|error| {
         tracing::error!(%error, user_id = %user.id, "dashboard query failed");
         DashboardData::default()
@@ -81,6 +87,7 @@ fn Dashboard(user: User, data: DashboardData) -> impl IntoView {
     let DashboardData {
         subscription,
         invoices,
+        orders,
     } = data;
     let shown_plan = subscription.clone().filter(|_| has_access);
     let can_manage = has_access || subscription.is_some();
@@ -99,6 +106,8 @@ fn Dashboard(user: User, data: DashboardData) -> impl IntoView {
             {(user.role == Role::Pro).then(|| view! { <p><a href="/pro">"Open Pro tools →"</a></p> })}
             <h2>"Recent invoices"</h2>
             <InvoiceTable invoices />
+            <h2>"Your orders"</h2>
+            <OrderList orders />
         </section>
     }
 }
@@ -209,54 +218,5 @@ fn InvoiceTable(invoices: Vec<InvoiceSummary>) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
-    }
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// "December 22, 2026" in UTC, from unix seconds. Integer calendar arithmetic (days to civil date,
-/// after Howard Hinnant's algorithm), so it needs no date library in either build.
-pub fn format_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400) + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{} {day}, {year}", MONTHS[(month - 1) as usize])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_date;
-
-    #[test]
-    fn dates_are_formatted_in_utc() {
-        assert_eq!(format_date(0), "January 1, 1970");
-        assert_eq!(format_date(1_798_070_400), "December 24, 2026");
-        assert_eq!(format_date(951_782_400), "February 29, 2000");
-        assert_eq!(format_date(1_709_251_199), "February 29, 2024");
-        assert_eq!(format_date(-86_400), "December 31, 1969");
     }
 }

@@ -89,5 +89,6 @@ pub async fn load_dashboard(db: &Database, user_id: UserId) -> AppResult<Dashboa
     Ok(DashboardData {
         subscription,
         invoices: invoices.into_iter().map(DashboardRow::invoice).collect(),
+        orders: Vec::new(),
     })
 }

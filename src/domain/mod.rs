@@ -4,20 +4,24 @@
 //! swapped argument or an unknown status is a compile error or a parse error, never a silent mismatch.
 
 mod access;
+mod date;
 mod email;
 mod ids;
 mod interval;
 mod local_path;
 mod money;
+mod order;
 mod role;
 mod subscription_status;
 
 pub use access::{Access, RENEWAL_SLACK_SECS, SubscriptionTerms, access_at};
+pub use date::format_date;
 pub use email::Email;
 pub use ids::{CheckoutSessionId, CustomerId, EventId, PriceId, ProductId, UserId};
 pub use interval::Interval;
 pub use local_path::LocalPath;
 pub use money::Money;
+pub use order::{MAX_CART_LINES, MAX_LINE_QUANTITY, OrderId, OrderStatus, Quantity};
 pub use role::Role;
 pub use subscription_status::SubscriptionStatus;
 

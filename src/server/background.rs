@@ -17,6 +17,9 @@ const RECONCILE_BATCH: i64 = 50;
 /// Item 9: webhook events and Checkout Session records are kept this long. Stripe retries an event
 /// for up to 3 days; a duplicate older than this is applied again, which a sync makes harmless.
 const RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// Pending orders whose checkout should have expired are re-read this often (a lost expiry event
+/// must not hold stock for long).
+const ORDER_SWEEP_EVERY: Duration = Duration::from_secs(60);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 pub(super) fn spawn_background_tasks(
@@ -34,6 +37,17 @@ pub(super) fn spawn_background_tasks(
     spawn_periodic("billing reconciliation", RECONCILE_EVERY, move || {
         let billing = billing.clone();
         async move { reconcile(&billing).await }
+    });
+    let shop = services.shop.clone();
+    spawn_periodic("stale order sweep", ORDER_SWEEP_EVERY, move || {
+        let shop = shop.clone();
+        async move {
+            let swept = shop.sweep_stale_orders().await?;
+            if swept > 0 {
+                tracing::info!(orders = swept, "stale orders read from Stripe");
+            }
+            Ok::<_, crate::error::AppError>(())
+        }
     });
     let (billing, db) = (services.billing.clone(), services.state.db.clone());
     spawn_periodic("retention", RETENTION_EVERY, move || {

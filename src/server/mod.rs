@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppResult;
 use crate::installation::Installation;
+use crate::shop::ssr::{Shop, load_cart_count};
 use crate::state::AppState;
 use crate::stripe_gateway::StripeGateway;
 use crate::webhooks::WebhookState;
@@ -67,6 +68,7 @@ pub enum StartupError {
 pub struct Services {
     pub state: AppState,
     pub billing: Billing,
+    pub shop: Shop,
     catalog: Arc<CatalogStore>,
     auth: Arc<AuthState>,
     installation: Arc<Installation>,
@@ -90,6 +92,7 @@ impl Services {
         provide_context(self.state.db.clone());
         provide_context(self.catalog.clone());
         provide_context(self.billing.clone());
+        provide_context(self.shop.clone());
         provide_context(self.auth.clone());
         provide_context(crate::app::StripePageOrigins(
             self.state.config.stripe_page_origins().into(),
@@ -124,6 +127,7 @@ impl Services {
     fn webhook_state(&self) -> WebhookState {
         WebhookState {
             billing: self.billing.clone(),
+            shop: self.shop.clone(),
             catalog: self.catalog.clone(),
             gateway: self.state.gateway.clone(),
             db: self.state.db.clone(),
@@ -158,7 +162,15 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         &installation.id,
         auth_cache.clone(),
     );
+    let shop = Shop::new(
+        db.clone(),
+        gateway.clone(),
+        catalog.clone(),
+        config.clone(),
+        billing.clone(),
+    );
     Ok(Services {
+        shop,
         state: AppState {
             leptos_options,
             config,
@@ -219,7 +231,7 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
     let anonymous_pages =
         page_cache::AnonymousPages::anonymous(services.catalog.clone(), auth_cache.clone());
     // Listed innermost first: the signed-in page cache needs the user that `load_current_user` reads
-    // from the session; the anonymous one sits outside the session layer, so a hit costs no session work.
+    // from the session, and the cart count (a page with a cart is not cached); the anonymous one sits outside the session layer, so a hit costs no session work.
     let pages_and_server_fns = Router::new()
         .leptos_routes_with_context(
             state,
@@ -231,6 +243,7 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             Arc::new(signed_in_pages),
             page_cache::serve_signed_in_pages,
         ))
+        .route_layer(middleware::from_fn(load_cart_count))
         .route_layer(middleware::from_fn_with_state(
             (state.db.clone(), auth_cache),
             load_current_user,

@@ -16,6 +16,7 @@ use crate::auth::ssr::{AuthCache, SESSION_COOKIE};
 use crate::catalog::Catalog;
 use crate::catalog::ssr::CatalogStore;
 use crate::domain::UserId;
+use crate::shop::ssr::CartCount;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -152,7 +153,12 @@ pub async fn serve_signed_in_pages(
     next: Next,
 ) -> Response {
     let user = request.extensions().get::<User>().cloned();
-    match (user, signed_in_key(&request)) {
+    // The header shows the cart's count, which the cached page does not follow.
+    let has_cart = request
+        .extensions()
+        .get::<CartCount>()
+        .is_some_and(|count| count.0 > 0);
+    match (user.filter(|_| !has_cart), signed_in_key(&request)) {
         (Some(user), Some(path)) => {
             cache
                 .serve((user.id, path), Some(&user), request, next)

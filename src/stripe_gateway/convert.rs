@@ -1,7 +1,8 @@
 //! Conversions from async-stripe's objects to the plain types.
 
 use super::types::{
-    CheckoutSessionRecord, CheckoutSessionStatus, InvoiceRecord, PriceRecord, ProductRecord,
+    CheckoutSessionRecord, CheckoutSessionStatus, GoodsMetadata, IntentState, InvoiceRecord,
+    ORDER_METADATA_KEY, PaymentRecord, PaymentStatus, PriceRecord, ProductRecord,
     SubscriptionRecord,
 };
 use crate::domain::{CheckoutSessionId, CustomerId, PriceId, ProductId, SubscriptionStatus};
@@ -25,7 +26,20 @@ pub(super) fn product_record(product: &Product) -> ProductRecord {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0),
         livemode: product.livemode,
+        goods: goods_metadata(product),
     }
+}
+
+fn goods_metadata(product: &Product) -> Option<GoodsMetadata> {
+    let meta = &product.metadata;
+    (meta.get("kind").map(String::as_str) == Some("goods")).then(|| GoodsMetadata {
+        slug: meta.get("slug").cloned(),
+        image: meta
+            .get("image")
+            .cloned()
+            .or_else(|| product.images.first().cloned()),
+        initial_stock: meta.get("stock").and_then(|s| s.trim().parse().ok()),
+    })
 }
 
 pub(super) fn price_record(price: &Price) -> PriceRecord {
@@ -136,5 +150,41 @@ pub(super) fn checkout_record(session: &stripe_shared::CheckoutSession) -> Check
             Some(Stripe::Expired) => CheckoutSessionStatus::Expired,
             _ => CheckoutSessionStatus::Open,
         },
+        payment_status: {
+            use stripe_shared::CheckoutSessionPaymentStatus as Paid;
+            match session.payment_status {
+                Paid::Paid => PaymentStatus::Paid,
+                Paid::NoPaymentRequired => PaymentStatus::NoPaymentRequired,
+                _ => PaymentStatus::Unpaid,
+            }
+        },
+        payment_intent_id: session.payment_intent.as_ref().map(|p| p.id().to_string()),
+        expires_at: session.expires_at,
+        order_tag: session
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get(ORDER_METADATA_KEY).cloned()),
+    }
+}
+
+pub(super) fn payment_record(intent: &stripe_shared::PaymentIntent) -> PaymentRecord {
+    use stripe_shared::PaymentIntentStatus as Stripe;
+    let charge = intent.latest_charge.as_ref().and_then(|c| c.as_object());
+    PaymentRecord {
+        id: intent.id.to_string(),
+        state: match intent.status {
+            Stripe::Succeeded => IntentState::Succeeded,
+            Stripe::Canceled => IntentState::Failed,
+            // A failed attempt leaves the intent waiting for another method; for a Checkout
+            // Session (which never retries a delayed method) that means the payment failed.
+            Stripe::RequiresPaymentMethod if intent.last_payment_error.is_some() => {
+                IntentState::Failed
+            }
+            _ => IntentState::InProgress,
+        },
+        amount_received: intent.amount_received,
+        order_tag: intent.metadata.get(ORDER_METADATA_KEY).cloned(),
+        amount_refunded: charge.map_or(0, |c| c.amount_refunded),
+        receipt_url: charge.and_then(|c| c.receipt_url.clone()),
     }
 }

@@ -23,6 +23,7 @@ mod catalog;
 mod checkout;
 mod convert;
 mod http;
+mod shop;
 mod types;
 mod webhook;
 

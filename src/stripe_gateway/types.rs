@@ -15,6 +15,20 @@ pub struct ProductRecord {
     pub features: Vec<String>,
     pub sort_order: i64,
     pub livemode: bool,
+    /// Goods for the shop (metadata `kind=goods`), with what the shop shows and the stock to
+    /// start from; `None` for plans.
+    pub goods: Option<GoodsMetadata>,
+}
+
+/// The shop's metadata of a product sold as goods, as Stripe holds it (checked by the catalog).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoodsMetadata {
+    /// `slug`, else made from the name.
+    pub slug: Option<String>,
+    /// `image`: a path on our site (`/goods/mug.svg`), else the product's first image URL.
+    pub image: Option<String>,
+    /// `stock`: units on hand when the product is first copied; later changes are ours.
+    pub initial_stock: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +96,15 @@ pub enum CheckoutSessionStatus {
     Expired,
 }
 
+/// Whether a Checkout Session's money arrived: `Unpaid` for a delayed method (bank debit) until it
+/// settles, or for good when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Paid,
+    Unpaid,
+    NoPaymentRequired,
+}
+
 #[derive(Debug, Clone)]
 pub struct CheckoutSessionRecord {
     pub id: CheckoutSessionId,
@@ -89,7 +112,53 @@ pub struct CheckoutSessionRecord {
     pub customer_id: Option<CustomerId>,
     pub client_reference_id: Option<String>,
     pub status: CheckoutSessionStatus,
+    pub payment_status: PaymentStatus,
+    pub payment_intent_id: Option<String>,
+    pub expires_at: i64,
+    /// `metadata[storefront_order]`, on the shop's sessions.
+    pub order_tag: Option<String>,
 }
+
+/// Where a PaymentIntent is, in the terms the shop needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntentState {
+    Succeeded,
+    /// Settling (a bank debit), or waiting for the customer.
+    InProgress,
+    /// The attempt failed or the intent was canceled: no money will come from it.
+    Failed,
+}
+
+/// A PaymentIntent with its latest charge, read for an order.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    pub id: String,
+    pub state: IntentState,
+    pub amount_received: i64,
+    /// `metadata[storefront_order]`.
+    pub order_tag: Option<String>,
+    /// Of the latest charge: what was refunded of it, and Stripe's receipt page.
+    pub amount_refunded: i64,
+    pub receipt_url: Option<String>,
+}
+
+/// A Checkout Session in `payment` mode for the shop's cart.
+pub struct NewOrderCheckout<'a> {
+    pub customer_id: &'a CustomerId,
+    /// Price and quantity per line.
+    pub lines: &'a [(PriceId, i64)],
+    pub order_id: i64,
+    /// Goes into `metadata[storefront_order]` of the session and its PaymentIntent.
+    pub order_tag: &'a str,
+    pub success_url: &'a str,
+    pub cancel_url: &'a str,
+    pub expires_at: i64,
+    pub idempotency_key: &'a str,
+}
+
+/// The metadata key naming our order on Checkout Sessions, PaymentIntents and charges: the
+/// installation id and the order id, so another system's `order_id` on the same account never matches.
+pub const ORDER_METADATA_KEY: &str = "storefront_order";
 
 pub struct NewCheckout<'a> {
     pub customer_id: &'a CustomerId,
@@ -142,6 +211,10 @@ pub const OWNER_METADATA_KEY: &str = "storefront_owner";
 /// What a verified webhook event is about; the handler re-reads the subject from Stripe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventSubject {
+    /// A shop order, named by the object's `metadata[storefront_order]`.
+    Order(String),
+    /// A charge or PaymentIntent without our metadata: the order is found by its PaymentIntent.
+    Payment(String),
     Customer(CustomerId),
     Product(ProductId),
     Price(PriceId),

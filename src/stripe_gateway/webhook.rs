@@ -5,7 +5,7 @@
 //! Scheme: `Stripe-Signature: t=<unix>,v1=<hex hmac>,v1=…`; the HMAC-SHA256 of `"{t}.{payload}"`
 //! under the endpoint secret must equal one `v1`, and `t` must be within the tolerance of now.
 
-use super::{EventSubject, StripeGateway, VerifiedEvent, WebhookRejection};
+use super::{EventSubject, ORDER_METADATA_KEY, StripeGateway, VerifiedEvent, WebhookRejection};
 use crate::domain::{CustomerId, EventId, PriceId, ProductId};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -104,7 +104,28 @@ pub(super) fn parse_event(payload: &str) -> Result<VerifiedEvent, WebhookRejecti
 /// What the event is about: a product, a price, or the customer an object belongs to.
 fn subject_of(object: &Value) -> EventSubject {
     let id = object.get("id").and_then(Value::as_str);
-    match (object.get("object").and_then(Value::as_str), id) {
+    // A shop order's session, intent or charge: before the customer, which they also name.
+    if let Some(tag) = object
+        .pointer(&format!("/metadata/{ORDER_METADATA_KEY}"))
+        .and_then(Value::as_str)
+    {
+        return EventSubject::Order(tag.to_owned());
+    }
+    let kind = object.get("object").and_then(Value::as_str);
+    match (kind, id) {
+        (Some("payment_intent"), Some(id)) => return EventSubject::Payment(id.to_owned()),
+        (Some("charge" | "refund"), _) => {
+            let intent = object.get("payment_intent");
+            if let Some(id) = intent
+                .and_then(Value::as_str)
+                .or_else(|| intent.and_then(|i| i.get("id")).and_then(Value::as_str))
+            {
+                return EventSubject::Payment(id.to_owned());
+            }
+        }
+        _ => {}
+    }
+    match (kind, id) {
         (Some("product"), Some(id)) => EventSubject::Product(ProductId::from(id)),
         (Some("price"), Some(id)) => EventSubject::Price(PriceId::from(id)),
         (Some("customer"), Some(id)) => EventSubject::Customer(CustomerId::from(id)),

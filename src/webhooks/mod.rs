@@ -15,6 +15,7 @@ use crate::catalog::ssr::{
 use crate::db::Database;
 use crate::domain::{PriceId, ProductId};
 use crate::error::{AppError, AppResult};
+use crate::shop::ssr::{OrderSync, Shop};
 use crate::stripe_gateway::{EventSubject, StripeGateway, VerifiedEvent};
 use axum::Router;
 use axum::body::Bytes;
@@ -34,6 +35,7 @@ const WEBHOOK_BODY_LIMIT: usize = 512 * 1024;
 #[derive(Clone)]
 pub struct WebhookState {
     pub billing: Billing,
+    pub shop: Shop,
     pub catalog: Arc<CatalogStore>,
     pub gateway: Arc<StripeGateway>,
     pub db: Database,
@@ -49,6 +51,7 @@ enum WebhookOutcome {
     Applied,
     Duplicate,
     UnknownCustomer,
+    UnknownOrder,
     Ignored,
 }
 
@@ -58,6 +61,7 @@ impl WebhookOutcome {
             WebhookOutcome::Applied => "applied",
             WebhookOutcome::Duplicate => "duplicate",
             WebhookOutcome::UnknownCustomer => "unknown customer",
+            WebhookOutcome::UnknownOrder => "unknown order",
             WebhookOutcome::Ignored => "ignored",
         }
     }
@@ -119,6 +123,14 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
 
 async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<WebhookOutcome> {
     match &event.subject {
+        EventSubject::Order(tag) => {
+            let order = state.shop.order_of_tag(tag);
+            apply_order_change(state, event, order).await
+        }
+        EventSubject::Payment(payment_intent_id) => {
+            let order = state.shop.order_of_payment(payment_intent_id).await?;
+            apply_order_change(state, event, order).await
+        }
         EventSubject::Customer(customer_id) => Ok(
             // `customer.deleted` too: its sync unbinds the customer instead of reading Stripe.
             match state
@@ -148,6 +160,24 @@ async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<Webhook
             })
         }
     }
+}
+
+/// A shop order's Checkout Session, PaymentIntent or charge changed: `sync_order` reads it from
+/// Stripe. Another system's order (or none) is recorded and answered 200.
+async fn apply_order_change(
+    state: &WebhookState,
+    event: &VerifiedEvent,
+    order: Option<crate::domain::OrderId>,
+) -> AppResult<WebhookOutcome> {
+    let outcome = match order {
+        Some(order_id) => state.shop.sync_order(order_id, Some(event)).await?,
+        None => state.shop.sync_order_unknown(event).await?,
+    };
+    Ok(match outcome {
+        OrderSync::Applied => WebhookOutcome::Applied,
+        OrderSync::Duplicate => WebhookOutcome::Duplicate,
+        OrderSync::UnknownOrder => WebhookOutcome::UnknownOrder,
+    })
 }
 
 #[derive(Clone, Copy)]

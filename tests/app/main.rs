@@ -17,6 +17,7 @@ mod headers;
 mod helpers;
 mod operations;
 mod redirects;
+mod shop;
 mod slow_stripe;
 mod throttling;
 mod webhooks;

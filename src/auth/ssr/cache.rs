@@ -98,10 +98,15 @@ impl AuthCache {
     }
 
     /// Keeps a record read from or written to the store, unless an invalidation ran since `epoch`.
+    /// Keeps the record read or written at `epoch`; if an invalidation ran since, the entry is
+    /// dropped instead (the next load reads the database), so an older copy is never left behind a
+    /// newer write.
     pub fn keep_session(&self, record: &Record, epoch: u64) {
         if self.epoch() == epoch {
             self.sessions
                 .insert(record.id, (record.clone(), Instant::now()));
+        } else {
+            self.sessions.remove(&record.id);
         }
     }
 
@@ -234,5 +239,28 @@ mod tests {
         assert!(cache.session(&record.id).is_none());
         cache.keep_session(&record, cache.epoch());
         assert!(cache.session(&record.id).is_some());
+    }
+
+    /// A write that overlapped an invalidation must not leave the older copy behind (the cart is
+    /// session data that changes on every add).
+    #[test]
+    fn a_write_that_overlapped_an_invalidation_drops_the_older_copy() {
+        let cache = AuthCache::default();
+        let mut record = Record {
+            id: Id::default(),
+            data: HashMap::new(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        cache.keep_session(&record, cache.epoch());
+        let epoch = cache.epoch();
+        record
+            .data
+            .insert("cart".into(), serde_json::json!({"lines": []}));
+        cache.forget_user(UserId::new(7));
+        cache.keep_session(&record, epoch);
+        assert!(
+            cache.session(&record.id).is_none(),
+            "read from the database next"
+        );
     }
 }

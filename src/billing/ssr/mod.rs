@@ -61,6 +61,31 @@ impl Billing {
         }
     }
 
+    /// For the shop: one action of `user_id` that calls Stripe, counted against the same per-user
+    /// budget as checkout and the portal (M2), or 429.
+    pub fn check_stripe_budget(&self, user_id: crate::domain::UserId) -> AppResult<()> {
+        self.limits.check(user_id)
+    }
+
+    /// For the shop: the user's Stripe customer, created once (see `ensure_customer`).
+    pub async fn customer_for(
+        &self,
+        user: &crate::auth::User,
+    ) -> AppResult<crate::domain::CustomerId> {
+        self.ensure_customer(user).await
+    }
+
+    /// For the shop: the user's cached pages (the dashboard lists orders) are stale on this instance
+    /// now; other instances learn it from the `orders` trigger.
+    pub fn forget_cached_user(&self, user_id: crate::domain::UserId) {
+        self.users.forget_user(user_id);
+    }
+
+    /// The id naming this installation in Stripe metadata.
+    pub fn installation_id(&self) -> &str {
+        &self.installation_id
+    }
+
     /// Forgets rate-limit state of idle users (run periodically, so memory stays bounded).
     pub fn forget_idle_limits(&self) {
         self.limits.forget_idle_keys();

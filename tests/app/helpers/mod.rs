@@ -2,6 +2,7 @@
 //! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`.
 
 mod flows;
+mod shop;
 
 pub use flows::{portal_cancel, portal_switch};
 

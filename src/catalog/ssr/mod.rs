@@ -2,19 +2,27 @@
 //! Requests only read the snapshot; no pricing page render touches the database.
 
 use super::{Catalog, Plan, PlanPrice};
-use crate::db::{Database, now_unix};
+use crate::db::Database;
 use crate::domain::{Interval, Money, PriceId, ProductId, Role};
 use crate::error::{AppError, AppResult};
-use crate::stripe_gateway::{PriceRecord, ProductRecord, StripeCatalog, StripeGateway};
+use crate::stripe_gateway::StripeGateway;
 use sqlx::{Any, Transaction};
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
+
+mod goods;
+mod writes;
+
+pub use writes::*;
 
 /// How often an instance checks whether another one changed the catalog (one cheap query).
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// A catalog write that keeps losing to newer writes gives up after this many reads (retried later).
 pub const MAX_CATALOG_WRITE_ATTEMPTS: usize = 3;
+/// A full copy loses to every catalog event applied while it reads Stripe; a burst of them (a new
+/// account's seed catalog is a dozen events) ends soon, so it tries longer, with a growing pause.
+const FULL_SYNC_ATTEMPTS: u32 = 10;
+const FULL_SYNC_PAUSE: Duration = Duration::from_millis(100);
 
 /// The catalog's write generation (security review L5): read before reading Stripe.
 pub async fn catalog_generation(db: &Database) -> AppResult<i64> {
@@ -98,8 +106,12 @@ impl CatalogStore {
         )
         .fetch_all(&db.pool)
         .await?;
+        let goods = goods::load_goods(db).await?;
         let fingerprint = fingerprint(db).await?;
-        let catalog = build_catalog(rows);
+        let catalog = Catalog {
+            goods,
+            ..build_catalog(rows)
+        };
         *self
             .snapshot
             .write()
@@ -140,12 +152,16 @@ impl CatalogStore {
             let mut tx = db.pool.begin().await?;
             match claim_catalog_generation(&mut tx, generation).await? {
                 None => break (stripe, tx),
-                Some(_) if attempts >= MAX_CATALOG_WRITE_ATTEMPTS => {
+                Some(_) if attempts >= FULL_SYNC_ATTEMPTS => {
                     return Err(AppError::Busy {
                         retry_after_secs: 5,
                     });
                 }
-                Some(current) => generation = current,
+                Some(current) => {
+                    tx.rollback().await?;
+                    generation = current;
+                    tokio::time::sleep(FULL_SYNC_PAUSE * attempts).await;
+                }
             }
         };
         for product in &stripe.products {
@@ -224,151 +240,8 @@ fn build_catalog(rows: Vec<PlanRow>) -> Catalog {
         slot.get_or_insert(price);
     }
     plans.sort_by_key(|p| p.role);
-    Catalog { plans }
-}
-
-/// What a write does to a row that exists: catalog changes (events, `sync-catalog`) overwrite it with
-/// Stripe's state; a customer sync only adds what the catalog does not know yet, so it can never put
-/// back an older state of a product or price (security review L5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
-    Overwrite,
-    Keep,
-}
-
-pub async fn upsert_product(
-    tx: &mut Transaction<'_, Any>,
-    product: &ProductRecord,
-    existing: Existing,
-) -> AppResult<()> {
-    let features = serde_json::to_string(&product.features).expect("a list of strings is JSON");
-    let sql = match existing {
-        Existing::Overwrite => concat!(
-            "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ",
-            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, ",
-            "active = excluded.active, role = excluded.role, features = excluded.features, ",
-            "sort_order = excluded.sort_order, livemode = excluded.livemode, updated_at = excluded.updated_at"
-        ),
-        Existing::Keep => concat!(
-            "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING"
-        ),
-    };
-    sqlx::query(sql)
-        .bind(&product.id)
-        .bind(&product.name)
-        .bind(&product.description)
-        .bind(product.active as i64)
-        .bind(&product.role)
-        .bind(features)
-        .bind(product.sort_order)
-        .bind(product.livemode as i64)
-        .bind(now_unix())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn upsert_price(
-    tx: &mut Transaction<'_, Any>,
-    price: &PriceRecord,
-    existing: Existing,
-) -> AppResult<()> {
-    let sql = match existing {
-        Existing::Overwrite => concat!(
-            "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
-            "trial_period_days, lookup_key, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
-            "ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, active = excluded.active, ",
-            "currency = excluded.currency, unit_amount = excluded.unit_amount, ",
-            "recurring_interval = excluded.recurring_interval, interval_count = excluded.interval_count, ",
-            "trial_period_days = excluded.trial_period_days, lookup_key = excluded.lookup_key, ",
-            "livemode = excluded.livemode, updated_at = excluded.updated_at"
-        ),
-        Existing::Keep => concat!(
-            "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
-            "trial_period_days, lookup_key, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING"
-        ),
-    };
-    sqlx::query(sql)
-        .bind(&price.id)
-        .bind(&price.product_id)
-        .bind(price.active as i64)
-        .bind(&price.currency)
-        .bind(price.unit_amount)
-        .bind(&price.interval)
-        .bind(price.interval_count)
-        .bind(price.trial_period_days)
-        .bind(&price.lookup_key)
-        .bind(price.livemode as i64)
-        .bind(now_unix())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// After a full listing: what we still sell but Stripe no longer lists is taken off sale.
-async fn deactivate_unlisted(
-    tx: &mut Transaction<'_, Any>,
-    listing: &StripeCatalog,
-) -> AppResult<()> {
-    let products = sqlx::query_scalar::<_, ProductId>("SELECT id FROM products WHERE active = 1")
-        .fetch_all(&mut **tx)
-        .await?;
-    for id in products {
-        if !listing.products.iter().any(|p| p.id == id) {
-            mark_product_inactive(tx, &id).await?;
-        }
+    Catalog {
+        plans,
+        goods: Vec::new(),
     }
-    let prices = sqlx::query_scalar::<_, PriceId>("SELECT id FROM prices WHERE active = 1")
-        .fetch_all(&mut **tx)
-        .await?;
-    for id in prices {
-        if !listing.prices.iter().any(|p| p.id == id) {
-            mark_price_inactive(tx, &id).await?;
-        }
-    }
-    Ok(())
-}
-
-/// The role each known product grants (products without a valid `role` grant none), for
-/// `sync_customer`.
-pub async fn product_roles(tx: &mut Transaction<'_, Any>) -> AppResult<HashMap<ProductId, Role>> {
-    let rows = sqlx::query_as::<_, (ProductId, Option<String>)>("SELECT id, role FROM products")
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, role)| Some((id, role?.parse().ok()?)))
-        .collect())
-}
-
-pub async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
-    let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM products WHERE id = $1")
-        .bind(id)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(count > 0)
-}
-
-/// A product Stripe no longer has is kept, so old subscriptions still name it, but is not sold.
-pub async fn mark_product_inactive(tx: &mut Transaction<'_, Any>, id: &ProductId) -> AppResult<()> {
-    sqlx::query("UPDATE products SET active = 0, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now_unix())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// A price Stripe no longer has: kept for old subscriptions, not sold.
-pub async fn mark_price_inactive(tx: &mut Transaction<'_, Any>, id: &PriceId) -> AppResult<()> {
-    sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now_unix())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

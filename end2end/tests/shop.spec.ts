@@ -1,0 +1,75 @@
+import { expect, test } from "@playwright/test";
+import { payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
+
+test("browse the shop, add two goods, pay on the hosted page, see the order paid", async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") consoleErrors.push(msg.text());
+  });
+  await page.goto("/shop");
+  await waitForHydration(page);
+  await expect(page.getByTestId("good")).toHaveCount(4);
+  await expect(page.getByTestId("cart-count")).toHaveText("0");
+
+  // With JavaScript the add-to-cart form posts in the background: no page load, the count follows.
+  const mug = page.locator('[data-slug="mug"]');
+  await mug.getByRole("button", { name: "Add to cart" }).click();
+  await expect(mug.getByTestId("added")).toHaveText("Added to your cart.");
+  await expect(page.getByTestId("cart-count")).toHaveText("1");
+  await expect(page).toHaveURL(/\/shop$/);
+
+  await page.locator('[data-slug="stickers"] a').first().click();
+  await expect(page).toHaveURL(/\/shop\/stickers$/);
+  await waitForHydration(page);
+  await page.getByTestId("quantity").selectOption("2");
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByTestId("cart-count")).toHaveText("3");
+  await screenshot(page, "shop-good");
+
+  await page.getByTestId("cart-link").click();
+  await expect(page).toHaveURL(/\/cart$/);
+  await expect(page.getByTestId("cart-line")).toHaveCount(2);
+  await expect(page.getByTestId("cart-total")).toHaveText("$24");
+  await screenshot(page, "cart");
+
+  // Check out: sign up first, and the cart is still there afterwards.
+  await page.getByTestId("checkout").click();
+  await expect(page).toHaveURL(/\/login\?next=\/cart$/);
+  await signUp(page, uniqueEmail("shop"));
+  await page.goto("/cart");
+  await expect(page.getByTestId("cart-count")).toHaveText("3");
+  await page.getByTestId("checkout").click();
+  await expect(page.getByText("$24").first()).toBeVisible();
+  await payOnSimCheckout(page, "4242424242424242");
+
+  await expect(page).toHaveURL(/\/shop\/orders\/\d+\?session_id=cs_/);
+  await expect(page.getByTestId("order-status")).toHaveText("Paid");
+  await expect(page.getByTestId("order-total")).toHaveText("$24");
+  await screenshot(page, "order-paid");
+  await page.goto("/dashboard");
+  await expect(page.getByTestId("order-row")).toHaveCount(1);
+  await expect(page.getByTestId("cart-count")).toHaveText("0");
+  expect(consoleErrors, "no errors in the browser console (CSP, hydration)").toEqual([]);
+});
+
+test("the shop works without JavaScript up to Checkout", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/shop/hoodie");
+  await page.getByTestId("quantity").selectOption("2");
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page).toHaveURL(/\/cart$/);
+  await expect(page.getByTestId("cart-count")).toHaveText("2");
+  await expect(page.getByTestId("cart-total")).toHaveText("$98");
+  await page.getByTestId("checkout").click();
+  await expect(page).toHaveURL(/\/login\?next=\/cart$/);
+  await page.goto("/signup?next=/cart");
+  await page.getByLabel("E-mail").fill(uniqueEmail("nojs-shop"));
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/cart$/);
+  await page.getByTestId("checkout").click();
+  await expect(page).toHaveURL(/\/checkout\/cs_/);
+  await expect(page.getByText("$98").first()).toBeVisible();
+  await context.close();
+});

@@ -1,0 +1,167 @@
+//! Orders of the shop: their id, their status and the quantities a cart may hold.
+
+use super::UnknownName;
+use std::fmt;
+use std::str::FromStr;
+
+/// Our order's primary key. Shown in URLs (`/shop/orders/42`); only its owner may open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+pub struct OrderId(i64);
+
+impl OrderId {
+    pub fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// An id from a URL: a positive whole number, or `None`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        raw.parse::<i64>().ok().filter(|id| *id > 0).map(Self)
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where an order is. It only moves forward (`rank` grows): `Pending` → `Paid` →
+/// `PartiallyRefunded` → `Refunded`, or `Pending` → `Expired` | `Failed`, the two ends that give
+/// the reserved stock back. A sync that read Stripe before a newer one never moves it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Expired,
+    Failed,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Refunded => "refunded",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Awaiting payment",
+            Self::Paid => "Paid",
+            Self::PartiallyRefunded => "Partly refunded",
+            Self::Refunded => "Refunded",
+            Self::Expired => "Expired",
+            Self::Failed => "Payment failed",
+        }
+    }
+
+    /// Whether the buyer paid (and the goods were sold), refunds included.
+    pub fn was_paid(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded)
+    }
+
+    /// Whether `next` may follow `self`: forward along one of the two paths, never back.
+    pub fn may_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Paid | Expired | Failed)
+                | (Paid, PartiallyRefunded | Refunded)
+                | (PartiallyRefunded, Refunded)
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = UnknownName;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(match value {
+            "pending" => Self::Pending,
+            "paid" => Self::Paid,
+            "partially_refunded" => Self::PartiallyRefunded,
+            "refunded" => Self::Refunded,
+            "expired" => Self::Expired,
+            "failed" => Self::Failed,
+            other => return Err(UnknownName::new("order status", other)),
+        })
+    }
+}
+
+impl TryFrom<String> for OrderStatus {
+    type Error = UnknownName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+/// How many of one item a cart line may hold.
+pub const MAX_LINE_QUANTITY: u32 = 10;
+/// How many different items a cart may hold.
+pub const MAX_CART_LINES: usize = 20;
+
+/// A cart line's quantity: 1 to `MAX_LINE_QUANTITY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    /// A quantity from a form: a whole number from 1 to the maximum, else `None`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        raw.trim().parse::<u32>().ok().and_then(Self::new)
+    }
+
+    pub fn new(n: u32) -> Option<Self> {
+        (1..=MAX_LINE_QUANTITY).contains(&n).then_some(Self(n))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_only_move_forward() {
+        use OrderStatus::*;
+        assert!(Pending.may_become(Paid));
+        assert!(Paid.may_become(Refunded));
+        assert!(PartiallyRefunded.may_become(Refunded));
+        assert!(!Paid.may_become(Pending));
+        assert!(!Expired.may_become(Paid));
+        assert!(!Refunded.may_become(PartiallyRefunded));
+        assert!(!Pending.may_become(Refunded), "a refund follows a payment");
+        for status in [Pending, Paid, PartiallyRefunded, Refunded, Expired, Failed] {
+            assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
+        }
+    }
+
+    #[test]
+    fn quantities_are_bounded() {
+        assert_eq!(Quantity::parse("3").map(Quantity::get), Some(3));
+        for bad in ["0", "11", "-1", "2.5", "", "many"] {
+            assert!(Quantity::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(OrderId::parse("0").is_none());
+        assert!(OrderId::parse("12a").is_none());
+        assert_eq!(OrderId::parse("12").map(OrderId::get), Some(12));
+    }
+}

@@ -1,0 +1,115 @@
+//! `/cart`: the lines with their quantities (changed or removed with plain forms), the total, and
+//! "Check out", which signs a visitor in first and comes back here.
+
+use super::{
+    CartClear, CartLineView, CartUpdate, CartView, CheckoutCart, SHOP_FORM_MESSAGES, error_of,
+};
+use crate::components::FormError;
+use crate::domain::MAX_LINE_QUANTITY;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+#[cfg(feature = "ssr")]
+async fn load_cart() -> CartView {
+    let loaded = async {
+        let shop = crate::state::from_context::<super::ssr::Shop>()?;
+        let cart = super::ssr::SessionCart::of_request().await?.load().await?;
+        shop.cart_view(&cart).await
+    };
+    loaded.await.unwrap_or_else(|error| {
+        tracing::error!(%error, "cart query failed");
+        CartView::default()
+    })
+}
+
+#[cfg(not(feature = "ssr"))]
+async fn load_cart() -> CartView {
+    CartView::default()
+}
+
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let update = ServerAction::<CartUpdate>::new();
+    let checkout = ServerAction::<CheckoutCart>::new();
+    let body = Suspend::new(async move {
+        let cart = load_cart().await;
+        if cart.lines.is_empty() {
+            return view! {
+                <p class="lead" data-testid="cart-empty">"Your cart is empty."</p>
+                <p><a href="/shop" class="button primary">"Browse the shop"</a></p>
+            }
+            .into_any();
+        }
+        let total = cart.total.as_ref().map(|t| t.format()).unwrap_or_default();
+        let lines = cart
+            .lines
+            .into_iter()
+            .map(|line| view! { <CartLine line /> })
+            .collect_view();
+        view! {
+            <table class="cart" data-testid="cart">
+                <thead><tr><th>"Item"</th><th>"Price"</th><th>"Quantity"</th><th>"Total"</th></tr></thead>
+                <tbody>{lines}</tbody>
+                <tfoot><tr><th colspan="3">"Total"</th><td data-testid="cart-total">{total}</td></tr></tfoot>
+            </table>
+            <div class="cart-actions">
+                <form method="post" action={<CartClear as ServerFn>::PATH}>
+                    <button type="submit" class="button">"Empty cart"</button>
+                </form>
+                <form method="post" action={<CheckoutCart as ServerFn>::PATH}>
+                    <button type="submit" class="button primary" data-testid="checkout">"Check out"</button>
+                </form>
+            </div>
+        }
+        .into_any()
+    });
+    view! {
+        <section class="shop">
+            <h1>"Your cart"</h1>
+            <FormError value=error_of(update) messages=SHOP_FORM_MESSAGES />
+            <FormError value=checkout.value() messages=SHOP_FORM_MESSAGES />
+            <Suspense fallback=|| ()>{body}</Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CartLine(line: CartLineView) -> impl IntoView {
+    let most = u32::try_from(line.available.clamp(
+        i64::from(line.quantity).max(1),
+        i64::from(MAX_LINE_QUANTITY),
+    ))
+    .unwrap_or(MAX_LINE_QUANTITY);
+    let short = line.unit.is_some() && i64::from(line.quantity) > line.available;
+    let name = match &line.slug {
+        Some(slug) => view! { <a href=format!("/shop/{slug}")>{line.name.clone()}</a> }.into_any(),
+        None => view! { <span class="muted">{line.name.clone()}</span> }.into_any(),
+    };
+    let options = (1..=most)
+        .map(|n| view! { <option value=n.to_string() selected=n == line.quantity>{n.to_string()}</option> })
+        .collect_view();
+    view! {
+        <tr data-testid="cart-line" data-price=line.price_id.clone()>
+            <td>
+                {name}
+                {short.then(|| view! { <p class="notice warn">{format!("Only {} left.", line.available)}</p> })}
+            </td>
+            <td>{line.unit.as_ref().map(|m| m.format())}</td>
+            <td>
+                <form method="post" action={<CartUpdate as ServerFn>::PATH} class="inline">
+                    <input type="hidden" name="price_id" value=line.price_id.clone() />
+                    {line.unit.is_some().then(|| view! {
+                        <select name="quantity" aria-label="Quantity">{options}</select>
+                        <button type="submit" class="button small">"Update"</button>
+                    })}
+                </form>
+                <form method="post" action={<CartUpdate as ServerFn>::PATH} class="inline">
+                    <input type="hidden" name="price_id" value=line.price_id.clone() />
+                    <input type="hidden" name="quantity" value="0" />
+                    <button type="submit" class="button small" data-testid="remove">"Remove"</button>
+                </form>
+            </td>
+            <td>{line.line_total.as_ref().map(|m| m.format())}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,152 @@
+//! The shop: goods sold once, a cart in the session, checkout in Stripe's `payment` mode, and the
+//! buyer's orders. Pages are server-rendered and work without JavaScript (plain forms posting to
+//! the server functions below); two small islands keep the header's cart count current.
+
+mod cart_page;
+mod islands;
+mod order_page;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use cart_page::CartPage;
+pub use islands::{CartCount, current_cart_count};
+pub use order_page::{OrderList, OrderPage};
+pub use pages::{GoodPage, ShopPage};
+
+use crate::domain::{Money, OrderId, OrderStatus};
+use crate::request::{accepts_html, see_other};
+use leptos::prelude::*;
+
+/// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
+/// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
+pub const SHOP_FORM_MESSAGES: &[&str] = &[
+    "That item is not on sale.",
+    "Sorry, that item is sold out.",
+    "You can buy at most 10 of one item.",
+    "Your cart is full. Please check out or remove something first.",
+    "Please choose a quantity from 1 to 10.",
+    "Please buy items priced in one currency at a time.",
+    "Your cart is empty.",
+];
+
+/// One line of the cart page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartLineView {
+    pub price_id: String,
+    pub name: String,
+    /// `None` when the item is no longer on sale.
+    pub slug: Option<String>,
+    pub quantity: u32,
+    pub unit: Option<Money>,
+    pub line_total: Option<Money>,
+    /// Units that can still be bought.
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CartView {
+    pub lines: Vec<CartLineView>,
+    pub total: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderItemView {
+    pub name: String,
+    pub quantity: i64,
+    pub unit: Money,
+    pub line_total: Money,
+}
+
+/// An order as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub items: Vec<OrderItemView>,
+    pub total: Money,
+    pub refunded: Money,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+    /// Stripe's receipt page for the payment.
+    pub receipt_url: Option<String>,
+}
+
+/// Adds `quantity` (default 1) of the good sold at `price_id`. Answers the cart's new item count; a
+/// browser's form post goes on to the cart page.
+#[server(prefix = "/api", endpoint = "cart_add")]
+pub async fn cart_add(price_id: String, quantity: Option<String>) -> Result<u32, ServerFnError> {
+    crate::error::server_fn(async move {
+        let shop = crate::state::from_context::<ssr::Shop>()?;
+        let session = ssr::SessionCart::of_request().await?;
+        let mut cart = session.load().await?;
+        let quantity = quantity.unwrap_or_default();
+        cart.add(shop.db(), &shop.catalog(), &price_id, &quantity)
+            .await?;
+        session.save(&cart).await?;
+        if accepts_html() {
+            see_other("/cart");
+        }
+        Ok(cart.count())
+    })
+    .await
+}
+
+/// Sets a line's quantity; 0 removes it.
+#[server(prefix = "/api", endpoint = "cart_update")]
+pub async fn cart_update(price_id: String, quantity: String) -> Result<u32, ServerFnError> {
+    crate::error::server_fn(async move {
+        let shop = crate::state::from_context::<ssr::Shop>()?;
+        let session = ssr::SessionCart::of_request().await?;
+        let mut cart = session.load().await?;
+        cart.update(shop.db(), &shop.catalog(), &price_id, &quantity)
+            .await?;
+        session.save(&cart).await?;
+        if accepts_html() {
+            see_other("/cart");
+        }
+        Ok(cart.count())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "cart_clear")]
+pub async fn cart_clear() -> Result<u32, ServerFnError> {
+    crate::error::server_fn(async move {
+        let session = ssr::SessionCart::of_request().await?;
+        session.save(&ssr::Cart::default()).await?;
+        if accepts_html() {
+            see_other("/cart");
+        }
+        Ok(0)
+    })
+    .await
+}
+
+/// Creates the order and sends the browser to Stripe Checkout (303). Signed-out visitors sign in
+/// first and come back to the cart, which their session keeps.
+#[server(prefix = "/api", endpoint = "checkout_cart")]
+pub async fn checkout_cart() -> Result<(), ServerFnError> {
+    crate::error::server_fn(async move {
+        let Some(user) = crate::auth::session_user("/cart")? else {
+            return Ok(());
+        };
+        let shop = crate::state::from_context::<ssr::Shop>()?;
+        let cart = ssr::SessionCart::of_request().await?.load().await?;
+        see_other(&shop.checkout(&user, &cart).await?);
+        Ok(())
+    })
+    .await
+}
+
+/// The error signal of a cart form, whose server function answers the cart's count on success.
+pub(crate) fn error_of<S>(action: ServerAction<S>) -> Signal<Option<Result<(), ServerFnError>>>
+where
+    S: leptos::server_fn::ServerFn<Output = u32, Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    Signal::derive(move || action.value().get().map(|result| result.map(|_| ())))
+}

@@ -1,0 +1,158 @@
+//! `/shop/orders/{id}`: one order, to its owner only (404 for anyone else). Stripe Checkout returns
+//! here with `?session_id=…`; then a pending order is synced from Stripe first, so the buyer sees
+//! "paid" even when the webhook is late. The dashboard shows the list (`OrderList`).
+
+use super::OrderView;
+use crate::auth::{User, require_user};
+use crate::domain::{OrderStatus, format_date};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let session_id = use_query_map().read_untracked().get("session_id");
+    let here = match &session_id {
+        Some(s) => format!(
+            "/shop/orders/{id}?session_id={}",
+            crate::request::urlencode(s)
+        ),
+        None => format!("/shop/orders/{id}"),
+    };
+    let Some(user) = require_user(&here) else {
+        return view! { <p>"Please sign in."</p> }.into_any();
+    };
+    let body = Suspend::new(async move { order_body(user, id, session_id).await });
+    view! { <section class="shop"><Suspense fallback=|| ()>{body}</Suspense></section> }.into_any()
+}
+
+#[cfg(feature = "ssr")]
+async fn order_body(user: User, id: String, session_id: Option<String>) -> AnyView {
+    use crate::error::AppError;
+    let loaded = async {
+        let order_id = crate::domain::OrderId::parse(&id).ok_or(AppError::NotFound)?;
+        let shop = crate::state::from_context::<super::ssr::Shop>()?;
+        let order = shop
+            .order_page(user.id, order_id, session_id.as_deref())
+            .await?;
+        // Back from a payment: the cart has been bought.
+        if session_id.is_some() && order.status != OrderStatus::Expired {
+            let session = super::ssr::SessionCart::of_request().await?;
+            session.save(&super::ssr::Cart::default()).await?;
+        }
+        Ok::<_, AppError>(order)
+    };
+    match loaded.await {
+        Ok(order) => view! { <OrderDetails order /> }.into_any(),
+        Err(error) => {
+            crate::request::set_status(error.status().as_u16());
+            let message = match error {
+                AppError::NotFound => "We could not find that order.".to_owned(),
+                other => other.public_message(),
+            };
+            view! {
+                <h1>"Order"</h1>
+                <p class="notice error" role="alert">{message}</p>
+                <p><a href="/dashboard">"Go to your dashboard"</a></p>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+async fn order_body(_user: User, _id: String, _session_id: Option<String>) -> AnyView {
+    ().into_any()
+}
+
+fn status_note(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Pending => {
+            "We are waiting for your payment to be confirmed. This page updates when you reload it."
+        }
+        OrderStatus::Paid => {
+            "Thank you! Your payment is confirmed and a receipt is on its way to your inbox."
+        }
+        OrderStatus::PartiallyRefunded => "Part of this order was refunded.",
+        OrderStatus::Refunded => "This order was refunded.",
+        OrderStatus::Expired => "This checkout expired before it was paid. Nothing was charged.",
+        OrderStatus::Failed => "The payment did not go through. Nothing was charged.",
+    }
+}
+
+#[component]
+fn OrderDetails(order: OrderView) -> impl IntoView {
+    let items = order
+        .items
+        .iter()
+        .map(|item| {
+            view! {
+                <tr>
+                    <td>{item.name.clone()}</td>
+                    <td>{item.quantity}</td>
+                    <td>{item.unit.format()}</td>
+                    <td>{item.line_total.format()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h1>{format!("Order #{}", order.id)}</h1>
+        <p class="lead">
+            <span class=format!("badge status-{}", order.status) data-testid="order-status">{order.status.label()}</span>
+        </p>
+        <p>{status_note(order.status)}</p>
+        <table class="cart" data-testid="order-items">
+            <thead><tr><th>"Item"</th><th>"Quantity"</th><th>"Price"</th><th>"Total"</th></tr></thead>
+            <tbody>{items}</tbody>
+            <tfoot>
+                <tr><th colspan="3">"Total"</th><td data-testid="order-total">{order.total.format()}</td></tr>
+                {(order.refunded.amount > 0).then(|| view! {
+                    <tr><th colspan="3">"Refunded"</th><td data-testid="order-refunded">{order.refunded.format()}</td></tr>
+                })}
+            </tfoot>
+        </table>
+        <p class="muted">{format!("Ordered on {}", format_date(order.created_at))}</p>
+        {order.receipt_url.clone().map(|url| view! { <p><a href=url rel="noopener">"Stripe receipt"</a></p> })}
+        <p><a href="/dashboard">"Your orders"</a>" · "<a href="/shop">"Back to the shop"</a></p>
+    }
+}
+
+/// The dashboard's list of the user's orders.
+#[component]
+pub fn OrderList(orders: Vec<OrderView>) -> impl IntoView {
+    if orders.is_empty() {
+        return view! { <p class="muted" data-testid="no-orders">"No orders yet. " <a href="/shop">"Visit the shop"</a></p> }.into_any();
+    }
+    let rows = orders
+        .into_iter()
+        .map(|order| {
+            let items = order
+                .items
+                .iter()
+                .map(|i| format!("{} × {}", i.quantity, i.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            view! {
+                <tr data-testid="order-row">
+                    <td><a href=format!("/shop/orders/{}", order.id)>{format!("#{}", order.id)}</a></td>
+                    <td>{format_date(order.created_at)}</td>
+                    <td>{items}</td>
+                    <td>{order.total.format()}</td>
+                    <td>{order.status.label()}</td>
+                    <td>{order.receipt_url.clone().map(|url| view! { <a href=url rel="noopener">"Receipt"</a> })}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="invoices" data-testid="orders">
+            <thead><tr><th>"Order"</th><th>"Date"</th><th>"Items"</th><th>"Total"</th><th>"Status"</th><th></th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,113 @@
+//! Shop steps: fill a cart, check it out, and read back orders and stock.
+
+use super::{TestApp, location};
+
+/// An order as stored: id, status, and the Checkout Session it was sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub id: i64,
+    pub status: String,
+    pub checkout_session_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+}
+
+impl TestApp {
+    /// Posts an add-to-cart form for the good sold at `lookup_key` (e.g. `goods_mug`), as a browser
+    /// without JavaScript does, from that good's page.
+    pub async fn add_to_cart(
+        &self,
+        browser: &reqwest::Client,
+        lookup_key: &str,
+        quantity: u32,
+    ) -> reqwest::Response {
+        let price = self.price_id(lookup_key);
+        let quantity = quantity.to_string();
+        self.post_form(
+            browser,
+            "/api/cart_add",
+            "/shop",
+            &[
+                ("price_id", price.as_str()),
+                ("quantity", quantity.as_str()),
+            ],
+        )
+        .await
+    }
+
+    /// Posts "Check out" from the cart page.
+    pub async fn checkout_cart(&self, browser: &reqwest::Client) -> reqwest::Response {
+        self.post_form(browser, "/api/checkout_cart", "/cart", &[])
+            .await
+    }
+
+    /// A signed-in browser for a new account whose requests come through a trusted proxy from
+    /// `client_ip` (the app must trust 127.0.0.0/8), so many buyers do not share one address's
+    /// sign-up limit.
+    pub async fn new_user_from(&self, email: &str, client_ip: &str) -> reqwest::Client {
+        let browser = self.browser();
+        let public = self.state.config.app_origin();
+        let response = browser
+            .post(self.url("/api/signup"))
+            .header("accept", super::BROWSER_ACCEPT)
+            .header("origin", &public)
+            .header("x-forwarded-for", client_ip)
+            .form(&[("email", email), ("password", super::PASSWORD)])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(location(&response), "/dashboard", "signed up");
+        browser
+    }
+
+    /// Fills the cart with `lines` and checks out; returns the Checkout Session id.
+    pub async fn buy(&self, browser: &reqwest::Client, lines: &[(&str, u32)]) -> String {
+        for (lookup_key, quantity) in lines {
+            let added = self.add_to_cart(browser, lookup_key, *quantity).await;
+            assert_eq!(location(&added), "/cart", "{lookup_key} added");
+        }
+        let response = self.checkout_cart(browser).await;
+        assert_eq!(
+            response.status(),
+            303,
+            "checkout answers 303: {}",
+            location(&response)
+        );
+        self.session_of_checkout_url(&location(&response))
+    }
+
+    /// The Checkout Session id of a sim Checkout URL.
+    pub fn session_of_checkout_url(&self, url: &str) -> String {
+        url.strip_prefix(&self.stripe_url("/checkout/"))
+            .unwrap_or_else(|| panic!("not a sim checkout URL: {url}"))
+            .to_owned()
+    }
+
+    pub async fn order_of_session(&self, session_id: &str) -> StoredOrder {
+        let (id, status, checkout_session_id, payment_intent_id) =
+            sqlx::query_as::<_, (i64, String, Option<String>, Option<String>)>(
+                "SELECT id, status, checkout_session_id, payment_intent_id FROM orders \
+                 WHERE checkout_session_id = $1",
+            )
+            .bind(session_id)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("an order for the session");
+        StoredOrder {
+            id,
+            status,
+            checkout_session_id,
+            payment_intent_id,
+        }
+    }
+
+    /// (on hand, reserved) of the good whose slug is `slug`.
+    pub async fn stock_of(&self, slug: &str) -> (i64, i64) {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT stock_on_hand, stock_reserved FROM products WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("a good with that slug")
+    }
+}

@@ -1,0 +1,133 @@
+//! Checking out a cart: sign-in first, the order and its reservation, the Checkout Session Stripe
+//! gets, reuse on a double click, the race for the last item, and Stripe failing midway.
+
+use super::form_error;
+use crate::helpers::TestApp;
+use crate::helpers::location;
+
+#[tokio::test]
+async fn checkout_creates_an_order_reserves_stock_and_a_payment_session() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let visitor = app.browser();
+    app.add_to_cart(&visitor, "goods_mug", 2).await;
+    let signed_out = app.checkout_cart(&visitor).await;
+    assert_eq!(location(&signed_out), "/login?next=/cart", "sign in first");
+
+    let buyer = app.new_user("buyer@example.com").await;
+    let session = app
+        .buy(&buyer, &[("goods_mug", 2), ("goods_stickers", 1)])
+        .await;
+    let order = app.order_of_session(&session).await;
+    assert_eq!(order.status, "pending");
+    assert_eq!(app.stock_of("mug").await, (25, 2), "two mugs held");
+    assert_eq!(app.stock_of("stickers").await, (100, 1));
+
+    let stripe = app
+        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
+        .await;
+    assert_eq!(stripe["mode"], "payment");
+    assert_eq!(
+        stripe["amount_total"],
+        2 * 1400 + 500,
+        "amounts from our catalog"
+    );
+    assert_eq!(stripe["client_reference_id"], order.id.to_string());
+    let tag = stripe["metadata"]["storefront_order"]
+        .as_str()
+        .expect("order tag");
+    assert!(tag.ends_with(&format!(":{}", order.id)), "{tag}");
+    assert_eq!(
+        stripe["customer"],
+        app.customer_of("buyer@example.com").await
+    );
+    let expires_in = stripe["expires_at"].as_i64().expect("expires_at")
+        - stripe["created"].as_i64().expect("created");
+    assert!(
+        (30 * 60..=32 * 60).contains(&expires_in),
+        "about 30 minutes: {expires_in}"
+    );
+    let lines = app
+        .stripe_get(&format!("/v1/checkout/sessions/{session}/line_items"))
+        .await;
+    let quantities: Vec<i64> = lines["data"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["quantity"].as_i64())
+        .collect();
+    assert_eq!(quantities.iter().sum::<i64>(), 3, "{lines}");
+
+    // A second click on "Check out" for the same cart: the same session, nothing more held.
+    let again = app.checkout_cart(&buyer).await;
+    assert_eq!(app.session_of_checkout_url(&location(&again)), session);
+    assert_eq!(app.stock_of("mug").await, (25, 2));
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+}
+
+#[tokio::test]
+async fn twenty_buyers_race_for_the_last_poster_and_exactly_one_may_pay() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.0/8")]).await;
+    app.settle_webhooks().await;
+    let mut buyers = Vec::new();
+    for n in 0..20 {
+        let browser = app
+            .new_user_from(&format!("racer{n}@example.com"), &format!("10.0.{n}.1"))
+            .await;
+        app.add_to_cart(&browser, "goods_poster", 1).await;
+        buyers.push(browser);
+    }
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all(buyers.iter().map(|b| app.checkout_cart(b))).await;
+    let elapsed = started.elapsed();
+    let mut sessions = 0;
+    let mut refusals = 0;
+    for answer in &answers {
+        let to = location(answer);
+        if to.starts_with(&app.stripe_url("/checkout/")) {
+            sessions += 1;
+        } else {
+            assert_eq!(
+                form_error(&to).as_deref(),
+                Some("Sorry, that item is sold out."),
+                "{to}"
+            );
+            refusals += 1;
+        }
+    }
+    println!("race: 20 checkouts in {elapsed:?}: {sessions} session, {refusals} refusals");
+    assert_eq!((sessions, refusals), (1, 19));
+    assert_eq!(app.stock_of("poster").await, (1, 1));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM orders WHERE status = 'pending'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn stripe_failing_at_checkout_gives_the_stock_back() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let buyer = app.new_user("unlucky@example.com").await;
+    // A first checkout creates the Stripe customer, so only the next session call meets the outage.
+    app.buy(&buyer, &[("goods_stickers", 1)]).await;
+    app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
+    app.add_to_cart(&buyer, "goods_hoodie", 2).await;
+    app.sim.fail_next_api_calls(100, 503);
+    let refused = app.checkout_cart(&buyer).await;
+    assert!(refused.status().is_redirection());
+    let message = form_error(&location(&refused)).unwrap_or_default();
+    assert!(message.contains("payment provider"), "{message}");
+    app.sim.reset_faults();
+    assert_eq!(app.stock_of("hoodie").await, (10, 0), "nothing stays held");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM orders WHERE status = 'failed'")
+            .await,
+        1
+    );
+    // And the cart can be checked out once Stripe is back.
+    let response = app.checkout_cart(&buyer).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.stock_of("hoodie").await, (10, 2));
+}
