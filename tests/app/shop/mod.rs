@@ -4,6 +4,7 @@
 mod cart;
 mod checkout;
 mod fulfilment;
+mod replay;
 
 use crate::helpers::TestApp;
 

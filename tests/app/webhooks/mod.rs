@@ -2,7 +2,7 @@
 //! Here: delivering hand-made or recorded events to the app, as Stripe does.
 
 mod catalog_and_strangers;
-mod ordering;
+pub(crate) mod ordering;
 mod storm;
 mod verification;
 

@@ -250,7 +250,7 @@ async fn reset_billing_tables(app: &TestApp) {
 
 /// Delivers `events`, about half of them twice, in an order picked by `seed`, four at once so that
 /// duplicates race each other. Every delivery must succeed.
-async fn deliver_in_bursts(app: &TestApp, events: &[String], seed: u64) {
+pub(crate) async fn deliver_in_bursts(app: &TestApp, events: &[String], seed: u64) {
     let mut rng = Shuffler(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut deliveries: Vec<&String> = events.iter().collect();
     deliveries.extend(events.iter().filter(|_| rng.next().is_multiple_of(2)));
