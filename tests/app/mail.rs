@@ -2,7 +2,7 @@
 //! transaction committed, is sent once however many instances run, and survives the SMTP server
 //! being down.
 
-use crate::helpers::{Maildev, TestApp, eventually, free_port, unique_email};
+use crate::helpers::{Maildev, TestApp, eventually, fixed_free_ports, unique_email};
 use std::time::{Duration, Instant};
 use storefront::{Email, Mail, MailKind, Money, OrderReceipt, ReceiptLine, enqueue, order_receipt};
 
@@ -133,7 +133,8 @@ async fn two_instances_on_one_outbox_send_every_mail_exactly_once() {
 #[tokio::test]
 async fn mails_survive_an_smtp_outage_and_arrive_once_when_it_ends() {
     const MAILS: usize = 5;
-    let (smtp_port, web_port) = (free_port(), free_port());
+    // Below the ephemeral range: while the server is down, no other test can be given its port.
+    let [smtp_port, web_port] = fixed_free_ports();
     let mut smtp = Maildev::start(smtp_port, web_port);
     let app = TestApp::spawn_with(&[("SMTP_URL", smtp.smtp_url().as_str())]).await;
     smtp.stop();

@@ -74,6 +74,25 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// `N` distinct free ports below the kernel's ephemeral range, for a server that is stopped and
+/// started again on them: while it is stopped, no `bind(0)` of another test can be handed one.
+pub fn fixed_free_ports<const N: usize>() -> [u16; N] {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let start = 10_000_u16.min(low.saturating_sub(1000));
+    let span = low.saturating_sub(start).max(1);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id();
+    let mut free = (0..span)
+        .map(|i| start + (seed as u16).wrapping_add(i) % span)
+        .filter(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok());
+    std::array::from_fn(|_| free.next().expect("free ports below the ephemeral range"))
+}
+
 impl Maildev {
     /// Starts maildev on these ports of 127.0.0.1 and waits until both answer.
     pub fn start(smtp_port: u16, web_port: u16) -> Self {
@@ -120,11 +139,24 @@ impl Maildev {
 
     fn wait_until_listening(&self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
-        let answers = |port: u16| {
+        // Ours answering, not just anyone on the port: an SMTP greeting, and maildev's mail list.
+        let answers = |port: u16, ask: &[u8], expect: &str| {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+            let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+            else {
+                return false;
+            };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut answer = [0_u8; 64];
+            std::io::Write::write_all(&mut stream, ask).is_ok()
+                && stream
+                    .read(&mut answer)
+                    .is_ok_and(|n| String::from_utf8_lossy(&answer[..n]).starts_with(expect))
         };
-        while !(answers(self.smtp_port) && answers(self.web_port)) {
+        let get_mails = b"GET /email HTTP/1.0\r\n\r\n";
+        while !(answers(self.smtp_port, b"", "220 ")
+            && answers(self.web_port, get_mails, "HTTP/1.1 200"))
+        {
             let mut log = String::new();
             let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut log));
             if log.contains("EADDRINUSE") || Instant::now() > deadline {

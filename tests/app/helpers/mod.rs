@@ -6,7 +6,7 @@ mod flows;
 mod maildev;
 
 pub use flows::{portal_cancel, portal_switch};
-pub use maildev::{Maildev, ReceivedMail, free_port};
+pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
