@@ -22,7 +22,7 @@ const LEASE_SECS: i64 = 120;
 const SEND_DEADLINE: Duration = Duration::from_secs(30);
 const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// After this many failed attempts a mail is left unsent (logged as an error, row kept).
-pub const MAX_ATTEMPTS: i64 = 20;
+const MAX_ATTEMPTS: i64 = 20;
 /// Retries wait `retry_base` × 2^(attempts − 1), at most this long.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
 /// Marking a sent mail is retried this often: a mark that never lands means a second send.
