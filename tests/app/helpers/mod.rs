@@ -140,6 +140,9 @@ impl TestApp {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        // The shared SMTP server first (the first test waits seconds for it): the sim starts sending
+        // its catalog's webhooks at once, and they should not pile up while the app is not serving yet.
+        maildev::shared();
         let sim = Arc::new(start_sim(&base).await);
         let (database_url, database) = fresh_database().await;
         let mut app = Self::start(listener, sim, database_url, overrides).await;
