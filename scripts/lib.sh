@@ -54,7 +54,9 @@ ensure_wasm_bindgen() {
 
 ensure_npm_packages() {
   # end2end/ holds Playwright and binaryen's wasm-opt (Debian's wasm-opt 108 breaks hydration).
+  # It also holds maildev, the SMTP server with a web inbox that scripts/run and the tests send mail to.
   if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] \
+     || [ ! -x "$ROOT/end2end/node_modules/.bin/maildev" ] \
      || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
     log "installing npm packages (end2end/)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 retry npm ci --no-audit --no-fund)
@@ -93,10 +95,14 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 # Starts the release builds of stripe-sim and storefront on free ports, with a fresh SQLite database
-# in $1, and waits for both. Sets APP_BASE, SIM_BASE and STACK_PIDS; logs go to $1/sim.log and
-# $1/server.log; `stop_stack` ends both. Extra environment for the app can be passed as "NAME=value"
-# arguments after $1. A port picked as free can be taken by another process before our server binds
-# it (other tests on the machine), so a start whose process exits is retried on new ports.
+# in $1, and a maildev (SMTP and its web inbox) that the app sends mail to, and waits for them. Sets
+# APP_BASE, SIM_BASE, STACK_PIDS (the sim's first, the app's last) and exports MAIL_API_BASE (maildev's
+# REST API, which the Playwright specs read receipts from); logs go to $1/sim.log, $1/maildev.log and
+# $1/server.log; `stop_stack` ends them all. With STACK_MAIL=off no maildev is started and the app runs
+# with MAIL_DISABLED=1 (the benchmark: no node process beside what is measured). Extra environment for
+# the app can be passed as "NAME=value" arguments after $1. A port picked as free can be taken by
+# another process before our server binds it (other tests on the machine), so a start whose process
+# exits is retried on new ports.
 start_stack() {
   local dir=$1; shift
   local attempt
@@ -110,20 +116,35 @@ start_stack() {
 
 start_stack_once() {
   local dir=$1; shift
-  local port sim_port sim_pid app_pid
-  read -r port sim_port < <(free_ports 2)
+  local port sim_port smtp_port inbox_port sim_pid app_pid mail_pid="" mail_env
+  read -r port sim_port smtp_port inbox_port < <(free_ports 4)
   rm -f "$dir"/app.db*
   APP_BASE="http://127.0.0.1:$port"; SIM_BASE="http://127.0.0.1:$sim_port"
   STRIPE_SIM_WEBHOOK_URL="$APP_BASE/api/webhooks/stripe" STRIPE_SIM_WEBHOOK_SECRET=whsec_stack \
     "$ROOT/target/release/stripe-sim" --port "$sim_port" >"$dir/sim.log" 2>&1 &
   sim_pid=$!
   STACK_PIDS="$sim_pid"
+  if [ "${STACK_MAIL:-}" = off ]; then
+    export MAIL_API_BASE=""
+    mail_env=(MAIL_DISABLED=1)
+  else
+    rm -rf "$dir/maildev"
+    maildev --ip 127.0.0.1 --smtp "$smtp_port" --web "$inbox_port" --mail-directory "$dir/maildev" \
+      >"$dir/maildev.log" 2>&1 &
+    mail_pid=$!
+    STACK_PIDS="$STACK_PIDS $mail_pid"
+    export MAIL_API_BASE="http://127.0.0.1:$inbox_port"
+    mail_env=(SMTP_URL="smtp://127.0.0.1:$smtp_port")
+  fi
   env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
-    STRIPE_API_BASE="$SIM_BASE" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
+    STRIPE_API_BASE="$SIM_BASE" "${mail_env[@]}" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
   app_pid=$!
   STACK_PIDS="$STACK_PIDS $app_pid"
   wait_for_http "$SIM_BASE/_sim/health" 60 "$sim_pid" || { cat "$dir/sim.log"; return 1; }
+  if [ -n "$mail_pid" ]; then
+    wait_for_http "$MAIL_API_BASE/email" 60 "$mail_pid" || { cat "$dir/maildev.log"; return 1; }
+  fi
   wait_for_http "$APP_BASE/healthz" 60 "$app_pid" || { cat "$dir/server.log"; return 1; }
 }
 

@@ -28,6 +28,8 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod installation;
 #[cfg(feature = "ssr")]
+mod mail;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -43,7 +45,11 @@ pub use billing::ssr::{Billing, SyncOutcome};
 #[cfg(feature = "ssr")]
 pub use catalog::ssr::CatalogSyncReport;
 #[cfg(feature = "ssr")]
-pub use domain::CustomerId;
+pub use domain::{CustomerId, Email, Money};
+#[cfg(feature = "ssr")]
+pub use mail::templates::{OrderReceipt, ReceiptLine, order_receipt};
+#[cfg(feature = "ssr")]
+pub use mail::{Mail, MailKind, enqueue};
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,10 +1,13 @@
 //! Typed configuration from the environment (and `.env`, loaded by `main`).
 //!
-//! Secrets (keys, webhook secrets, and `DATABASE_URL`, which can carry a password) are wrapped in
-//! `SecretString` so that `Debug` output and logs never show them.
+//! Secrets (keys, webhook secrets, and `DATABASE_URL` and `SMTP_URL`, which can carry a password) are
+//! wrapped in `SecretString` so that `Debug` output and logs never show them.
 
+mod mail;
 mod stripe;
 
+pub use mail::MailConfig;
+use mail::mail_config;
 use stripe::stripe_config;
 pub use stripe::{StripeConfig, StripeMode};
 
@@ -36,6 +39,7 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For`/`Forwarded` are believed (empty: the TCP peer is the client).
     pub trusted_proxies: Vec<IpNet>,
     pub password_hashing: PasswordHashing,
+    pub mail: MailConfig,
 }
 
 /// How many Argon2 hashes may run at once (each takes 19 MiB and a core for tens of milliseconds),
@@ -104,6 +108,7 @@ impl Config {
         let stripe = stripe_config(&get, &app_url)?;
         let trusted_proxies = trusted_proxies(get("TRUSTED_PROXIES").as_deref())?;
         let password_hashing = password_hashing(&get)?;
+        let mail = mail_config(&get)?;
 
         Ok(Config {
             app_url,
@@ -114,6 +119,7 @@ impl Config {
             stripe,
             trusted_proxies,
             password_hashing,
+            mail,
         })
     }
 

@@ -4,7 +4,14 @@ use super::*;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 
+/// `vars` plus a local SMTP server, which every other setting here takes for granted.
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut with_smtp = vec![("SMTP_URL", "smtp://127.0.0.1:1025")];
+    with_smtp.extend_from_slice(vars);
+    exact_config(&with_smtp)
+}
+
+fn exact_config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -152,10 +159,73 @@ fn secrets_do_not_appear_in_debug_output() {
             "DATABASE_URL",
             "postgres://shop:dbpassword@db.internal/shop",
         ),
+        ("SMTP_URL", "smtps://shop:smtppassword@mail.example.com:465"),
     ])
     .expect("valid");
     let debug = format!("{c:?}");
-    for secret in ["supersecret", "whsec_hidden", "dbpassword"] {
+    for secret in ["supersecret", "whsec_hidden", "dbpassword", "smtppassword"] {
         assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
+
+#[test]
+fn start_up_refuses_a_missing_smtp_url_unless_mail_is_disabled() {
+    let key = ("STRIPE_SECRET_KEY", "sk_test_abc");
+    let missing = exact_config(&[key]).unwrap_err();
+    assert!(
+        missing.0.contains("SMTP_URL is not set") && missing.0.contains("MAIL_DISABLED=1"),
+        "{missing}"
+    );
+    let disabled = exact_config(&[key, ("MAIL_DISABLED", "1")]).expect("valid without mail");
+    assert!(disabled.mail.smtp_url.is_none());
+    let local = exact_config(&[key, ("SMTP_URL", "smtp://127.0.0.1:1025")]).expect("valid");
+    assert_eq!(
+        local.mail.smtp_url.as_ref().map(|u| u.expose_secret()),
+        Some("smtp://127.0.0.1:1025")
+    );
+    assert_eq!(local.mail.retry_base, Duration::from_secs(5));
+    assert!(exact_config(&[key, ("MAIL_DISABLED", "yes")]).is_err());
+    assert!(
+        exact_config(&[key, ("MAIL_DISABLED", "0")]).is_err(),
+        "0 still needs SMTP_URL"
+    );
+}
+
+#[test]
+fn smtp_url_and_sender_are_checked_without_echoing_the_password() {
+    let bad = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("SMTP_URL", "https://user:smtppassword@mail.example.com"),
+    ])
+    .unwrap_err();
+    assert!(bad.0.contains("SMTP_URL must look like"), "{bad}");
+    assert!(!bad.0.contains("smtppassword"), "{bad}");
+    let starttls = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        (
+            "SMTP_URL",
+            "smtp://user:pw@mail.example.com:587?tls=required",
+        ),
+    ]);
+    assert!(starttls.is_ok());
+
+    let default = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+    assert_eq!(default.mail.from.email.to_string(), "no-reply@localhost");
+    assert_eq!(default.mail.from.name.as_deref(), Some("storefront"));
+    let shop = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("MAIL_FROM", "Shop <shop@example.com>"),
+        ("MAIL_RETRY_BASE_MS", "200"),
+    ])
+    .expect("valid");
+    assert_eq!(shop.mail.from.email.to_string(), "shop@example.com");
+    assert_eq!(shop.mail.retry_base, Duration::from_millis(200));
+    for (name, value) in [
+        ("MAIL_FROM", "not a mailbox"),
+        ("MAIL_RETRY_BASE_MS", "0"),
+        ("MAIL_RETRY_BASE_MS", "soon"),
+    ] {
+        let refused = config(&[("STRIPE_SECRET_KEY", "sk_test_abc"), (name, value)]);
+        assert!(refused.unwrap_err().0.contains(name), "{name}={value}");
     }
 }

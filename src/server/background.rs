@@ -5,6 +5,7 @@ use super::{Services, StartupTasks};
 use crate::auth::ssr::{AuthCache, CACHE_POLL_EVERY, SessionStoreBackend};
 use crate::billing::ssr::Billing;
 use crate::db::now_unix;
+use crate::mail::MailWorker;
 use std::future::Future;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
@@ -21,10 +22,13 @@ const RETENTION_SECS: i64 = 30 * 24 * 3600;
 /// must not hold stock for long).
 const ORDER_SWEEP_EVERY: Duration = Duration::from_secs(60);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How often an idle instance looks for due mail; a busy outbox is drained without waiting.
+const MAIL_POLL_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) fn spawn_background_tasks(
     services: &Services,
     session_store: &SessionStoreBackend,
+    mail: Option<MailWorker>,
 ) -> StartupTasks {
     // Not tower-sessions' own loop, which ends for good at its first error (security review L6).
     let store = session_store.clone();
@@ -33,6 +37,7 @@ pub(super) fn spawn_background_tasks(
         async move { store.delete_expired().await }
     });
     spawn_rate_limiter_cleanup(services);
+    spawn_mail_worker(mail);
     let billing = services.billing.clone();
     spawn_periodic("billing reconciliation", RECONCILE_EVERY, move || {
         let billing = billing.clone();
@@ -110,6 +115,18 @@ async fn fill_empty_catalog(services: &Services) {
             });
         }
     }
+}
+
+/// One worker per instance; the outbox's leases keep instances from sending the same mail.
+fn spawn_mail_worker(mail: Option<MailWorker>) {
+    let Some(worker) = mail else {
+        tracing::warn!("MAIL_DISABLED=1: mails are written to the outbox but not sent");
+        return;
+    };
+    spawn_periodic("mail outbox", MAIL_POLL_EVERY, move || {
+        let worker = worker.clone();
+        async move { worker.drain().await }
+    });
 }
 
 fn spawn_rate_limiter_cleanup(services: &Services) {

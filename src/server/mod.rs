@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::error::AppResult;
 use crate::installation::Installation;
+use crate::mail::MailWorker;
 use crate::shop::ssr::{Shop, load_cart_count};
 use crate::state::AppState;
 use crate::stripe_gateway::StripeGateway;
@@ -195,7 +196,8 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
 pub async fn build(config: Config) -> Result<(Router, Services, StartupTasks), StartupError> {
     let services = build_services(config).await?;
     let session_store = SessionStoreBackend::for_database(&services.state.db).await?;
-    let startup = background::spawn_background_tasks(&services, &session_store);
+    let mail = MailWorker::new(services.state.db.clone(), &services.state.config.mail)?;
+    let startup = background::spawn_background_tasks(&services, &session_store, mail);
     let session_store = CachedSessionStore::new(
         session_store,
         services.auth.cache.clone(),

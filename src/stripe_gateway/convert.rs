@@ -132,6 +132,7 @@ pub(super) fn invoice_record(invoice: &Invoice) -> Option<InvoiceRecord> {
         amount_paid: invoice.amount_paid,
         hosted_invoice_url: invoice.hosted_invoice_url.clone(),
         created: invoice.created,
+        attempt_count: i64::try_from(invoice.attempt_count).unwrap_or(i64::MAX),
     })
 }
 

@@ -78,6 +78,8 @@ pub struct InvoiceRecord {
     pub amount_paid: i64,
     pub hosted_invoice_url: Option<String>,
     pub created: i64,
+    /// Payment attempts so far: an open invoice with attempts has failed to charge.
+    pub attempt_count: i64,
 }
 
 /// Everything Stripe holds about one customer's billing, read in one go by `sync_customer`.
@@ -228,6 +230,9 @@ pub struct VerifiedEvent {
     pub created: i64,
     pub livemode: bool,
     pub subject: EventSubject,
+    /// The id of the event's object (`data.object.id`), e.g. the subscription of
+    /// `customer.subscription.trial_will_end`.
+    pub object_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

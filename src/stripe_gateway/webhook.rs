@@ -98,6 +98,7 @@ pub(super) fn parse_event(payload: &str) -> Result<VerifiedEvent, WebhookRejecti
             .and_then(Value::as_bool)
             .unwrap_or(false),
         subject: subject_of(object),
+        object_id: object.get("id").and_then(Value::as_str).map(str::to_owned),
     })
 }
 

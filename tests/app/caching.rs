@@ -2,9 +2,11 @@
 //! per response, never to a signed-in visitor, invalidated by catalog changes on every instance),
 //! and sessions and users cached per instance (sign-out and access changes reach every instance).
 
-use crate::helpers::{BROWSER_ACCEPT, CARD_OK, PASSWORD, TestApp, no_redirects, session_cookie};
+use crate::helpers::{
+    BROWSER_ACCEPT, CARD_OK, PASSWORD, TestApp, eventually, no_redirects, session_cookie,
+};
 use reqwest::Method;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The nonce of a response's policy, checked to be the one its inline scripts carry.
 async fn nonce_and_page(app: &TestApp, path: &str) -> (String, String) {
@@ -84,19 +86,6 @@ async fn a_signed_in_visitor_never_gets_the_anonymous_page() {
     assert_eq!(response.status(), 200);
     let cleared = session_cookie(&response).expect("the stale cookie is cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-}
-
-/// Waits until `check` holds, at most `within`; `what` names the wait in the failure.
-async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn wait_for_page(app: &TestApp, path: &str, needle: &str, within: Duration) {

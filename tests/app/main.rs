@@ -8,6 +8,9 @@
 //! - `TEST_POSTGRES_URL`: with `postgres`, the server on which each test creates (and afterwards
 //!   drops) a database of its own; default `postgres://postgres@127.0.0.1:5432/postgres`.
 //! - `TEST_LOG=1`: print the app's logs (they bypass the test harness's output capture).
+//!
+//! Every app sends mail to one maildev (`end2end/node_modules/.bin/maildev`) that the first test
+//! starts for the whole process and that ends with it (`helpers::maildev`).
 
 mod auth;
 mod billing;
@@ -15,6 +18,7 @@ mod caching;
 mod catalog;
 mod headers;
 mod helpers;
+mod mail;
 mod operations;
 mod redirects;
 mod shop;

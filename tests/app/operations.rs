@@ -130,6 +130,7 @@ async fn l15_start_up_listens_before_any_stripe_call() {
         ),
         ("STRIPE_API_BASE".to_owned(), app.sim.base_url().to_owned()),
         ("BIND_ADDR".to_owned(), addr.to_string()),
+        ("MAIL_DISABLED".to_owned(), "1".to_owned()),
     ]);
     let config =
         storefront::config::Config::from_lookup(|name| vars.get(name).cloned()).expect("config");

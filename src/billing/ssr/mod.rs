@@ -6,6 +6,7 @@ mod coalesce;
 mod customers;
 pub mod events;
 mod limits;
+mod notices;
 mod read;
 mod sync;
 mod writes;

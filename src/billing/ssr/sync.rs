@@ -4,6 +4,7 @@
 
 use super::Billing;
 use super::events::{event_recorded, record_event};
+use super::notices::{NoticeLinks, queue_event_notices};
 use super::read::StripeState;
 use super::writes::{unbind_customer, write_billing};
 use crate::db::{Database, now_unix};
@@ -121,6 +122,7 @@ struct Write<'a> {
     generation: i64,
     read_started: i64,
     stripe: &'a StripeState,
+    links: &'a NoticeLinks,
 }
 
 impl Billing {
@@ -155,7 +157,8 @@ impl Billing {
         if let Some(event) = event
             && stored.covers(&[event])
         {
-            let report = record_events(&self.db, &[event], stored.applied()).await?;
+            let links = self.notice_links();
+            let report = record_events(&self.db, &[event], stored.applied(), Some(&links)).await?;
             return Ok(report.outcome_for(Some(&event.id)));
         }
         let request = event.map_or(SyncRequest::Read, |e| SyncRequest::Event(e.clone()));
@@ -211,11 +214,12 @@ impl Billing {
             || events.iter().any(|e| e.event_type == "customer.deleted");
         let Some(stored) = stored_sync(&self.db, customer_id).await? else {
             // Unbound since the request was queued (a deletion): only the events are left to record.
-            return record_events(&self.db, &events, None).await;
+            return record_events(&self.db, &events, None, None).await;
         };
         // Only events (no caller that wants a fresh read), all older than the last read: no read.
+        let links = self.notice_links();
         if !events.is_empty() && events.len() == batch.len() && stored.covers(&events) {
-            return record_events(&self.db, &events, stored.applied()).await;
+            return record_events(&self.db, &events, stored.applied(), Some(&links)).await;
         }
         let mut generation = stored.generation;
         for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -229,6 +233,7 @@ impl Billing {
                 generation,
                 read_started,
                 stripe: &stripe,
+                links: &links,
             };
             match write_if_unchanged(&self.db, customer_id, write, &events).await? {
                 Written::Done(report) => {
@@ -295,9 +300,10 @@ async fn write_if_unchanged(
         StripeState::Billing {
             billing,
             new_products,
-        } => write_billing(&mut tx, user_id, billing, new_products, now).await?,
+        } => write_billing(&mut tx, user_id, billing, new_products, now, write.links).await?,
         StripeState::CustomerDeleted => unbind_customer(&mut tx, customer_id, now).await?,
     };
+    queue_event_notices(&mut tx, events, &duplicates, write.links).await?;
     tx.commit().await?;
     tracing::info!(%user_id, role = %access.role, events = events.len(), "customer synced");
     Ok(Written::Done(RoundReport {
@@ -343,7 +349,7 @@ async fn record_unknown_customer(
     event: Option<&VerifiedEvent>,
 ) -> AppResult<SyncOutcome> {
     let events: Vec<&VerifiedEvent> = event.into_iter().collect();
-    let report = record_events(db, &events, None).await?;
+    let report = record_events(db, &events, None, None).await?;
     tracing::info!("no user for this Stripe customer; nothing to sync");
     Ok(if report.duplicates.is_empty() {
         SyncOutcome::UnknownCustomer
@@ -352,16 +358,21 @@ async fn record_unknown_customer(
     })
 }
 
-/// Records `events` in one transaction and reports which were recorded before.
+/// Records `events` in one transaction and reports which were recorded before; with `links`, queues
+/// the mails the events call for in the same transaction.
 async fn record_events(
     db: &Database,
     events: &[&VerifiedEvent],
     applied: Option<(UserId, Role)>,
+    links: Option<&NoticeLinks>,
 ) -> AppResult<RoundReport> {
     let mut duplicates = Vec::new();
     if !events.is_empty() {
         let mut tx = db.pool.begin().await?;
         duplicates = record_all(&mut tx, events).await?;
+        if let Some(links) = links {
+            queue_event_notices(&mut tx, events, &duplicates, links).await?;
+        }
         tx.commit().await?;
     }
     Ok(RoundReport {

@@ -1,6 +1,7 @@
 //! The writes of a sync: what Stripe said about a customer, and the access it grants
 //! (`domain::access_at`, the policy). Called inside `sync`'s one short transaction.
 
+use super::notices::{NoticeLinks, had_paid_invoice, queue_invoice_notices};
 use crate::catalog::ssr::{Existing, product_roles, upsert_price, upsert_product};
 use crate::domain::{Access, CustomerId, ProductId, Role, SubscriptionTerms, UserId, access_at};
 use crate::error::AppResult;
@@ -8,13 +9,15 @@ use crate::stripe_gateway::{CustomerBilling, InvoiceRecord, ProductRecord, Subsc
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
-/// Writes the customer's billing state and the access it grants; returns the access.
+/// Writes the customer's billing state and the access it grants, and queues the mails the change
+/// calls for (welcome, payment failed); returns the access.
 pub(super) async fn write_billing(
     tx: &mut Transaction<'_, Any>,
     user_id: UserId,
     billing: &CustomerBilling,
     new_products: &[ProductRecord],
     now: i64,
+    links: &NoticeLinks,
 ) -> AppResult<Access> {
     // Only what the catalog does not know yet: catalog rows are written by catalog changes (L5).
     for product in new_products {
@@ -26,9 +29,11 @@ pub(super) async fn write_billing(
     for subscription in &billing.subscriptions {
         upsert_subscription(tx, user_id, subscription, now).await?;
     }
+    let had_paid_before = had_paid_invoice(tx, user_id).await?;
     for invoice in &billing.invoices {
         upsert_invoice(tx, user_id, invoice, now).await?;
     }
+    queue_invoice_notices(tx, user_id, billing, had_paid_before, links).await?;
     let access = access_from(billing, &product_roles(tx).await?, now);
     let on_test_clock = billing.subscriptions.iter().any(|s| s.on_test_clock);
     set_access(tx, user_id, access, on_test_clock).await?;

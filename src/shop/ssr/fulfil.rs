@@ -171,6 +171,7 @@ impl Shop {
             match (from, to) {
                 (OrderStatus::Pending, OrderStatus::Paid) => {
                     move_items(tx, order_id, StockMove::Sell).await?;
+                    self.queue_receipt(tx, order_id).await?;
                 }
                 (OrderStatus::Pending, _) => move_items(tx, order_id, StockMove::Release).await?,
                 (_, OrderStatus::Refunded) => move_items(tx, order_id, StockMove::Return).await?,

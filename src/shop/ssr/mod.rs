@@ -5,6 +5,7 @@ pub mod cart;
 mod checkout;
 mod fulfil;
 mod orders;
+mod receipt;
 mod stock;
 
 pub use cart::{Cart, CartCount, SessionCart, load_cart_count};

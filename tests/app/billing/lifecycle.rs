@@ -113,6 +113,9 @@ async fn run_resync(app: &TestApp) -> std::process::Output {
 #[tokio::test]
 async fn resync_command_repairs_state_after_lost_webhooks() {
     let app = TestApp::spawn().await;
+    // The seed catalog's own webhooks first: if the start-up catalog copy lost its generation race to
+    // them, they are what fills the catalog, and failing them too would leave nothing to buy.
+    app.settle_webhooks().await;
     app.sim.fail_next_deliveries(1000, None);
     app.subscriber("lost@example.com", "pro_monthly", CARD_OK)
         .await;

@@ -4,5 +4,6 @@ mod access;
 mod checkout;
 mod lifecycle;
 mod limits;
+mod mails;
 mod ownership;
 mod portal;

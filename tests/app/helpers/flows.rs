@@ -159,6 +159,8 @@ impl TestApp {
                     ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY),
                     ("STRIPE_API_BASE", api_base.as_str()),
                     ("RUST_LOG", "warn"),
+                    // Commands send no mail (serving instances send what they queue).
+                    ("MAIL_DISABLED", "1"),
                 ],
             )
         })

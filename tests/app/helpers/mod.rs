@@ -1,16 +1,19 @@
 //! Test harness: starts the real app and a stripe-sim on random ports with a fresh database, plus
-//! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`.
+//! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`;
+//! the SMTP server every app sends to is in `maildev`.
 
 mod flows;
+mod maildev;
 mod shop;
 
 pub use flows::{portal_cancel, portal_switch};
+pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use storefront::Billing;
 use storefront::config::Config;
 use storefront::state::AppState;
@@ -43,6 +46,24 @@ pub struct TestApp {
 enum TestDatabase {
     Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
+}
+
+/// An address no other test uses: mails in the shared maildev are told apart by recipient.
+pub fn unique_email(prefix: &str) -> String {
+    format!("{}@example.com", unique_name(prefix)).to_lowercase()
+}
+
+/// Checks `check` every 100 ms until it holds; fails with `what` after `within`.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn unique_name(prefix: &str) -> String {
@@ -120,6 +141,9 @@ impl TestApp {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        // The shared SMTP server first (the first test waits seconds for it): the sim starts sending
+        // its catalog's webhooks at once, and they should not pile up while the app is not serving yet.
+        maildev::shared();
         let sim = Arc::new(start_sim(&base).await);
         let (database_url, database) = fresh_database().await;
         let mut app = Self::start(listener, sim, database_url, overrides).await;
@@ -158,6 +182,9 @@ impl TestApp {
             ("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
             ("STRIPE_API_BASE".into(), sim.base_url().to_owned()),
             ("BIND_ADDR".into(), addr.to_string()),
+            ("SMTP_URL".into(), maildev::shared().smtp_url()),
+            // Retries after about a second, not 5 s, so that SMTP fault tests stay short.
+            ("MAIL_RETRY_BASE_MS".into(), "200".into()),
         ]);
         for (k, v) in overrides {
             vars.insert(k.to_string(), v.to_string());
@@ -189,6 +216,19 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The mails the shared maildev received for `address` (apps started with their own
+    /// `SMTP_URL` ask their own `Maildev`).
+    pub async fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
+        maildev::shared().mails_to(address).await
+    }
+
+    /// Exactly `count` mails to `address` arrive in the shared maildev within 20 s, and no more.
+    pub async fn exactly_mails_to(&self, address: &str, count: usize) -> Vec<ReceivedMail> {
+        maildev::shared()
+            .exactly(address, count, Duration::from_secs(20))
+            .await
     }
 
     /// A URL on the sim (its Stripe API, hosted checkout and portal pages).

@@ -49,6 +49,26 @@ async fn a_paid_checkout_marks_the_order_paid_and_sells_the_stock() {
     assert!(dashboard.contains("2 × Storefront mug"));
     assert!(dashboard.contains("/receipts/"), "Stripe's receipt link");
 
+    // Exactly one receipt, in the real SMTP server's inbox.
+    let mails = app.exactly_mails_to("paid@example.com", 1).await;
+    let receipt = &mails[0];
+    assert!(
+        receipt.subject.contains(&format!("#{}", order.id)),
+        "{}",
+        receipt.subject
+    );
+    assert!(
+        receipt.text.contains("2 x Storefront mug") && receipt.text.contains("$33"),
+        "{}",
+        receipt.text
+    );
+    assert!(
+        receipt
+            .text
+            .contains(&app.url(&format!("/shop/orders/{}", order.id)))
+    );
+    assert!(receipt.html.contains("Sticker pack"));
+
     // Nobody else may see it.
     let other = app.new_user("nosy@example.com").await;
     let response = app.get(&other, &format!("/shop/orders/{}", order.id)).await;
