@@ -8,6 +8,8 @@
 // The browser build compiles the page components but runs only the islands, so most of the crate is
 // unused there by design. Dead code is reported by the server build, which uses all of it.
 #![cfg_attr(not(feature = "ssr"), allow(dead_code, unused_imports))]
+// Leptos views are deeply nested types; the release browser build needs more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod app;
 mod auth;

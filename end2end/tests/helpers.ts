@@ -29,10 +29,29 @@ export async function signUp(page: Page, email: string) {
 export async function payOnSimCheckout(page: Page, card: string) {
   await expect(page).toHaveURL(/\/checkout\/cs_/);
   await expect(page.getByText(/simulated/i).first()).toBeVisible();
-  const email = page.getByLabel("Email");
+  // Payment-mode pages also offer a bank debit form; the card form is the one posting to `/pay`.
+  const form = page.locator('form[action$="/pay"]');
+  const email = form.getByLabel("Email");
   if ((await email.inputValue()) === "") await email.fill("payer@example.com");
-  await page.getByLabel("Card number").fill(card);
-  await page.getByLabel("Expiry").fill("12 / 34");
-  await page.getByLabel("CVC").fill("123");
-  await page.locator('form[action$="/pay"] button[type="submit"]').click();
+  await form.getByLabel("Card number").fill(card);
+  await form.getByLabel("Expiry").fill("12 / 34");
+  await form.getByLabel("CVC").fill("123");
+  await form.locator('button[type="submit"]').click();
+}
+
+/** The mails maildev (the e2e stack's SMTP server) received for `address`, polled until `count` arrive. */
+export async function mailsTo(address: string, count: number): Promise<{ subject: string; text: string }[]> {
+  const api = process.env.MAIL_API_BASE;
+  if (!api) throw new Error("MAIL_API_BASE is not set: start the stack with scripts/lib.sh's start_stack");
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const all = (await (await fetch(`${api}/email`)).json()) as {
+      subject: string;
+      text: string;
+      to: { address: string }[];
+    }[];
+    const mine = all.filter((m) => m.to.some((to) => to.address.toLowerCase() === address.toLowerCase()));
+    if (mine.length >= count || Date.now() > deadline) return mine;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { mailsTo, payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 test("browse the shop, add two goods, pay on the hosted page, see the order paid", async ({ page }) => {
   const consoleErrors: string[] = [];
@@ -35,7 +35,8 @@ test("browse the shop, add two goods, pay on the hosted page, see the order paid
   // Check out: sign up first, and the cart is still there afterwards.
   await page.getByTestId("checkout").click();
   await expect(page).toHaveURL(/\/login\?next=\/cart$/);
-  await signUp(page, uniqueEmail("shop"));
+  const email = uniqueEmail("shop");
+  await signUp(page, email);
   await page.goto("/cart");
   await expect(page.getByTestId("cart-count")).toHaveText("3");
   await page.getByTestId("checkout").click();
@@ -49,6 +50,12 @@ test("browse the shop, add two goods, pay on the hosted page, see the order paid
   await page.goto("/dashboard");
   await expect(page.getByTestId("order-row")).toHaveCount(1);
   await expect(page.getByTestId("cart-count")).toHaveText("0");
+
+  // The receipt is in the inbox of the stack's real SMTP server, once.
+  const mails = await mailsTo(email, 1);
+  expect(mails).toHaveLength(1);
+  expect(mails[0].subject).toMatch(/Your receipt for order #\d+/);
+  expect(mails[0].text).toContain("2 x Sticker pack");
   expect(consoleErrors, "no errors in the browser console (CSP, hydration)").toEqual([]);
 });
 

@@ -112,4 +112,5 @@ fn CartLine(line: CartLineView) -> impl IntoView {
             <td>{line.line_total.as_ref().map(|m| m.format())}</td>
         </tr>
     }
+    .into_any()
 }

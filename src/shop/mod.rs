@@ -72,22 +72,27 @@ pub struct OrderView {
     pub receipt_url: Option<String>,
 }
 
-/// Adds `quantity` (default 1) of the good sold at `price_id`. Answers the cart's new item count; a
-/// browser's form post goes on to the cart page.
-#[server(prefix = "/api", endpoint = "cart_add")]
-pub async fn cart_add(price_id: String, quantity: Option<String>) -> Result<u32, ServerFnError> {
+/// Applies a change to the request's cart; a browser's form post goes on to the cart page, a script
+/// gets the new item count.
+#[cfg(feature = "ssr")]
+async fn change_cart(change: ssr::CartChange) -> Result<u32, ServerFnError> {
     crate::error::server_fn(async move {
         let shop = crate::state::from_context::<ssr::Shop>()?;
-        let session = ssr::SessionCart::of_request().await?;
-        let mut cart = session.load().await?;
-        let quantity = quantity.unwrap_or_default();
-        cart.add(shop.db(), &shop.catalog(), &price_id, &quantity)
-            .await?;
-        session.save(&cart).await?;
+        let count = shop.change_cart(change).await?;
         if accepts_html() {
             see_other("/cart");
         }
-        Ok(cart.count())
+        Ok(count)
+    })
+    .await
+}
+
+/// Adds `quantity` (default 1) of the good sold at `price_id`.
+#[server(prefix = "/api", endpoint = "cart_add")]
+pub async fn cart_add(price_id: String, quantity: Option<String>) -> Result<u32, ServerFnError> {
+    change_cart(ssr::CartChange::Add {
+        price_id,
+        quantity: quantity.unwrap_or_default(),
     })
     .await
 }
@@ -95,32 +100,12 @@ pub async fn cart_add(price_id: String, quantity: Option<String>) -> Result<u32,
 /// Sets a line's quantity; 0 removes it.
 #[server(prefix = "/api", endpoint = "cart_update")]
 pub async fn cart_update(price_id: String, quantity: String) -> Result<u32, ServerFnError> {
-    crate::error::server_fn(async move {
-        let shop = crate::state::from_context::<ssr::Shop>()?;
-        let session = ssr::SessionCart::of_request().await?;
-        let mut cart = session.load().await?;
-        cart.update(shop.db(), &shop.catalog(), &price_id, &quantity)
-            .await?;
-        session.save(&cart).await?;
-        if accepts_html() {
-            see_other("/cart");
-        }
-        Ok(cart.count())
-    })
-    .await
+    change_cart(ssr::CartChange::Update { price_id, quantity }).await
 }
 
 #[server(prefix = "/api", endpoint = "cart_clear")]
 pub async fn cart_clear() -> Result<u32, ServerFnError> {
-    crate::error::server_fn(async move {
-        let session = ssr::SessionCart::of_request().await?;
-        session.save(&ssr::Cart::default()).await?;
-        if accepts_html() {
-            see_other("/cart");
-        }
-        Ok(0)
-    })
-    .await
+    change_cart(ssr::CartChange::Clear).await
 }
 
 /// Creates the order and sends the browser to Stripe Checkout (303). Signed-out visitors sign in

@@ -10,7 +10,7 @@ mod session_store;
 pub use cache::{AuthCache, POLL_EVERY as CACHE_POLL_EVERY};
 pub use password::HashingGate;
 pub use rate_limit::AuthRateLimiter;
-pub use session::UserSession;
+pub use session::{UserSession, request_session};
 pub use session_store::{
     CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
     session_layer,

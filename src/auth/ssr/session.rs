@@ -34,6 +34,13 @@ fn lifetime(signed_in_at: Option<i64>, seen_at: Option<i64>, now: i64) -> Lifeti
     }
 }
 
+/// The session of the request a server function is handling (the session layer put it there).
+pub async fn request_session() -> AppResult<Session> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+}
+
 pub struct UserSession(Session);
 
 impl UserSession {
@@ -43,10 +50,7 @@ impl UserSession {
 
     /// The session of the request a server function is handling.
     pub async fn of_request() -> AppResult<Self> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map(Self)
-            .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+        request_session().await.map(Self)
     }
 
     pub async fn user_id(&self) -> AppResult<Option<UserId>> {

@@ -159,6 +159,13 @@ fn parse_quantity(raw: &str) -> AppResult<Quantity> {
     Quantity::parse(raw).ok_or_else(|| AppError::Invalid(BAD_QUANTITY.into()))
 }
 
+/// What a cart form asks for (the raw form values; `Cart` checks them).
+pub enum CartChange {
+    Add { price_id: String, quantity: String },
+    Update { price_id: String, quantity: String },
+    Clear,
+}
+
 /// The cart in the request's session.
 pub struct SessionCart(Session);
 
@@ -169,10 +176,7 @@ impl SessionCart {
 
     /// The session of the request a server function is handling.
     pub async fn of_request() -> AppResult<Self> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map(Self)
-            .map_err(|e| AppError::Internal(format!("no session layer: {e}")))
+        crate::auth::ssr::request_session().await.map(Self)
     }
 
     /// A stored cart that no longer reads (an older shape) counts as empty rather than failing pages.

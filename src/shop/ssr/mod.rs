@@ -8,7 +8,7 @@ mod orders;
 mod receipt;
 mod stock;
 
-pub use cart::{Cart, CartCount, SessionCart, load_cart_count};
+pub use cart::{Cart, CartChange, CartCount, SessionCart, load_cart_count};
 pub use fulfil::OrderSync;
 
 use crate::billing::ssr::Billing;
@@ -67,6 +67,25 @@ impl Shop {
 
     pub fn catalog(&self) -> Arc<crate::catalog::Catalog> {
         self.catalog.current()
+    }
+
+    /// Applies a cart form's change to the request's cart and saves it; answers the item count.
+    pub async fn change_cart(&self, change: CartChange) -> AppResult<u32> {
+        let session = SessionCart::of_request().await?;
+        let mut cart = session.load().await?;
+        let catalog = self.catalog.current();
+        match change {
+            CartChange::Add { price_id, quantity } => {
+                cart.add(&self.db, &catalog, &price_id, &quantity).await?;
+            }
+            CartChange::Update { price_id, quantity } => {
+                cart.update(&self.db, &catalog, &price_id, &quantity)
+                    .await?;
+            }
+            CartChange::Clear => cart = Cart::default(),
+        }
+        session.save(&cart).await?;
+        Ok(cart.count())
     }
 
     /// Units available of every good.
