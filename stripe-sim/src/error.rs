@@ -11,9 +11,12 @@ pub struct ApiError {
     pub status: StatusCode,
     pub kind: &'static str,
     pub code: Option<String>,
-    pub decline_code: Option<String>,
+    pub decline_code: Option<&'static str>,
     pub message: String,
     pub param: Option<String>,
+    /// Extra keys of the error object: a failed confirm carries `payment_intent` (the intent
+    /// as it is now), `payment_method` and `charge`, as on Stripe (see [`ApiError::detail`]).
+    pub(crate) details: Option<Box<serde_json::Map<String, Value>>>,
 }
 
 impl ApiError {
@@ -25,10 +28,32 @@ impl ApiError {
             decline_code: None,
             message,
             param: None,
+            details: None,
         }
     }
 
-    fn with_param(mut self, param: &str) -> Self {
+    pub(crate) fn with_detail(mut self, key: &str, value: Value) -> Self {
+        self.details
+            .get_or_insert_default()
+            .insert(key.to_owned(), value);
+        self
+    }
+
+    /// An extra key of the error object, such as `payment_intent` on a declined confirm.
+    pub fn detail(&self, key: &str) -> Option<&Value> {
+        self.details.as_ref().and_then(|d| d.get(key))
+    }
+
+    /// Stripe's `doc_url` for an error code.
+    pub(crate) fn with_doc_url(self, code: &str) -> Self {
+        let url = format!(
+            "https://docs.stripe.com/error-codes/{}",
+            code.replace('_', "-")
+        );
+        self.with_detail("doc_url", json!(url))
+    }
+
+    pub(crate) fn with_param(mut self, param: &str) -> Self {
         self.param = Some(param.to_owned());
         self
     }
@@ -106,14 +131,14 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn card(code: &str, decline_code: Option<&str>, message: &str) -> Self {
+    pub(crate) fn card(code: &str, decline_code: Option<&'static str>, message: &str) -> Self {
         let mut e = Self::new(
             StatusCode::PAYMENT_REQUIRED,
             "card_error",
             Some(code),
             message.to_owned(),
         );
-        e.decline_code = decline_code.map(str::to_owned);
+        e.decline_code = decline_code;
         e
     }
 
@@ -158,6 +183,11 @@ impl ApiError {
         }
         if let Some(p) = &self.param {
             e["param"] = json!(p);
+        }
+        if let (Some(object), Some(details)) = (e.as_object_mut(), &self.details) {
+            for (k, v) in details.iter() {
+                object.insert(k.clone(), v.clone());
+            }
         }
         json!({ "error": e })
     }

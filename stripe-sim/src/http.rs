@@ -77,27 +77,66 @@ impl Page {
     }
 }
 
-/// A test-mode secret key is the only accepted credential, as `Authorization: Bearer sk_test_…` (what
-/// the client libraries send) or HTTP Basic with the key as user name and no password (what
-/// `curl -u sk_test_…:` sends, as in every example of Stripe's API reference).
-pub(crate) async fn auth(req: Request, next: Next) -> Response {
+/// Which kind of test key authenticated a `/v1` request (a request extension, so handlers
+/// such as confirm can require the `client_secret` from publishable keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Secret,
+    Publishable,
+}
+
+fn test_key(key: &str, prefix: &str) -> bool {
+    key.starts_with(prefix) && key.len() > prefix.len()
+}
+
+/// The two calls Stripe.js makes with a publishable key: creating a PaymentMethod and
+/// confirming a PaymentIntent (`path` with or without the `/v1` prefix).
+fn publishable_allowed(method: &Method, path: &str) -> bool {
+    let path = path.strip_prefix("/v1").unwrap_or(path);
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    *method == Method::POST
+        && matches!(
+            segments.as_slice(),
+            ["payment_methods"] | ["payment_intents", _, "confirm"]
+        )
+}
+
+/// Test-mode keys only, as `Authorization: Bearer …` (what the client libraries send) or HTTP
+/// Basic with the key as user name and no password (what `curl -u sk_test_…:` sends, as in
+/// every example of Stripe's API reference). Secret keys (`sk_test_…`) reach everything;
+/// publishable keys (`pk_test_…`) only what [`publishable_allowed`] lists.
+pub(crate) async fn auth(mut req: Request, next: Next) -> Response {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    match header.and_then(api_key) {
-        Some(k) if k.starts_with("sk_test_") && k.len() > "sk_test_".len() => next.run(req).await,
-        Some(k) => ApiError::unauthorized(format!(
-            "Invalid API Key provided: {}",
-            k.chars().take(12).collect::<String>()
-        ))
-        .into_response(),
-        None => ApiError::unauthorized(
+    let kind = match header.and_then(api_key) {
+        Some(k) if test_key(&k, "sk_test_") => KeyKind::Secret,
+        Some(k) if test_key(&k, "pk_test_") => {
+            if !publishable_allowed(req.method(), req.uri().path()) {
+                return ApiError::unauthorized(
+                    "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
+                        .to_owned(),
+                )
+                .into_response();
+            }
+            KeyKind::Publishable
+        }
+        Some(k) => {
+            return ApiError::unauthorized(format!(
+                "Invalid API Key provided: {}",
+                k.chars().take(12).collect::<String>()
+            ))
+            .into_response();
+        }
+        None => return ApiError::unauthorized(
             "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
                 .to_owned(),
         )
         .into_response(),
-    }
+    };
+    req.extensions_mut().insert(kind);
+    next.run(req).await
 }
 
 /// The key of a Bearer or Basic `Authorization` header.
@@ -256,4 +295,26 @@ fn admin_params(
         return Params::parse(query.unwrap_or(""));
     }
     params(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishable_keys_reach_only_stripe_js_calls() {
+        assert!(publishable_allowed(&Method::POST, "/payment_methods"));
+        assert!(publishable_allowed(
+            &Method::POST,
+            "/v1/payment_intents/pi_1/confirm"
+        ));
+        assert!(!publishable_allowed(&Method::GET, "/payment_methods"));
+        assert!(!publishable_allowed(&Method::POST, "/payment_intents"));
+        assert!(!publishable_allowed(&Method::POST, "/payment_intents/pi_1"));
+        assert!(!publishable_allowed(
+            &Method::POST,
+            "/payment_intents/pi_1/cancel"
+        ));
+        assert!(!publishable_allowed(&Method::GET, "/payment_methods/pm_1"));
+    }
 }

@@ -310,6 +310,35 @@ impl Sim {
             .with(|store| billing::checkout::authenticate(store, session, approve))
     }
 
+    /// Confirms a PaymentIntent with a new card PaymentMethod (a test card number), as
+    /// `POST /v1/payment_methods` then `POST /v1/payment_intents/{id}/confirm` would; returns
+    /// the intent's status (`succeeded`, or `requires_action` for 3155/3220). A decline is the
+    /// 402 card error, whose `detail("payment_intent")` is the intent.
+    pub fn confirm_intent(
+        &self,
+        payment_intent: &str,
+        card_number: &str,
+    ) -> Result<String, ApiError> {
+        self.shared.with(|store| {
+            let pm = billing::payments::add_card(store, card_number, None)?;
+            billing::confirm::confirm(store, payment_intent, Some(&pm), None)?;
+            Ok(billing::confirm::status(store, payment_intent))
+        })
+    }
+
+    /// Completes (`true`) or fails the 3-D Secure step of an intent in `requires_action`, as
+    /// the hosted challenge page's buttons do; returns the intent's new status.
+    pub fn authenticate_intent(
+        &self,
+        payment_intent: &str,
+        complete: bool,
+    ) -> Result<String, ApiError> {
+        self.shared.with(|store| {
+            billing::confirm::authenticate(store, payment_intent, complete)?;
+            Ok(billing::confirm::status(store, payment_intent))
+        })
+    }
+
     /// Deletes a customer as if from the Dashboard: same effects and events as
     /// `DELETE /v1/customers/{id}`.
     pub fn delete_customer(&self, id: &str) -> Result<(), ApiError> {

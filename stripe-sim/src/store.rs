@@ -69,6 +69,12 @@ impl Store {
         format!("{prefix}_{}", encode_id(self.seq))
     }
 
+    /// A PaymentIntent's `client_secret`: `pi_…_secret_…`, as Stripe shapes it.
+    pub(crate) fn client_secret(&mut self, pi: &str) -> String {
+        let random = self.id("s");
+        format!("{pi}_secret_{}", random.trim_start_matches("s_"))
+    }
+
     pub(crate) fn product(&self, id: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.id == id)
     }

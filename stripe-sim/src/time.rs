@@ -55,6 +55,12 @@ pub(crate) fn add_months(ts: i64, months: i64) -> i64 {
     days_from_civil(ny, nm, nd) * DAY + secs
 }
 
+/// (year, month 1-12) of a unix time, for card expiry checks.
+pub(crate) fn year_month(ts: i64) -> (i64, i64) {
+    let (y, m, _) = civil_from_days(ts.div_euclid(DAY));
+    (y, i64::from(m))
+}
+
 /// `2026-03-14` style date for pages.
 pub(crate) fn date(ts: i64) -> String {
     let (y, m, d) = civil_from_days(ts.div_euclid(DAY));

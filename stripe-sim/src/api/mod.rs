@@ -7,6 +7,7 @@ mod checkout_params;
 mod customers;
 mod events;
 mod payment_intents;
+mod payment_methods;
 mod portal;
 mod prices;
 mod products;
@@ -41,6 +42,7 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
         .merge(subscriptions::routes())
         .merge(events::routes())
         .merge(payment_intents::routes())
+        .merge(payment_methods::routes())
         .merge(charges::routes())
         .merge(refunds::routes())
         .fallback(unknown_url)

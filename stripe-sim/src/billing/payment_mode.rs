@@ -17,7 +17,9 @@ pub(crate) const BANK_SETTLEMENT_SECS: i64 = 60;
 const TEST_BANK: &str = "STRIPE TEST BANK";
 
 const ACCOUNT_CLOSED: PaymentError = PaymentError {
+    kind: "invalid_request_error",
     code: "account_closed",
+    decline_code: None,
     message: "The customer's bank account has been closed.",
 };
 
@@ -112,6 +114,7 @@ pub(crate) fn pay(
 ) -> String {
     let now = store.now;
     let (pi_id, ch_id) = (store.id("pi"), store.id("ch"));
+    let client_secret = store.client_secret(&pi_id);
     let Instrument {
         method_type,
         payment_method,
@@ -157,6 +160,13 @@ pub(crate) fn pay(
         metadata: session.payment_intent_metadata.clone(),
         last_payment_error: None,
         created: now,
+        client_secret,
+        description: None,
+        receipt_email: None,
+        automatic_payment_methods: false,
+        canceled_at: None,
+        cancellation_reason: None,
+        next_action: None,
     });
     if paid {
         emit_charge(store, "charge.succeeded", &ch_id);
@@ -165,13 +175,13 @@ pub(crate) fn pay(
     pi_id
 }
 
-fn emit_charge(store: &mut Store, kind: &str, id: &str) {
+pub(crate) fn emit_charge(store: &mut Store, kind: &str, id: &str) {
     if let Some(object) = store.charge(id).map(|c| render::charge(store, c)) {
         store.emit(kind, object, None);
     }
 }
 
-fn emit_intent(store: &mut Store, kind: &str, id: &str) {
+pub(crate) fn emit_intent(store: &mut Store, kind: &str, id: &str) {
     if let Some(object) = store.payment_intent(id).map(render::payment_intent) {
         store.emit(kind, object, None);
     }

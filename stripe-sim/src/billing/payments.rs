@@ -39,16 +39,15 @@ fn card_behavior(number: &str) -> Result<CardBehavior, ApiError> {
         || !digits.chars().all(|c| c.is_ascii_digit())
         || !luhn_ok(&digits)
     {
-        return Err(ApiError::card(
-            "incorrect_number",
-            None,
-            "Your card number is incorrect.",
-        ));
+        return Err(
+            ApiError::card("incorrect_number", None, "Your card number is incorrect.")
+                .with_param("card[number]"),
+        );
     }
     Ok(match digits.as_str() {
         "4000000000000002" => CardBehavior::Decline,
         "4000000000009995" => CardBehavior::InsufficientFunds,
-        "4000000000003220" => CardBehavior::Authenticate,
+        "4000000000003220" | "4000002500003155" => CardBehavior::Authenticate,
         "4000000000000341" => CardBehavior::FailOffSession,
         _ => CardBehavior::Succeed,
     })
@@ -64,10 +63,66 @@ fn brand(number: &str) -> &'static str {
 }
 
 /// Stores a card as a payment method (attached to `customer`, if given); returns its id.
+/// Hosted pages do not keep the expiry they check, so the card shows 12/2034.
 pub(crate) fn add_card(
     store: &mut Store,
     number: &str,
     customer: Option<&str>,
+) -> Result<String, ApiError> {
+    store_card(store, number, customer, (12, 2034))
+}
+
+/// `POST /v1/payment_methods` with `type=card`: checks number, expiry (`(month, year)`, a
+/// two-digit year means 20YY) like Stripe, then stores the card detached. Only the last four
+/// digits and the test behaviour are kept.
+pub(crate) fn create_card_method(
+    store: &mut Store,
+    number: &str,
+    expiry: (i64, i64),
+) -> Result<String, ApiError> {
+    let (month, year) = expiry;
+    let year = if (0..100).contains(&year) {
+        2000 + year
+    } else {
+        year
+    };
+    card_behavior(number)?;
+    if !(1..=12).contains(&month) {
+        return Err(ApiError::card(
+            "invalid_expiry_month",
+            None,
+            "Your card's expiration month is invalid.",
+        )
+        .with_param("card[exp_month]"));
+    }
+    let (now_year, now_month) = crate::time::year_month(store.now);
+    if year < now_year || year > now_year + 50 || (year == now_year && month < now_month) {
+        let (code, message) = if year == now_year {
+            (
+                "invalid_expiry_month",
+                "Your card's expiration month is invalid.",
+            )
+        } else {
+            (
+                "invalid_expiry_year",
+                "Your card's expiration year is invalid.",
+            )
+        };
+        let param = if year == now_year {
+            "card[exp_month]"
+        } else {
+            "card[exp_year]"
+        };
+        return Err(ApiError::card(code, None, message).with_param(param));
+    }
+    store_card(store, number, None, (month, year))
+}
+
+fn store_card(
+    store: &mut Store,
+    number: &str,
+    customer: Option<&str>,
+    (exp_month, exp_year): (i64, i64),
 ) -> Result<String, ApiError> {
     let behavior = card_behavior(number)?;
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
@@ -77,7 +132,10 @@ pub(crate) fn add_card(
         customer: customer.map(str::to_owned),
         last4: digits[digits.len().saturating_sub(4)..].to_owned(),
         brand: brand(&digits).to_owned(),
+        exp_month,
+        exp_year,
         behavior,
+        created: store.now,
     });
     Ok(id)
 }
@@ -276,5 +334,9 @@ mod tests {
         );
         assert!(card_behavior("4242424242424241").is_err());
         assert!(card_behavior("abc").is_err());
+        assert_eq!(
+            card_behavior("4000002500003155").ok(),
+            Some(CardBehavior::Authenticate)
+        );
     }
 }

@@ -39,5 +39,8 @@ pub(crate) struct PaymentMethod {
     pub(crate) customer: Option<String>,
     pub(crate) last4: String,
     pub(crate) brand: String,
+    pub(crate) exp_month: i64,
+    pub(crate) exp_year: i64,
     pub(crate) behavior: CardBehavior,
+    pub(crate) created: i64,
 }

@@ -6,16 +6,21 @@ use super::Meta;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IntentStatus {
     RequiresPaymentMethod,
+    /// Waiting for the customer's 3-D Secure step (`next_action`).
+    RequiresAction,
     Processing,
     Succeeded,
+    Canceled,
 }
 
 impl IntentStatus {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::RequiresPaymentMethod => "requires_payment_method",
+            Self::RequiresAction => "requires_action",
             Self::Processing => "processing",
             Self::Succeeded => "succeeded",
+            Self::Canceled => "canceled",
         }
     }
 }
@@ -23,7 +28,10 @@ impl IntentStatus {
 /// Why the last attempt failed (`last_payment_error`, `failure_code`/`failure_message`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PaymentError {
+    /// `card_error` or `invalid_request_error`.
+    pub(crate) kind: &'static str,
     pub(crate) code: &'static str,
+    pub(crate) decline_code: Option<&'static str>,
     pub(crate) message: &'static str,
 }
 
@@ -41,6 +49,23 @@ pub(crate) struct PaymentIntent {
     pub(crate) metadata: Meta,
     pub(crate) last_payment_error: Option<PaymentError>,
     pub(crate) created: i64,
+    /// `pi_…_secret_…`: what Stripe.js (a publishable key) must show to confirm.
+    pub(crate) client_secret: String,
+    pub(crate) description: Option<String>,
+    pub(crate) receipt_email: Option<String>,
+    /// Created with `automatic_payment_methods[enabled]=true`.
+    pub(crate) automatic_payment_methods: bool,
+    pub(crate) canceled_at: Option<i64>,
+    pub(crate) cancellation_reason: Option<String>,
+    /// While `requires_action`: the hosted 3-D Secure page and where it returns to.
+    pub(crate) next_action: Option<NextAction>,
+}
+
+/// `next_action.redirect_to_url` of an intent waiting for 3-D Secure.
+#[derive(Debug, Clone)]
+pub(crate) struct NextAction {
+    pub(crate) url: String,
+    pub(crate) return_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@ mod checkout;
 mod invoice;
 mod portal;
 mod receipt;
+mod three_ds;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .merge(portal::routes())
         .merge(invoice::routes())
         .merge(receipt::routes())
+        .merge(three_ds::routes())
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod billing;
 pub(crate) mod catalog;
 pub(crate) mod checkout;
+pub(crate) mod payment_methods;
 pub(crate) mod payments;
 
 use serde_json::{Value, json};
@@ -118,6 +119,9 @@ pub(crate) fn by_id(store: &Store, id: &str) -> Option<Value> {
         "in" => store.invoice(id).map(|i| billing::invoice(store, i)),
         "cs" => store.session(id).map(|s| checkout::session(store, s)),
         "pi" => store.payment_intent(id).map(payments::payment_intent),
+        "pm" => store
+            .payment_method(id)
+            .map(payment_methods::payment_method),
         "ch" => store.charge(id).map(|c| payments::charge(store, c)),
         "re" => store.refund(id).map(|r| payments::refund(store, r)),
         "evt" => store.event(id).map(event),

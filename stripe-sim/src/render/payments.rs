@@ -17,12 +17,27 @@ fn doc_url(code: &str) -> String {
 
 /// `last_payment_error` of an intent whose payment failed.
 fn last_payment_error(e: &PaymentError) -> Value {
-    json!({
-        "type": "invalid_request_error",
+    let mut error = json!({
+        "type": e.kind,
         "code": e.code,
         "doc_url": doc_url(e.code),
         "message": e.message,
-    })
+    });
+    if let Some(d) = e.decline_code {
+        error["decline_code"] = json!(d);
+    }
+    error
+}
+
+/// `next_action` of an intent waiting for 3-D Secure: the hosted challenge page.
+fn next_action(pi: &PaymentIntent) -> Value {
+    match &pi.next_action {
+        Some(a) if pi.status == IntentStatus::RequiresAction => json!({
+            "type": "redirect_to_url",
+            "redirect_to_url": { "url": a.url, "return_url": a.return_url },
+        }),
+        _ => Value::Null,
+    }
 }
 
 /// Long by nature: one JSON literal with every field of Stripe's object, in Stripe's order.
@@ -41,31 +56,33 @@ pub(crate) fn payment_intent(pi: &PaymentIntent) -> Value {
         "amount_received": received,
         "application": null,
         "application_fee_amount": null,
-        "automatic_payment_methods": null,
-        "canceled_at": null,
-        "cancellation_reason": null,
+        "automatic_payment_methods": pi
+            .automatic_payment_methods
+            .then(|| json!({ "allow_redirects": "always", "enabled": true })),
+        "canceled_at": pi.canceled_at,
+        "cancellation_reason": pi.cancellation_reason,
         "capture_method": "automatic",
-        "client_secret": format!("{}_secret_sim", pi.id),
+        "client_secret": pi.client_secret,
         "confirmation_method": "automatic",
         "created": pi.created,
         "currency": pi.currency,
         "customer": pi.customer,
         "customer_account": null,
-        "description": null,
+        "description": pi.description,
         "excluded_payment_method_types": null,
         "last_payment_error": pi.last_payment_error.as_ref().map(last_payment_error),
         "latest_charge": pi.latest_charge,
         "livemode": false,
         "managed_payments": null,
         "metadata": pi.metadata,
-        "next_action": null,
+        "next_action": next_action(pi),
         "on_behalf_of": null,
         "payment_method": pi.payment_method,
         "payment_method_configuration_details": null,
         "payment_method_options": {},
         "payment_method_types": [pi.method_type.as_str()],
         "processing": null,
-        "receipt_email": null,
+        "receipt_email": pi.receipt_email,
         "review": null,
         "setup_future_usage": null,
         "shipping": null,
@@ -141,7 +158,7 @@ fn outcome(c: &Charge) -> Value {
         "network_advice_code": null,
         "network_decline_code": null,
         "network_status": network_status,
-        "reason": c.failure.as_ref().map(|f| f.code),
+        "reason": c.failure.as_ref().map(|f| f.decline_code.unwrap_or(f.code)),
         "seller_message": seller_message,
         "type": kind,
     })

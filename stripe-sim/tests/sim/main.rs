@@ -10,6 +10,8 @@ mod conventions;
 mod customers;
 mod faults;
 mod hosted;
+mod intent_rules;
+mod intents;
 mod payments;
 mod portal;
 mod refunds;

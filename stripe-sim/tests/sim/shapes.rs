@@ -27,7 +27,7 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn compare(path: &str, fixture: &Value, ours: &Value, errors: &mut Vec<String>) {
+pub(crate) fn compare(path: &str, fixture: &Value, ours: &Value, errors: &mut Vec<String>) {
     // Free-form maps and the event payload (checked per type elsewhere) are not compared.
     if path.ends_with(".metadata") || path == "event.data.object" {
         return;
@@ -64,7 +64,7 @@ fn compare(path: &str, fixture: &Value, ours: &Value, errors: &mut Vec<String>) 
     }
 }
 
-fn fixtures() -> Value {
+pub(crate) fn fixtures() -> Value {
     let text = include_str!("../fixtures/stripe-fixtures.json");
     serde_json::from_str::<Value>(text).expect("fixtures parse")["resources"].clone()
 }

@@ -1,0 +1,398 @@
+//! PaymentIntents over the API, as a script or Stripe.js pays on the app's own page: create
+//! (secret key), a card PaymentMethod and confirm (publishable key + client secret), declines
+//! and retries, and the hosted 3-D Secure step. Rules and validation are in `intent_rules`.
+
+use serde_json::Value;
+use stripe_core::payment_intent::{
+    ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
+};
+
+use crate::common::*;
+
+pub const PK: &str = "pk_test_sim123";
+
+/// `POST {base}{path}` as a form with `key`; (status, JSON body).
+pub async fn post(base: &str, path: &str, key: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = http()
+        .post(format!("{base}{path}"))
+        .bearer_auth(key)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (resp.status().as_u16(), resp.json().await.expect("json"))
+}
+
+/// `GET {base}{path}` with `key`; (status, JSON body).
+pub async fn get(base: &str, path: &str, key: &str) -> (u16, Value) {
+    let resp = http()
+        .get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("get");
+    (resp.status().as_u16(), resp.json().await.expect("json"))
+}
+
+/// A 14.00 USD intent created with the secret key (plus `extra` parameters).
+pub async fn intent(base: &str, extra: &[(&str, &str)]) -> Value {
+    let mut form = vec![("amount", "1400"), ("currency", "usd")];
+    form.extend_from_slice(extra);
+    let (status, body) = post(base, "/v1/payment_intents", KEY, &form).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A card PaymentMethod created with the publishable key, as Stripe.js does; its id.
+pub async fn card(base: &str, number: &str) -> String {
+    let form = [
+        ("type", "card"),
+        ("card[number]", number),
+        ("card[exp_month]", "12"),
+        ("card[exp_year]", "2034"),
+        ("card[cvc]", "123"),
+    ];
+    let (status, body) = post(base, "/v1/payment_methods", PK, &form).await;
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_str().expect("pm id").to_owned()
+}
+
+/// Confirms with the publishable key and the intent's client secret (and `return_url`).
+pub async fn confirm(base: &str, pi: &Value, pm: &str, return_url: Option<&str>) -> (u16, Value) {
+    let id = pi["id"].as_str().expect("pi id");
+    let secret = pi["client_secret"].as_str().expect("secret");
+    let mut form = vec![("payment_method", pm), ("client_secret", secret)];
+    if let Some(url) = return_url {
+        form.push(("return_url", url));
+    }
+    post(
+        base,
+        &format!("/v1/payment_intents/{id}/confirm"),
+        PK,
+        &form,
+    )
+    .await
+}
+
+/// Types of the events after the seed catalog, oldest first.
+pub fn event_types(sim: &stripe_sim::Sim) -> Vec<String> {
+    sim.events()
+        .iter()
+        .skip(SEED_EVENTS)
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn create_and_confirm_with_4242_succeeds_with_a_charge() {
+    bounded(async {
+        let (sim, inbox) = sim_with_hook().await;
+        let c = client(&sim);
+        let base = sim.base_url();
+        let created = CreatePaymentIntent::new(1400, stripe_types::Currency::USD)
+            .metadata(std::collections::HashMap::from([(
+                "order_id".to_owned(),
+                "42".to_owned(),
+            )]))
+            .description("Order 42")
+            .receipt_email("buyer@example.com")
+            .send(&c)
+            .await
+            .expect("create");
+        assert_eq!(created.status.as_str(), "requires_payment_method");
+        let id = created.id.as_str().to_owned();
+        let secret = created.client_secret.clone().expect("client secret");
+        assert!(secret.starts_with(&format!("{id}_secret_")), "{secret}");
+        let (_, pi) = get(base, &format!("/v1/payment_intents/{id}"), KEY).await;
+        let pm = card(base, "4242424242424242").await;
+        let (status, body) = confirm(base, &pi, &pm, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "succeeded");
+        // async-stripe reads the intent, with its PaymentMethod expanded.
+        let confirmed = RetrievePaymentIntent::new(id.as_str())
+            .expand(["payment_method".to_owned()])
+            .send(&c)
+            .await
+            .expect("async-stripe parses the intent");
+        assert_eq!(confirmed.status.as_str(), "succeeded");
+        assert_eq!(confirmed.amount_received, 1400);
+        let method = confirmed
+            .payment_method
+            .as_ref()
+            .and_then(|m| m.as_object())
+            .expect("expanded");
+        let card_details = method.card.as_ref().expect("card");
+        assert_eq!(
+            (card_details.brand.as_str(), card_details.last4.as_str()),
+            ("visa", "4242")
+        );
+        assert_eq!(body["payment_method"], pm.as_str());
+        assert_eq!(body["next_action"], Value::Null);
+        let mut errors = Vec::new();
+        let fixtures = crate::shapes::fixtures();
+        crate::shapes::compare(
+            "payment_intent",
+            &fixtures["payment_intent"],
+            &body,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let ch = body["latest_charge"].as_str().expect("latest_charge");
+        let (_, charge) = get(base, &format!("/v1/charges/{ch}"), KEY).await;
+        assert_eq!(charge["status"], "succeeded");
+        assert_eq!(charge["paid"], true);
+        assert_eq!(charge["amount"], 1400);
+        assert_eq!(charge["payment_intent"], id.as_str());
+        assert_eq!(charge["metadata"]["order_id"], "42");
+        assert_eq!(charge["receipt_email"], "buyer@example.com");
+        assert_eq!(charge["payment_method_details"]["card"]["last4"], "4242");
+        let receipt = charge["receipt_url"].as_str().expect("receipt_url");
+        assert_eq!(receipt, format!("{base}/receipts/{ch}"));
+        assert_eq!(
+            http().get(receipt).send().await.expect("receipt").status(),
+            200
+        );
+        assert_eq!(
+            event_types(&sim),
+            [
+                "payment_intent.created",
+                "charge.succeeded",
+                "payment_intent.succeeded"
+            ]
+        );
+        inbox.wait_for_type("payment_intent.succeeded").await;
+        assert!(inbox.types().contains(&"payment_intent.created".to_owned()));
+        // A paid intent can be refunded like a Checkout payment.
+        assert!(sim.refund(&id, Some(400)).is_ok());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_intent_payable() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        let pi = intent(base, &[("metadata[order_id]", "7")]).await;
+        let id = pi["id"].as_str().expect("id");
+        for (number, decline_code) in [
+            ("4000000000000002", "generic_decline"),
+            ("4000000000009995", "insufficient_funds"),
+        ] {
+            let pm = card(base, number).await;
+            let (status, body) = confirm(base, &pi, &pm, None).await;
+            assert_eq!(status, 402, "{body}");
+            let error = &body["error"];
+            assert_eq!(error["type"], "card_error");
+            assert_eq!(error["code"], "card_declined");
+            assert_eq!(error["decline_code"], decline_code);
+            assert!(
+                error["charge"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("ch_"))
+            );
+            assert_eq!(error["payment_method"]["id"], pm.as_str());
+            let failed = &error["payment_intent"];
+            assert_eq!(failed["id"], id);
+            assert_eq!(failed["status"], "requires_payment_method");
+            assert_eq!(failed["payment_method"], Value::Null);
+            assert_eq!(failed["last_payment_error"]["code"], "card_declined");
+            assert_eq!(failed["last_payment_error"]["decline_code"], decline_code);
+        }
+        // async-stripe reads the decline: its error carries the intent and the PaymentMethod.
+        let declined = card(base, "4000000000000002").await;
+        let c = client(&sim);
+        let err = ConfirmPaymentIntent::new(id)
+            .payment_method(declined.as_str())
+            .send(&c)
+            .await
+            .expect_err("declined");
+        let stripe::StripeError::Stripe(errors, 402) = err else {
+            panic!("not a 402 card error: {err:?}");
+        };
+        let failed = errors.payment_intent.expect("payment_intent");
+        assert_eq!(failed.status.as_str(), "requires_payment_method");
+        let method = errors.payment_method.expect("payment_method");
+        assert_eq!(method.card.map(|c| c.last4).as_deref(), Some("0002"));
+        let pm = card(base, "4242424242424242").await;
+        let (status, body) = confirm(base, &pi, &pm, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "succeeded");
+        assert_eq!(body["last_payment_error"], Value::Null);
+        let (_, charges) = get(base, &format!("/v1/charges?payment_intent={id}"), KEY).await;
+        let statuses: Vec<&str> = charges["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|c| c["status"].as_str())
+            .collect();
+        assert_eq!(statuses, ["succeeded", "failed", "failed", "failed"]);
+        assert_eq!(charges["data"][1]["failure_code"], "card_declined");
+        assert_eq!(
+            charges["data"][2]["outcome"]["reason"],
+            "insufficient_funds"
+        );
+        assert_eq!(
+            event_types(&sim),
+            [
+                "payment_intent.created",
+                "charge.failed",
+                "payment_intent.payment_failed",
+                "charge.failed",
+                "payment_intent.payment_failed",
+                "charge.failed",
+                "payment_intent.payment_failed",
+                "charge.succeeded",
+                "payment_intent.succeeded",
+            ]
+        );
+        // Paid: confirming again is refused.
+        let (status, body) = confirm(base, &pi, &pm, None).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], "payment_intent_unexpected_state");
+    })
+    .await;
+}
+
+/// Confirms `pi` with 3155 and a return URL; the `redirect_to_url` URL.
+async fn requires_action(base: &str, pi: &Value, return_url: Option<&str>) -> String {
+    let pm = card(base, "4000002500003155").await;
+    let (status, body) = confirm(base, pi, &pm, return_url).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "requires_action");
+    let action = &body["next_action"];
+    assert_eq!(action["type"], "redirect_to_url");
+    assert_eq!(
+        action["redirect_to_url"]["return_url"],
+        return_url.map_or(Value::Null, Value::from)
+    );
+    let url = action["redirect_to_url"]["url"].as_str().expect("url");
+    let id = pi["id"].as_str().expect("id");
+    assert!(url.starts_with(&format!("{base}/3ds/{id}?")), "{url}");
+    url.to_owned()
+}
+
+/// Presses a button of the hosted 3-D Secure page at `url`.
+async fn press(url: &str, pi: &Value, action: &str) -> reqwest::Response {
+    let page = text(http().get(url).send().await.expect("page")).await;
+    assert!(page.contains("Complete authentication") && page.contains("Fail authentication"));
+    let post_url = url.split('?').next().expect("path");
+    let secret = pi["client_secret"].as_str().expect("secret");
+    http()
+        .post(post_url)
+        .form(&[("action", action), ("client_secret", secret)])
+        .send()
+        .await
+        .expect("post")
+}
+
+#[tokio::test]
+async fn three_d_secure_completed_on_the_hosted_page_pays_and_returns() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        let pi = intent(base, &[]).await;
+        let id = pi["id"].as_str().expect("id");
+        let url = requires_action(base, &pi, Some("http://app.test/done?order=1")).await;
+        assert_eq!(
+            event_types(&sim),
+            ["payment_intent.created", "payment_intent.requires_action"]
+        );
+        let parsed = RetrievePaymentIntent::new(id)
+            .send(&client(&sim))
+            .await
+            .expect("async-stripe parses next_action");
+        let redirect = parsed.next_action.and_then(|a| a.redirect_to_url);
+        assert_eq!(redirect.and_then(|r| r.url).as_deref(), Some(url.as_str()));
+        // A link without the right client secret is refused.
+        let forged = format!("{base}/3ds/{id}?client_secret=nope");
+        assert_eq!(http().get(&forged).send().await.expect("get").status(), 400);
+        let resp = press(&url, &pi, "complete").await;
+        assert_eq!(resp.status(), 303);
+        let secret = pi["client_secret"].as_str().expect("secret");
+        assert_eq!(
+            location(&resp),
+            format!(
+                "http://app.test/done?order=1&payment_intent={id}&payment_intent_client_secret={secret}&redirect_status=succeeded"
+            )
+        );
+        let (_, after) = get(base, &format!("/v1/payment_intents/{id}"), KEY).await;
+        assert_eq!(after["status"], "succeeded");
+        assert_eq!(after["next_action"], Value::Null);
+        assert!(after["latest_charge"].as_str().is_some());
+        assert_eq!(
+            event_types(&sim)[2..],
+            ["charge.succeeded", "payment_intent.succeeded"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn three_d_secure_failed_needs_a_new_payment_method() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        let pi = intent(base, &[]).await;
+        let id = pi["id"].as_str().expect("id");
+        let url = requires_action(base, &pi, None).await;
+        let resp = press(&url, &pi, "fail").await;
+        assert_eq!(resp.status(), 200);
+        assert!(text(resp).await.contains("You may close this window"));
+        let (_, after) = get(base, &format!("/v1/payment_intents/{id}"), KEY).await;
+        assert_eq!(after["status"], "requires_payment_method");
+        assert_eq!(after["payment_method"], Value::Null);
+        assert_eq!(after["latest_charge"], Value::Null);
+        let error = &after["last_payment_error"];
+        assert_eq!(error["code"], "payment_intent_authentication_failure");
+        assert_eq!(
+            event_types(&sim),
+            [
+                "payment_intent.created",
+                "payment_intent.requires_action",
+                "payment_intent.payment_failed",
+            ]
+        );
+        // The Sim helpers: 3220 asks again, completing pays; nothing left to authenticate then.
+        assert_eq!(
+            sim.confirm_intent(id, "4000000000003220").as_deref(),
+            Ok("requires_action")
+        );
+        assert_eq!(
+            sim.authenticate_intent(id, true).as_deref(),
+            Ok("succeeded")
+        );
+        assert!(sim.authenticate_intent(id, false).is_err());
+        let declined = sim
+            .confirm_intent(id, "4000000000000002")
+            .expect_err("already paid");
+        assert_eq!(
+            declined.code.as_deref(),
+            Some("payment_intent_unexpected_state")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sim_helper_declines_carry_the_intent() {
+    bounded(async {
+        let sim = sim().await;
+        let pi = intent(sim.base_url(), &[]).await;
+        let id = pi["id"].as_str().expect("id");
+        let e = sim
+            .confirm_intent(id, "4000000000000002")
+            .expect_err("declined");
+        assert_eq!(e.status.as_u16(), 402);
+        assert_eq!(e.decline_code, Some("generic_decline"));
+        assert_eq!(
+            e.detail("payment_intent").map(|p| &p["status"]),
+            Some(&Value::from("requires_payment_method"))
+        );
+        assert_eq!(
+            sim.confirm_intent(id, "4242424242424242").as_deref(),
+            Ok("succeeded")
+        );
+    })
+    .await;
+}
