@@ -47,6 +47,25 @@ fn no_such_intent(id: &str) -> ApiError {
     ApiError::missing_resource("payment_intent", id, "intent")
 }
 
+/// Only intents waiting for a payment method (or for authentication, to switch cards) can be
+/// confirmed.
+fn confirmable(status: IntentStatus, id: &str) -> Result<(), ApiError> {
+    match status {
+        IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresAction => Ok(()),
+        IntentStatus::Succeeded => Err(unexpected_state(
+            "You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.",
+            id,
+        )),
+        other => Err(unexpected_state(
+            &format!(
+                "You cannot confirm this PaymentIntent because it has a status of {}.",
+                other.as_str()
+            ),
+            id,
+        )),
+    }
+}
+
 /// Confirms `id` with `payment_method` (else the one already on the intent): succeeded for a
 /// good card, `requires_action` (hosted 3-D Secure page) for 3155/3220, and for a decline a
 /// 402 card error carrying the intent, which goes back to `requires_payment_method`.
@@ -57,22 +76,7 @@ pub(crate) fn confirm(
     return_url: Option<String>,
 ) -> Result<(), ApiError> {
     let pi = store.payment_intent(id).ok_or_else(|| no_such_intent(id))?;
-    match pi.status {
-        IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresAction => {}
-        IntentStatus::Succeeded => {
-            return Err(unexpected_state(
-                "You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.",
-                id,
-            ));
-        }
-        other => {
-            let message = format!(
-                "You cannot confirm this PaymentIntent because it has a status of {}.",
-                other.as_str()
-            );
-            return Err(unexpected_state(&message, id));
-        }
-    }
+    confirmable(pi.status, id)?;
     let Some(pm) = payment_method
         .map(str::to_owned)
         .or_else(|| pi.payment_method.clone())
