@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::common::*;
-use crate::intents::{PK, card, confirm, event_types, get, intent, post};
+use crate::intent_helpers::*;
 
 #[tokio::test]
 async fn publishable_keys_only_create_payment_methods_and_confirm() {
@@ -330,14 +330,7 @@ async fn payment_methods_check_the_card_and_show_only_its_last4() {
             !pm.to_string().contains("555555555555"),
             "the number is never rendered"
         );
-        let mut errors = Vec::new();
-        crate::shapes::compare(
-            "payment_method",
-            &crate::shapes::fixtures()["payment_method"],
-            &pm,
-            &mut errors,
-        );
-        assert!(errors.is_empty(), "{errors:?}");
+        assert_shape("payment_method", &pm);
         let (status, _) = get(base, "/v1/payment_methods/pm_nope", KEY).await;
         assert_eq!(status, 404);
     })

@@ -8,79 +8,47 @@ use stripe_core::payment_intent::{
 };
 
 use crate::common::*;
+use crate::intent_helpers::*;
 
-pub const PK: &str = "pk_test_sim123";
-
-/// `POST {base}{path}` as a form with `key`; (status, JSON body).
-pub async fn post(base: &str, path: &str, key: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = http()
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .form(form)
-        .send()
+/// async-stripe reads the paid intent, with its PaymentMethod expanded.
+async fn assert_parsed(c: &stripe::Client, id: &str) {
+    let confirmed = RetrievePaymentIntent::new(id)
+        .expand(["payment_method".to_owned()])
+        .send(c)
         .await
-        .expect("post");
-    (resp.status().as_u16(), resp.json().await.expect("json"))
+        .expect("async-stripe parses the intent");
+    assert_eq!(confirmed.status.as_str(), "succeeded");
+    assert_eq!(confirmed.amount_received, 1400);
+    let method = confirmed
+        .payment_method
+        .as_ref()
+        .and_then(|m| m.as_object())
+        .expect("expanded");
+    let card_details = method.card.as_ref().expect("card");
+    assert_eq!(
+        (card_details.brand.as_str(), card_details.last4.as_str()),
+        ("visa", "4242")
+    );
 }
 
-/// `GET {base}{path}` with `key`; (status, JSON body).
-pub async fn get(base: &str, path: &str, key: &str) -> (u16, Value) {
-    let resp = http()
-        .get(format!("{base}{path}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("get");
-    (resp.status().as_u16(), resp.json().await.expect("json"))
-}
-
-/// A 14.00 USD intent created with the secret key (plus `extra` parameters).
-pub async fn intent(base: &str, extra: &[(&str, &str)]) -> Value {
-    let mut form = vec![("amount", "1400"), ("currency", "usd")];
-    form.extend_from_slice(extra);
-    let (status, body) = post(base, "/v1/payment_intents", KEY, &form).await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-/// A card PaymentMethod created with the publishable key, as Stripe.js does; its id.
-pub async fn card(base: &str, number: &str) -> String {
-    let form = [
-        ("type", "card"),
-        ("card[number]", number),
-        ("card[exp_month]", "12"),
-        ("card[exp_year]", "2034"),
-        ("card[cvc]", "123"),
-    ];
-    let (status, body) = post(base, "/v1/payment_methods", PK, &form).await;
-    assert_eq!(status, 200, "{body}");
-    body["id"].as_str().expect("pm id").to_owned()
-}
-
-/// Confirms with the publishable key and the intent's client secret (and `return_url`).
-pub async fn confirm(base: &str, pi: &Value, pm: &str, return_url: Option<&str>) -> (u16, Value) {
-    let id = pi["id"].as_str().expect("pi id");
-    let secret = pi["client_secret"].as_str().expect("secret");
-    let mut form = vec![("payment_method", pm), ("client_secret", secret)];
-    if let Some(url) = return_url {
-        form.push(("return_url", url));
-    }
-    post(
-        base,
-        &format!("/v1/payment_intents/{id}/confirm"),
-        PK,
-        &form,
-    )
-    .await
-}
-
-/// Types of the events after the seed catalog, oldest first.
-pub fn event_types(sim: &stripe_sim::Sim) -> Vec<String> {
-    sim.events()
-        .iter()
-        .skip(SEED_EVENTS)
-        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
-        .collect()
+/// The Charge of a paid 14.00 intent (`order_id` 42, receipt to buyer@example.com).
+async fn assert_charge(base: &str, intent: &Value) {
+    let id = intent["id"].as_str().expect("id");
+    let ch = intent["latest_charge"].as_str().expect("latest_charge");
+    let (_, charge) = get(base, &format!("/v1/charges/{ch}"), KEY).await;
+    assert_eq!(charge["status"], "succeeded");
+    assert_eq!(charge["paid"], true);
+    assert_eq!(charge["amount"], 1400);
+    assert_eq!(charge["payment_intent"], id);
+    assert_eq!(charge["metadata"]["order_id"], "42");
+    assert_eq!(charge["receipt_email"], "buyer@example.com");
+    assert_eq!(charge["payment_method_details"]["card"]["last4"], "4242");
+    let receipt = charge["receipt_url"].as_str().expect("receipt_url");
+    assert_eq!(receipt, format!("{base}/receipts/{ch}"));
+    assert_eq!(
+        http().get(receipt).send().await.expect("receipt").status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -108,50 +76,11 @@ async fn create_and_confirm_with_4242_succeeds_with_a_charge() {
         let (status, body) = confirm(base, &pi, &pm, None).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["status"], "succeeded");
-        // async-stripe reads the intent, with its PaymentMethod expanded.
-        let confirmed = RetrievePaymentIntent::new(id.as_str())
-            .expand(["payment_method".to_owned()])
-            .send(&c)
-            .await
-            .expect("async-stripe parses the intent");
-        assert_eq!(confirmed.status.as_str(), "succeeded");
-        assert_eq!(confirmed.amount_received, 1400);
-        let method = confirmed
-            .payment_method
-            .as_ref()
-            .and_then(|m| m.as_object())
-            .expect("expanded");
-        let card_details = method.card.as_ref().expect("card");
-        assert_eq!(
-            (card_details.brand.as_str(), card_details.last4.as_str()),
-            ("visa", "4242")
-        );
+        assert_parsed(&c, &id).await;
         assert_eq!(body["payment_method"], pm.as_str());
         assert_eq!(body["next_action"], Value::Null);
-        let mut errors = Vec::new();
-        let fixtures = crate::shapes::fixtures();
-        crate::shapes::compare(
-            "payment_intent",
-            &fixtures["payment_intent"],
-            &body,
-            &mut errors,
-        );
-        assert!(errors.is_empty(), "{errors:?}");
-        let ch = body["latest_charge"].as_str().expect("latest_charge");
-        let (_, charge) = get(base, &format!("/v1/charges/{ch}"), KEY).await;
-        assert_eq!(charge["status"], "succeeded");
-        assert_eq!(charge["paid"], true);
-        assert_eq!(charge["amount"], 1400);
-        assert_eq!(charge["payment_intent"], id.as_str());
-        assert_eq!(charge["metadata"]["order_id"], "42");
-        assert_eq!(charge["receipt_email"], "buyer@example.com");
-        assert_eq!(charge["payment_method_details"]["card"]["last4"], "4242");
-        let receipt = charge["receipt_url"].as_str().expect("receipt_url");
-        assert_eq!(receipt, format!("{base}/receipts/{ch}"));
-        assert_eq!(
-            http().get(receipt).send().await.expect("receipt").status(),
-            200
-        );
+        assert_shape("payment_intent", &body);
+        assert_charge(base, &body).await;
         assert_eq!(
             event_types(&sim),
             [
@@ -168,6 +97,45 @@ async fn create_and_confirm_with_4242_succeeds_with_a_charge() {
     .await;
 }
 
+/// A declined confirm's 402 body: the card error with the charge, PaymentMethod and intent.
+fn assert_declined(body: &Value, id: &str, pm: &str, decline_code: &str) {
+    let error = &body["error"];
+    assert_eq!(error["type"], "card_error");
+    assert_eq!(error["code"], "card_declined");
+    assert_eq!(error["decline_code"], decline_code);
+    assert!(
+        error["charge"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("ch_"))
+    );
+    assert_eq!(error["payment_method"]["id"], pm);
+    let failed = &error["payment_intent"];
+    assert_eq!(failed["id"], id);
+    assert_eq!(failed["status"], "requires_payment_method");
+    assert_eq!(failed["payment_method"], Value::Null);
+    assert_eq!(failed["last_payment_error"]["code"], "card_declined");
+    assert_eq!(failed["last_payment_error"]["decline_code"], decline_code);
+}
+
+/// async-stripe reads a decline: its error carries the intent and the PaymentMethod.
+async fn decline_with_async_stripe(sim: &stripe_sim::Sim, id: &str) {
+    let base = sim.base_url();
+    let declined = card(base, "4000000000000002").await;
+    let c = client(sim);
+    let err = ConfirmPaymentIntent::new(id)
+        .payment_method(declined.as_str())
+        .send(&c)
+        .await
+        .expect_err("declined");
+    let stripe::StripeError::Stripe(errors, 402) = err else {
+        panic!("not a 402 card error: {err:?}");
+    };
+    let failed = errors.payment_intent.expect("payment_intent");
+    assert_eq!(failed.status.as_str(), "requires_payment_method");
+    let method = errors.payment_method.expect("payment_method");
+    assert_eq!(method.card.map(|c| c.last4).as_deref(), Some("0002"));
+}
+
 #[tokio::test]
 async fn a_declined_card_leaves_the_intent_payable() {
     bounded(async {
@@ -182,38 +150,9 @@ async fn a_declined_card_leaves_the_intent_payable() {
             let pm = card(base, number).await;
             let (status, body) = confirm(base, &pi, &pm, None).await;
             assert_eq!(status, 402, "{body}");
-            let error = &body["error"];
-            assert_eq!(error["type"], "card_error");
-            assert_eq!(error["code"], "card_declined");
-            assert_eq!(error["decline_code"], decline_code);
-            assert!(
-                error["charge"]
-                    .as_str()
-                    .is_some_and(|c| c.starts_with("ch_"))
-            );
-            assert_eq!(error["payment_method"]["id"], pm.as_str());
-            let failed = &error["payment_intent"];
-            assert_eq!(failed["id"], id);
-            assert_eq!(failed["status"], "requires_payment_method");
-            assert_eq!(failed["payment_method"], Value::Null);
-            assert_eq!(failed["last_payment_error"]["code"], "card_declined");
-            assert_eq!(failed["last_payment_error"]["decline_code"], decline_code);
+            assert_declined(&body, id, &pm, decline_code);
         }
-        // async-stripe reads the decline: its error carries the intent and the PaymentMethod.
-        let declined = card(base, "4000000000000002").await;
-        let c = client(&sim);
-        let err = ConfirmPaymentIntent::new(id)
-            .payment_method(declined.as_str())
-            .send(&c)
-            .await
-            .expect_err("declined");
-        let stripe::StripeError::Stripe(errors, 402) = err else {
-            panic!("not a 402 card error: {err:?}");
-        };
-        let failed = errors.payment_intent.expect("payment_intent");
-        assert_eq!(failed.status.as_str(), "requires_payment_method");
-        let method = errors.payment_method.expect("payment_method");
-        assert_eq!(method.card.map(|c| c.last4).as_deref(), Some("0002"));
+        decline_with_async_stripe(&sim, id).await;
         let pm = card(base, "4242424242424242").await;
         let (status, body) = confirm(base, &pi, &pm, None).await;
         assert_eq!(status, 200, "{body}");

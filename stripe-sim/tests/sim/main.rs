@@ -10,6 +10,7 @@ mod conventions;
 mod customers;
 mod faults;
 mod hosted;
+mod intent_helpers;
 mod intent_rules;
 mod intents;
 mod payments;
