@@ -73,71 +73,73 @@ type Case = (
     &'static str,
 );
 
+/// Create forms Stripe refuses, and how.
+const CREATE_ERRORS: [Case; 9] = [
+    (&[("currency", "usd")], 400, "parameter_missing", "amount"),
+    (
+        &[("amount", "0"), ("currency", "usd")],
+        400,
+        "parameter_invalid",
+        "amount",
+    ),
+    (
+        &[("amount", "12.5"), ("currency", "usd")],
+        400,
+        "parameter_invalid",
+        "amount",
+    ),
+    (&[("amount", "100")], 400, "parameter_missing", "currency"),
+    (
+        &[("amount", "100"), ("currency", "xyz")],
+        400,
+        "parameter_invalid",
+        "currency",
+    ),
+    (
+        &[
+            ("amount", "100"),
+            ("currency", "usd"),
+            ("customer", "cus_nope"),
+        ],
+        404,
+        "resource_missing",
+        "customer",
+    ),
+    (
+        &[
+            ("amount", "100"),
+            ("currency", "usd"),
+            ("payment_method_types[]", "sepa_debit"),
+        ],
+        400,
+        "parameter_invalid",
+        "payment_method_types",
+    ),
+    (
+        &[
+            ("amount", "100"),
+            ("currency", "usd"),
+            ("payment_method_types[]", "card"),
+            ("automatic_payment_methods[enabled]", "true"),
+        ],
+        400,
+        "parameter_invalid",
+        "automatic_payment_methods",
+    ),
+    (
+        &[("amount", "100"), ("currency", "usd"), ("confirm", "true")],
+        400,
+        "parameter_unknown",
+        "confirm",
+    ),
+];
+
 #[tokio::test]
 async fn create_validates_like_stripe() {
     bounded(async {
         let sim = sim().await;
         let base = sim.base_url();
-        let cases: [Case; 9] = [
-            (&[("currency", "usd")], 400, "parameter_missing", "amount"),
-            (
-                &[("amount", "0"), ("currency", "usd")],
-                400,
-                "parameter_invalid",
-                "amount",
-            ),
-            (
-                &[("amount", "12.5"), ("currency", "usd")],
-                400,
-                "parameter_invalid",
-                "amount",
-            ),
-            (&[("amount", "100")], 400, "parameter_missing", "currency"),
-            (
-                &[("amount", "100"), ("currency", "xyz")],
-                400,
-                "parameter_invalid",
-                "currency",
-            ),
-            (
-                &[
-                    ("amount", "100"),
-                    ("currency", "usd"),
-                    ("customer", "cus_nope"),
-                ],
-                404,
-                "resource_missing",
-                "customer",
-            ),
-            (
-                &[
-                    ("amount", "100"),
-                    ("currency", "usd"),
-                    ("payment_method_types[]", "sepa_debit"),
-                ],
-                400,
-                "parameter_invalid",
-                "payment_method_types",
-            ),
-            (
-                &[
-                    ("amount", "100"),
-                    ("currency", "usd"),
-                    ("payment_method_types[]", "card"),
-                    ("automatic_payment_methods[enabled]", "true"),
-                ],
-                400,
-                "parameter_invalid",
-                "automatic_payment_methods",
-            ),
-            (
-                &[("amount", "100"), ("currency", "usd"), ("confirm", "true")],
-                400,
-                "parameter_unknown",
-                "confirm",
-            ),
-        ];
-        for (form, status, code, param) in cases {
+        for (form, status, code, param) in CREATE_ERRORS {
             let (got, body) = post(base, "/v1/payment_intents", KEY, form).await;
             assert_eq!(got, status, "{form:?}: {body}");
             assert_eq!(body["error"]["code"], code, "{form:?}");
@@ -223,7 +225,16 @@ async fn update_and_cancel_follow_the_status() {
             assert_eq!(status, 400, "{body}");
             assert_eq!(body["error"]["code"], "payment_intent_unexpected_state");
         }
-        // A paid intent can be neither updated nor canceled.
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_paid_intent_can_be_neither_updated_nor_canceled() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        let pm = card(base, "4242424242424242").await;
         let paid = intent(base, &[]).await;
         assert_eq!(confirm(base, &paid, &pm, None).await.0, 200);
         let paid_path = format!("/v1/payment_intents/{}", paid["id"].as_str().expect("id"));
