@@ -310,32 +310,21 @@ impl Sim {
             .with(|store| billing::checkout::authenticate(store, session, approve))
     }
 
-    /// Confirms a PaymentIntent with a new card PaymentMethod (a test card number), as
-    /// `POST /v1/payment_methods` then `POST /v1/payment_intents/{id}/confirm` would; returns
-    /// the intent's status (`succeeded`, or `requires_action` for 3155/3220). A decline is the
-    /// 402 card error, whose `detail("payment_intent")` is the intent.
-    pub fn confirm_intent(
-        &self,
-        payment_intent: &str,
-        card_number: &str,
-    ) -> Result<String, ApiError> {
-        self.shared.with(|store| {
-            let pm = billing::payments::add_card(store, card_number, None)?;
-            billing::confirm::confirm(store, payment_intent, Some(&pm), None)?;
-            Ok(billing::confirm::status(store, payment_intent))
-        })
+    /// Confirms PaymentIntent `pi` with a new card PaymentMethod (a test card number), as
+    /// `POST /v1/payment_methods` then `…/confirm` would; returns the intent's status
+    /// (`succeeded`, or `requires_action` for 3155/3220). A decline is the 402 card error,
+    /// whose `detail("payment_intent")` is the intent.
+    pub fn confirm_intent(&self, pi: &str, card: &str) -> Result<String, ApiError> {
+        self.shared
+            .with(|store| billing::confirm::with_card(store, pi, card))
     }
 
-    /// Completes (`true`) or fails the 3-D Secure step of an intent in `requires_action`, as
-    /// the hosted challenge page's buttons do; returns the intent's new status.
-    pub fn authenticate_intent(
-        &self,
-        payment_intent: &str,
-        complete: bool,
-    ) -> Result<String, ApiError> {
+    /// Completes (`true`) or fails the 3-D Secure step of PaymentIntent `pi`, as the buttons
+    /// of the hosted challenge page do; returns the intent's new status.
+    pub fn authenticate_intent(&self, pi: &str, complete: bool) -> Result<String, ApiError> {
         self.shared.with(|store| {
-            billing::confirm::authenticate(store, payment_intent, complete)?;
-            Ok(billing::confirm::status(store, payment_intent))
+            billing::confirm::authenticate(store, pi, complete)?;
+            Ok(billing::confirm::status(store, pi))
         })
     }
 

@@ -120,6 +120,14 @@ pub(crate) fn confirm(
     }
 }
 
+/// `Sim::confirm_intent`: stores the test card (detached, as `POST /v1/payment_methods`
+/// does), confirms with it and returns the intent's status.
+pub(crate) fn with_card(store: &mut Store, id: &str, number: &str) -> Result<String, ApiError> {
+    let pm = super::payments::add_card(store, number, None)?;
+    confirm(store, id, Some(&pm), None)?;
+    Ok(status(store, id))
+}
+
 /// The outcome of the hosted 3-D Secure page: `complete` charges the card, otherwise the
 /// intent needs a new payment method (`payment_intent_authentication_failure`).
 pub(crate) fn authenticate(store: &mut Store, id: &str, complete: bool) -> Result<(), ApiError> {

@@ -176,7 +176,7 @@ async fn create_validates_like_stripe() {
 #[tokio::test]
 async fn update_and_cancel_follow_the_status() {
     bounded(async {
-        let sim = sim().await;
+        let (sim, inbox) = sim_with_hook().await;
         let base = sim.base_url();
         let pi = intent(base, &[("metadata[a]", "1"), ("metadata[b]", "2")]).await;
         let path = format!("/v1/payment_intents/{}", pi["id"].as_str().expect("id"));
@@ -225,6 +225,8 @@ async fn update_and_cancel_follow_the_status() {
             assert_eq!(status, 400, "{body}");
             assert_eq!(body["error"]["code"], "payment_intent_unexpected_state");
         }
+        inbox.wait_for_type("payment_intent.canceled").await;
+        assert!(inbox.rejected.lock().expect("lock").is_empty());
     })
     .await;
 }

@@ -228,7 +228,7 @@ async fn press(url: &str, pi: &Value, action: &str) -> reqwest::Response {
 #[tokio::test]
 async fn three_d_secure_completed_on_the_hosted_page_pays_and_returns() {
     bounded(async {
-        let sim = sim().await;
+        let (sim, inbox) = sim_with_hook().await;
         let base = sim.base_url();
         let pi = intent(base, &[]).await;
         let id = pi["id"].as_str().expect("id");
@@ -263,6 +263,10 @@ async fn three_d_secure_completed_on_the_hosted_page_pays_and_returns() {
             event_types(&sim)[2..],
             ["charge.succeeded", "payment_intent.succeeded"]
         );
+        // async-stripe's webhook parser reads the new event types.
+        inbox.wait_for_type("payment_intent.requires_action").await;
+        inbox.wait_for_type("payment_intent.succeeded").await;
+        assert!(inbox.rejected.lock().expect("lock").is_empty());
     })
     .await;
 }
