@@ -168,11 +168,14 @@ async fn plan_of(
     let Some(subscription_id) = &invoice.subscription_id else {
         return Ok(None);
     };
-    Ok(sqlx::query_scalar::<_, String>(
-        "SELECT p.name FROM subscriptions s JOIN prices pr ON pr.id = s.price_id \
-         JOIN products p ON p.id = pr.product_id WHERE s.id = $1",
+    // The subscription must be stored; its product may not be yet (a catalog copy still under way),
+    // and the welcome is not worth losing for a name.
+    let stored = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT p.name FROM subscriptions s LEFT JOIN prices pr ON pr.id = s.price_id \
+         LEFT JOIN products p ON p.id = pr.product_id WHERE s.id = $1",
     )
     .bind(subscription_id)
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    Ok(stored.map(|name| name.unwrap_or_else(|| "your plan".to_owned())))
 }
