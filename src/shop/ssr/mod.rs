@@ -61,10 +61,6 @@ impl Shop {
         }
     }
 
-    pub fn db(&self) -> &Database {
-        &self.db
-    }
-
     pub fn catalog(&self) -> Arc<crate::catalog::Catalog> {
         self.catalog.current()
     }
