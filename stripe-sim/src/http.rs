@@ -1,5 +1,5 @@
-//! Stripe's HTTP conventions around `/v1`: list pages, Bearer auth, the API fault switches and
-//! `Idempotency-Key` as axum middleware, and reading request parameters.
+//! Stripe's HTTP conventions around `/v1`: list pages, the API fault switches and
+//! `Idempotency-Key` as axum middleware, and reading request parameters (keys are in `auth`).
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::render::list_object;
 use crate::shared::Shared;
 
 /// Largest request body the sim accepts (Stripe's own limit is far larger than anything we send).
-const MAX_BODY: usize = 1 << 20;
+pub(crate) const MAX_BODY: usize = 1 << 20;
 
 pub(crate) type ApiResult = Result<axum::Json<Value>, ApiError>;
 
@@ -75,85 +75,6 @@ impl Page {
         };
         Ok(list_object(data, has_more, url))
     }
-}
-
-/// Which kind of test key authenticated a `/v1` request (a request extension, so handlers
-/// such as confirm can require the `client_secret` from publishable keys).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyKind {
-    Secret,
-    Publishable,
-}
-
-fn test_key(key: &str, prefix: &str) -> bool {
-    key.starts_with(prefix) && key.len() > prefix.len()
-}
-
-/// The two calls Stripe.js makes with a publishable key: creating a PaymentMethod and
-/// confirming a PaymentIntent (`path` with or without the `/v1` prefix).
-fn publishable_allowed(method: &Method, path: &str) -> bool {
-    let path = path.strip_prefix("/v1").unwrap_or(path);
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    *method == Method::POST
-        && matches!(
-            segments.as_slice(),
-            ["payment_methods"] | ["payment_intents", _, "confirm"]
-        )
-}
-
-/// Test-mode keys only, as `Authorization: Bearer …` (what the client libraries send) or HTTP
-/// Basic with the key as user name and no password (what `curl -u sk_test_…:` sends, as in
-/// every example of Stripe's API reference). Secret keys (`sk_test_…`) reach everything;
-/// publishable keys (`pk_test_…`) only what [`publishable_allowed`] lists.
-pub(crate) async fn auth(mut req: Request, next: Next) -> Response {
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let kind = match header.and_then(api_key) {
-        Some(k) if test_key(&k, "sk_test_") => KeyKind::Secret,
-        Some(k) if test_key(&k, "pk_test_") => {
-            if !publishable_allowed(req.method(), req.uri().path()) {
-                return ApiError::unauthorized(
-                    "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
-                        .to_owned(),
-                )
-                .into_response();
-            }
-            KeyKind::Publishable
-        }
-        Some(k) => {
-            return ApiError::unauthorized(format!(
-                "Invalid API Key provided: {}",
-                k.chars().take(12).collect::<String>()
-            ))
-            .into_response();
-        }
-        None => return ApiError::unauthorized(
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
-                .to_owned(),
-        )
-        .into_response(),
-    };
-    req.extensions_mut().insert(kind);
-    next.run(req).await
-}
-
-/// The key of a Bearer or Basic `Authorization` header.
-fn api_key(header: &str) -> Option<String> {
-    use base64::Engine;
-    if let Some(key) = header.strip_prefix("Bearer ") {
-        return Some(key.trim().to_owned());
-    }
-    let encoded = header.strip_prefix("Basic ")?.trim();
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .ok()?;
-    let user_and_password = String::from_utf8(decoded).ok()?;
-    let (user, _password) = user_and_password
-        .split_once(':')
-        .unwrap_or((&user_and_password, ""));
-    Some(user.to_owned())
 }
 
 /// Per-call latency and injected 5xx/429 answers (429 with `Retry-After`), before anything
@@ -295,26 +216,4 @@ fn admin_params(
         return Params::parse(query.unwrap_or(""));
     }
     params(body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn publishable_keys_reach_only_stripe_js_calls() {
-        assert!(publishable_allowed(&Method::POST, "/payment_methods"));
-        assert!(publishable_allowed(
-            &Method::POST,
-            "/v1/payment_intents/pi_1/confirm"
-        ));
-        assert!(!publishable_allowed(&Method::GET, "/payment_methods"));
-        assert!(!publishable_allowed(&Method::POST, "/payment_intents"));
-        assert!(!publishable_allowed(&Method::POST, "/payment_intents/pi_1"));
-        assert!(!publishable_allowed(
-            &Method::POST,
-            "/payment_intents/pi_1/cancel"
-        ));
-        assert!(!publishable_allowed(&Method::GET, "/payment_methods/pm_1"));
-    }
 }

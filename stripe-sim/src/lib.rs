@@ -8,6 +8,7 @@
 
 mod admin;
 mod api;
+mod auth;
 mod billing;
 mod clock;
 mod config;

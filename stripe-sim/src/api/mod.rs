@@ -23,6 +23,7 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::auth;
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::{self, ApiResult, Page};
@@ -50,11 +51,12 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
             sim.clone(),
             http::idempotency,
         ))
-        .layer(axum::middleware::from_fn(http::auth))
+        .layer(axum::middleware::from_fn(auth::auth))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             http::api_faults,
         ))
+        .layer(axum::middleware::from_fn(auth::keys))
         .with_state(sim);
     Router::new().nest("/v1", v1)
 }

@@ -9,12 +9,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use super::{body_params, list_page, list_query, nullable, one, retrieve_one};
+use super::{body_params, list_page, list_query, nullable, one, query_params};
+use crate::auth::KeyKind;
 use crate::billing::confirm;
 use crate::billing::intents::{self, CANCELLATION_REASONS, IntentUpdate, NewIntent};
 use crate::error::ApiError;
 use crate::form::Params;
-use crate::http::{ApiResult, KeyKind};
+use crate::http::ApiResult;
 use crate::render::payments as render;
 use crate::shared::Shared;
 use crate::store::Store;
@@ -220,21 +221,50 @@ async fn confirm_intent(
         ));
     }
     let payment_method = params.str("payment_method").filter(|p| !p.is_empty());
-    sim.with(|store| {
+    let result = sim.with(|store| {
         check_client_secret(store, &id, key, params.str("client_secret"))?;
         confirm::confirm(store, &id, payment_method, return_url.map(str::to_owned))?;
         answer(store, &params, &id)
-    })
+    });
+    for_key(key, result)
 }
 
+/// What a publishable key gets back: the intent (also the one inside a decline's error) cut
+/// down to the fields Stripe shows a browser. Secret keys see everything.
+fn for_key(key: KeyKind, result: ApiResult) -> ApiResult {
+    if key == KeyKind::Secret {
+        return result;
+    }
+    match result {
+        Ok(axum::Json(intent)) => Ok(axum::Json(render::publishable_intent(&intent))),
+        Err(mut error) => {
+            if let Some(intent) = error
+                .details
+                .as_mut()
+                .and_then(|d| d.get_mut("payment_intent"))
+            {
+                *intent = render::publishable_intent(intent);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `GET /v1/payment_intents/{id}`: with a publishable key (as `stripe.retrievePaymentIntent`
+/// calls it) only with the intent's `client_secret`, answering the publishable view.
 async fn retrieve(
     State(sim): State<Arc<Shared>>,
+    Extension(key): Extension<KeyKind>,
     Path(id): Path<String>,
     query: RawQuery,
 ) -> ApiResult {
-    retrieve_one(&sim, &query, "payment_intent", &id, "intent", |store| {
-        store.payment_intent(&id).map(render::payment_intent)
-    })
+    let params = query_params(&query)?;
+    params.allow(&["expand", "client_secret"])?;
+    let result = sim.read(|store| {
+        check_client_secret(store, &id, key, params.str("client_secret"))?;
+        answer(store, &params, &id)
+    });
+    for_key(key, result)
 }
 
 async fn list(State(sim): State<Arc<Shared>>, query: RawQuery) -> ApiResult {

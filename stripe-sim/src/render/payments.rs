@@ -95,6 +95,48 @@ pub(crate) fn payment_intent(pi: &PaymentIntent) -> Value {
     })
 }
 
+/// The keys of an intent a publishable key may read (the fields Stripe's reference marks
+/// "retrievable with publishable key"): never `customer`, `metadata` or charges, which only the
+/// server should see.
+const PUBLISHABLE_INTENT_KEYS: [&str; 24] = [
+    "id",
+    "object",
+    "amount",
+    "automatic_payment_methods",
+    "canceled_at",
+    "cancellation_reason",
+    "capture_method",
+    "client_secret",
+    "confirmation_method",
+    "created",
+    "currency",
+    "description",
+    "last_payment_error",
+    "livemode",
+    "next_action",
+    "payment_method",
+    "payment_method_configuration_details",
+    "payment_method_types",
+    "processing",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "source",
+    "status",
+];
+
+/// A rendered intent (possibly expanded) cut down to what a publishable key may read.
+pub(crate) fn publishable_intent(full: &Value) -> Value {
+    let Some(object) = full.as_object() else {
+        return full.clone();
+    };
+    let kept = object
+        .iter()
+        .filter(|(k, _)| PUBLISHABLE_INTENT_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()));
+    Value::Object(kept.collect())
+}
+
 fn card_details(c: &Charge) -> Value {
     json!({
         "type": "card",

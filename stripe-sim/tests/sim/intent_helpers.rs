@@ -1,5 +1,6 @@
-//! Helpers for the PaymentIntent tests (`intents`, `intent_rules`): API calls with a secret or
-//! publishable key, an intent, a card PaymentMethod, a confirm, the events since start-up.
+//! Helpers for the PaymentIntent tests (`intents`, `intent_rules`, `stripe_js`): API calls with a
+//! secret or publishable key, an intent, a card PaymentMethod, a confirm, the hosted 3-D Secure
+//! page, the events since start-up.
 
 use serde_json::Value;
 
@@ -68,6 +69,38 @@ pub async fn confirm(base: &str, pi: &Value, pm: &str, return_url: Option<&str>)
         &form,
     )
     .await
+}
+
+/// Confirms `pi` with 3155 and a return URL; the `redirect_to_url` URL.
+pub async fn requires_action(base: &str, pi: &Value, return_url: Option<&str>) -> String {
+    let pm = card(base, "4000002500003155").await;
+    let (status, body) = confirm(base, pi, &pm, return_url).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "requires_action");
+    let action = &body["next_action"];
+    assert_eq!(action["type"], "redirect_to_url");
+    assert_eq!(
+        action["redirect_to_url"]["return_url"],
+        return_url.map_or(Value::Null, Value::from)
+    );
+    let url = action["redirect_to_url"]["url"].as_str().expect("url");
+    let id = pi["id"].as_str().expect("id");
+    assert!(url.starts_with(&format!("{base}/3ds/{id}?")), "{url}");
+    url.to_owned()
+}
+
+/// Presses a button of the hosted 3-D Secure page at `url`.
+pub async fn press(url: &str, pi: &Value, action: &str) -> reqwest::Response {
+    let page = text(http().get(url).send().await.expect("page")).await;
+    assert!(page.contains("Complete authentication") && page.contains("Fail authentication"));
+    let post_url = url.split('?').next().expect("path");
+    let secret = pi["client_secret"].as_str().expect("secret");
+    http()
+        .post(post_url)
+        .form(&[("action", action), ("client_secret", secret)])
+        .send()
+        .await
+        .expect("post")
 }
 
 /// Types of the events after the seed catalog, oldest first.

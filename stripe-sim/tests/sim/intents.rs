@@ -79,8 +79,14 @@ async fn create_and_confirm_with_4242_succeeds_with_a_charge() {
         assert_parsed(&c, &id).await;
         assert_eq!(body["payment_method"], pm.as_str());
         assert_eq!(body["next_action"], Value::Null);
-        assert_shape("payment_intent", &body);
-        assert_charge(base, &body).await;
+        // A publishable key sees the browser's view; the server sees the whole intent.
+        assert_eq!(
+            (&body["metadata"], &body["latest_charge"]),
+            (&Value::Null, &Value::Null)
+        );
+        let (_, full) = get(base, &format!("/v1/payment_intents/{id}"), KEY).await;
+        assert_shape("payment_intent", &full);
+        assert_charge(base, &full).await;
         assert_eq!(
             event_types(&sim),
             [
@@ -191,38 +197,6 @@ async fn a_declined_card_leaves_the_intent_payable() {
         assert_eq!(body["error"]["code"], "payment_intent_unexpected_state");
     })
     .await;
-}
-
-/// Confirms `pi` with 3155 and a return URL; the `redirect_to_url` URL.
-async fn requires_action(base: &str, pi: &Value, return_url: Option<&str>) -> String {
-    let pm = card(base, "4000002500003155").await;
-    let (status, body) = confirm(base, pi, &pm, return_url).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "requires_action");
-    let action = &body["next_action"];
-    assert_eq!(action["type"], "redirect_to_url");
-    assert_eq!(
-        action["redirect_to_url"]["return_url"],
-        return_url.map_or(Value::Null, Value::from)
-    );
-    let url = action["redirect_to_url"]["url"].as_str().expect("url");
-    let id = pi["id"].as_str().expect("id");
-    assert!(url.starts_with(&format!("{base}/3ds/{id}?")), "{url}");
-    url.to_owned()
-}
-
-/// Presses a button of the hosted 3-D Secure page at `url`.
-async fn press(url: &str, pi: &Value, action: &str) -> reqwest::Response {
-    let page = text(http().get(url).send().await.expect("page")).await;
-    assert!(page.contains("Complete authentication") && page.contains("Fail authentication"));
-    let post_url = url.split('?').next().expect("path");
-    let secret = pi["client_secret"].as_str().expect("secret");
-    http()
-        .post(post_url)
-        .form(&[("action", action), ("client_secret", secret)])
-        .send()
-        .await
-        .expect("post")
 }
 
 #[tokio::test]

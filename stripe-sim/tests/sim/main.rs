@@ -18,5 +18,6 @@ mod portal;
 mod refunds;
 mod shapes;
 mod shop;
+mod stripe_js;
 mod timing;
 mod webhooks;
