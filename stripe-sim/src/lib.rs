@@ -24,6 +24,7 @@ mod render;
 mod seed;
 mod shared;
 mod store;
+mod stripe_js;
 mod time;
 mod webhooks;
 
@@ -78,12 +79,13 @@ fn seeded_store(
     store
 }
 
-/// `/v1` (with its middleware), the hosted pages and `/_sim` admin endpoints.
+/// `/v1` (with its middleware), the hosted pages, Stripe.js (`/v3`) and `/_sim` admin endpoints.
 fn app(shared: Arc<Shared>) -> axum::Router {
     api::router(shared.clone()).merge(
         axum::Router::new()
             .merge(admin::routes())
             .merge(pages::routes())
+            .merge(stripe_js::routes())
             .with_state(shared),
     )
 }

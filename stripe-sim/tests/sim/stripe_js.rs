@@ -1,8 +1,9 @@
-//! What Stripe.js needs from the API: the publishable key as the `key` parameter (no
-//! `Authorization` header, so no CORS preflight), the publishable view of an intent, CORS on
-//! publishable answers only, and the 3-D Secure `return_url` that keeps its own query.
+//! What the sim's Stripe.js needs from the server: the script and its pages under `/v3`, the
+//! publishable key as the `key` parameter (no `Authorization` header, so no CORS preflight),
+//! the publishable view of an intent, CORS on publishable answers only, and the 3-D Secure
+//! `return_url` that keeps its own query.
 
-use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, HeaderMap};
+use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
 
 use crate::common::*;
@@ -66,6 +67,55 @@ async fn js_card(base: &str, number: &str) -> String {
     let (status, headers, pm) = js_post(base, "/v1/payment_methods", &form).await;
     assert_eq!((status, cors(&headers)), (200, Some("*")), "{pm}");
     pm["id"].as_str().expect("pm id").to_owned()
+}
+
+async fn fetch_page(url: &str) -> (HeaderMap, String) {
+    let resp = http().get(url).send().await.expect("page");
+    assert_eq!(resp.status(), 200, "{url}");
+    let headers = resp.headers().clone();
+    (headers, text(resp).await)
+}
+
+/// The sim's pages may be framed by the app (no `X-Frame-Options`, no `frame-ancestors`).
+fn frameable(headers: &HeaderMap) {
+    assert!(headers.get("x-frame-options").is_none());
+    assert!(headers.get("content-security-policy").is_none());
+}
+
+#[tokio::test]
+async fn serves_stripe_js_and_its_frames() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        for path in ["/v3/", "/v3"] {
+            let (headers, script) = fetch_page(&format!("{base}{path}")).await;
+            let kind = headers[CONTENT_TYPE].to_str().expect("type");
+            assert!(kind.starts_with("application/javascript"), "{kind}");
+            assert!(script.contains("window.Stripe = Stripe"), "defines Stripe");
+            assert!(script.contains("confirmCardPayment"));
+        }
+        let (headers, card) = fetch_page(&format!("{base}/v3/elements/card")).await;
+        assert!(
+            headers[CONTENT_TYPE]
+                .to_str()
+                .expect("type")
+                .starts_with("text/html")
+        );
+        frameable(&headers);
+        for needle in [
+            r#"autocomplete="cc-number""#,
+            r#"aria-label="Card number""#,
+            r#"aria-label="Expiration date""#,
+            r#"aria-label="CVC""#,
+            r#"placeholder="MM / YY""#,
+        ] {
+            assert!(card.contains(needle), "card frame lacks {needle}");
+        }
+        let (headers, done) = fetch_page(&format!("{base}/v3/authorize-complete")).await;
+        frameable(&headers);
+        assert!(done.contains("stripe-sim-3ds-complete"));
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -277,6 +327,9 @@ async fn three_d_secure_returns_to_the_stripe_js_page_with_its_query() {
             to,
             format!("{back}&payment_intent={id}&payment_intent_client_secret={secret}&redirect_status=failed")
         );
+        let (headers, page) = fetch_page(&to).await;
+        frameable(&headers);
+        assert!(page.contains("postMessage"));
         let (status, _, seen) = js_get(base, &format!("/v1/payment_intents/{id}"), &[("client_secret", secret)]).await;
         assert_eq!(status, 200);
         assert_eq!(seen["last_payment_error"]["code"], "payment_intent_authentication_failure");
