@@ -4,7 +4,7 @@ use crate::auth::{LoginPage, LogoutButton, SignupPage, current_user};
 use crate::billing::{PricingPage, SuccessPage};
 use crate::components::{HydrationMarker, NotFound};
 use crate::dashboard::{DashboardPage, ProPage};
-use crate::shop::{CartCount, CartPage, GoodPage, OrderPage, ShopPage};
+use crate::shop::{CartCount, CartPage, GoodPage, OrderPage, PayPage, ShopPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -12,7 +12,7 @@ use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    set_content_security_policy();
+    crate::csp::set_content_security_policy(None);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -28,33 +28,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
-    }
-}
-
-/// The origins of Stripe's hosted pages (space-separated), provided by the server for the CSP.
-#[derive(Debug, Clone)]
-pub struct StripePageOrigins(pub std::sync::Arc<str>);
-
-/// Scripts may only run from our origin or carry this page's nonce (the inline islands loader); forms
-/// may only post to us, and our answers to them may only redirect to Stripe's hosted pages.
-#[cfg(feature = "ssr")]
-fn set_content_security_policy() {
-    use axum::http::{HeaderValue, header};
-    let (Some(nonce), Some(response)) =
-        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
-        return;
-    };
-    let stripe = use_context::<StripePageOrigins>()
-        .map(|origins| origins.0)
-        .unwrap_or_default();
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; \
-         form-action 'self' {stripe}"
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -77,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pro") view=ProPage ssr=SsrMode::Async />
                     <Route path=path!("/shop") view=ShopPage ssr=SsrMode::Async />
                     <Route path=path!("/shop/orders/:id") view=OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/shop/pay") view=PayPage ssr=SsrMode::Async />
                     <Route path=path!("/shop/:slug") view=GoodPage ssr=SsrMode::Async />
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async />
                 </Routes>

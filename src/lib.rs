@@ -16,6 +16,7 @@ mod auth;
 mod billing;
 mod catalog;
 mod components;
+mod csp;
 mod dashboard;
 mod domain;
 mod request;

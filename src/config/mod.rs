@@ -142,6 +142,34 @@ impl Config {
         }
     }
 
+    /// The CSP sources Stripe.js needs on `/shop/pay`: Stripe's documented ones for its own script,
+    /// else the script's origin and the API's (stripe-sim serves the script, the card field, the
+    /// 3-D Secure page and the API).
+    pub fn stripe_js_sources(&self) -> crate::csp::StripeJsSources {
+        let script = self.stripe.js_url.origin().ascii_serialization();
+        let api = self.stripe.api_base.origin().ascii_serialization();
+        if self.stripe.js_url.as_str() == stripe::STRIPE_JS_URL {
+            crate::csp::StripeJsSources {
+                script: "https://js.stripe.com https://*.js.stripe.com".into(),
+                frame: "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
+                    .into(),
+                connect: "https://api.stripe.com".into(),
+            }
+        } else if script == api {
+            crate::csp::StripeJsSources {
+                frame: script.clone(),
+                connect: api,
+                script,
+            }
+        } else {
+            crate::csp::StripeJsSources {
+                frame: format!("{script} {api}"),
+                connect: api,
+                script,
+            }
+        }
+    }
+
     /// `scheme://host[:port]` of `APP_URL`, the value browsers send in `Origin`.
     pub fn app_origin(&self) -> String {
         self.app_url.origin().ascii_serialization()

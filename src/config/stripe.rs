@@ -21,7 +21,16 @@ pub struct StripeConfig {
     /// The longest one customer sync may wait for Stripe (`STRIPE_SYNC_DEADLINE_SECS`, default 15):
     /// past it the webhook answers 503 and Stripe retries, instead of holding the request.
     pub sync_deadline: std::time::Duration,
+    /// `STRIPE_PUBLISHABLE_KEY`: only paying on our own page (`/shop/pay`) needs it; without it that
+    /// page offers hosted Checkout alone. Public by design (it goes to the browser).
+    pub publishable_key: Option<String>,
+    /// `STRIPE_JS_URL`: where the browser loads Stripe.js from. Stripe's own by default, or
+    /// stripe-sim's `{api base}/v3/` when the API is not Stripe's (Stripe.js talks to Stripe only).
+    pub js_url: Url,
 }
+
+/// Stripe.js, from Stripe. A live key accepts no other (it receives card numbers).
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 
 /// Under the 20 s Stripe allows a webhook endpoint before it counts the delivery as failed.
 const DEFAULT_SYNC_DEADLINE_SECS: u64 = 15;
@@ -59,8 +68,9 @@ pub(super) fn stripe_config(
 
     // Only consistency matters here: the publishable key is optional, but when given it must be of the
     // same mode as the secret key, or checkout pages and API calls would live in different worlds.
-    if let Some(publishable) = get("STRIPE_PUBLISHABLE_KEY") {
-        let publishable_mode = key_mode("STRIPE_PUBLISHABLE_KEY", &publishable, &["pk"])?;
+    let publishable_key = get("STRIPE_PUBLISHABLE_KEY");
+    if let Some(publishable) = &publishable_key {
+        let publishable_mode = key_mode("STRIPE_PUBLISHABLE_KEY", publishable, &["pk"])?;
         if publishable_mode != mode {
             return err(format!(
                 "STRIPE_SECRET_KEY is a {} key but STRIPE_PUBLISHABLE_KEY is a {} key: use both keys from \
@@ -95,8 +105,15 @@ pub(super) fn stripe_config(
         ))
     })?;
 
+    let js_url = stripe_js_url(get, &api_base)?;
     if mode == StripeMode::Live {
         refuse_unsafe_live_setup(app_url, &api_base, &api_base_raw, &webhook_secrets)?;
+        if js_url.as_str() != STRIPE_JS_URL {
+            return err(format!(
+                "STRIPE_SECRET_KEY is a live key but STRIPE_JS_URL is {js_url}: unset STRIPE_JS_URL (card \
+                 numbers only go to {STRIPE_JS_URL}), or use an sk_test_ key"
+            ));
+        }
     }
 
     let sync_deadline = match get("STRIPE_SYNC_DEADLINE_SECS") {
@@ -117,7 +134,30 @@ pub(super) fn stripe_config(
         api_base,
         mode,
         sync_deadline: std::time::Duration::from_secs(sync_deadline),
+        publishable_key,
+        js_url,
     })
+}
+
+/// `STRIPE_JS_URL`, or the default that matches the API: Stripe's script for Stripe's API, the
+/// simulator's `/v3/` for any other base (Stripe's script would send cards to Stripe).
+fn stripe_js_url(
+    get: &impl Fn(&str) -> Option<String>,
+    api_base: &Url,
+) -> Result<Url, ConfigError> {
+    let raw = match get("STRIPE_JS_URL") {
+        Some(raw) => raw,
+        None if api_base.as_str().trim_end_matches('/') == STRIPE_API_BASE => {
+            STRIPE_JS_URL.to_owned()
+        }
+        None => format!("{}/v3/", api_base.as_str().trim_end_matches('/')),
+    };
+    let url = Url::parse(&raw)
+        .map_err(|e| ConfigError(format!("STRIPE_JS_URL={raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return err(format!("STRIPE_JS_URL={raw:?} must be an http(s) URL"));
+    }
+    Ok(url)
 }
 
 /// A live key only with an https APP_URL, Stripe's own API, and a webhook secret: each refusal says

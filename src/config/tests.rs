@@ -229,3 +229,57 @@ fn smtp_url_and_sender_are_checked_without_echoing_the_password() {
         assert!(refused.unwrap_err().0.contains(name), "{name}={value}");
     }
 }
+
+#[test]
+fn stripe_js_follows_the_api_unless_set() {
+    let real = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
+    assert_eq!(real.stripe.js_url.as_str(), "https://js.stripe.com/v3/");
+    assert_eq!(
+        real.stripe.publishable_key, None,
+        "paying on our page is off"
+    );
+    let csp = real.stripe_js_sources();
+    assert_eq!(csp.connect, "https://api.stripe.com");
+    assert!(csp.frame.contains("https://hooks.stripe.com"), "{csp:?}");
+
+    let sim = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_test_abc"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+    ])
+    .expect("valid");
+    assert_eq!(sim.stripe.js_url.as_str(), "http://127.0.0.1:12111/v3/");
+    assert_eq!(sim.stripe.publishable_key.as_deref(), Some("pk_test_abc"));
+    let csp = sim.stripe_js_sources();
+    assert_eq!(
+        (
+            csp.script.as_str(),
+            csp.frame.as_str(),
+            csp.connect.as_str()
+        ),
+        (
+            "http://127.0.0.1:12111",
+            "http://127.0.0.1:12111",
+            "http://127.0.0.1:12111"
+        )
+    );
+
+    let bad = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("STRIPE_JS_URL", "ftp://x/v3"),
+    ])
+    .unwrap_err();
+    assert!(bad.0.contains("STRIPE_JS_URL"), "{bad}");
+}
+
+#[test]
+fn live_key_refuses_another_stripe_js() {
+    let e = config(&[
+        ("STRIPE_SECRET_KEY", "sk_live_abc"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ("APP_URL", "https://shop.example.com"),
+        ("STRIPE_JS_URL", "https://evil.example.com/v3/"),
+    ])
+    .unwrap_err();
+    assert!(e.0.contains("unset STRIPE_JS_URL"), "{e}");
+}

@@ -95,7 +95,7 @@ impl Services {
         provide_context(self.billing.clone());
         provide_context(self.shop.clone());
         provide_context(self.auth.clone());
-        provide_context(crate::app::StripePageOrigins(
+        provide_context(crate::csp::StripePageOrigins(
             self.state.config.stripe_page_origins().into(),
         ));
     }

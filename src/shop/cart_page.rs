@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 #[cfg(feature = "ssr")]
-async fn load_cart() -> CartView {
+pub(super) async fn load_cart() -> CartView {
     let loaded = async {
         let shop = crate::state::from_context::<super::ssr::Shop>()?;
         let cart = super::ssr::SessionCart::of_request().await?.load().await?;
@@ -23,7 +23,7 @@ async fn load_cart() -> CartView {
 }
 
 #[cfg(not(feature = "ssr"))]
-async fn load_cart() -> CartView {
+pub(super) async fn load_cart() -> CartView {
     CartView::default()
 }
 

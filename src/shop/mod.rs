@@ -2,10 +2,12 @@
 //! buyer's orders. Pages are server-rendered and work without JavaScript (plain forms posting to
 //! the server functions below); two small islands keep the header's cart count current.
 
+mod card_payment;
 mod cart_page;
 mod islands;
 mod order_page;
 mod pages;
+mod pay_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -13,10 +15,16 @@ pub use cart_page::CartPage;
 pub use islands::{CartCount, current_cart_count};
 pub use order_page::{OrderList, OrderPage};
 pub use pages::{GoodPage, ShopPage};
+pub use pay_page::PayPage;
 
 use crate::domain::{Money, OrderId, OrderStatus};
 use crate::request::{accepts_html, see_other};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Shown on `/shop/pay` when `STRIPE_PUBLISHABLE_KEY` is unset (and answered by `pay_cart`).
+pub const PAY_ON_PAGE_OFF: &str =
+    "Paying on this page is not set up. Please use Stripe's checkout page.";
 
 /// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
 /// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
@@ -28,6 +36,7 @@ pub const SHOP_FORM_MESSAGES: &[&str] = &[
     "Please choose a quantity from 1 to 10.",
     "Please buy items priced in one currency at a time.",
     "Your cart is empty.",
+    PAY_ON_PAGE_OFF,
 ];
 
 /// One line of the cart page.
@@ -120,6 +129,33 @@ pub async fn checkout_cart() -> Result<(), ServerFnError> {
         let cart = ssr::SessionCart::of_request().await?.load().await?;
         see_other(&shop.checkout(&user, &cart).await?);
         Ok(())
+    })
+    .await
+}
+
+/// What `/api/pay_cart` answers: the order, and what Stripe.js needs to confirm its PaymentIntent.
+/// Never an amount: the intent carries the one our server computed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayCartAnswer {
+    pub order_id: i64,
+    pub client_secret: String,
+    pub publishable_key: String,
+}
+
+/// Creates (or reuses) the cart's order and its PaymentIntent, for paying on `/shop/pay`. Called by
+/// the card payment island, never by a form.
+#[server(prefix = "/api", endpoint = "pay_cart")]
+pub async fn pay_cart() -> Result<PayCartAnswer, ServerFnError> {
+    crate::error::server_fn(async move {
+        let user = crate::auth::current_user().ok_or(crate::error::AppError::Unauthenticated)?;
+        let shop = crate::state::from_context::<ssr::Shop>()?;
+        let cart = ssr::SessionCart::of_request().await?.load().await?;
+        let payment = shop.pay_cart(&user, &cart).await?;
+        Ok(PayCartAnswer {
+            order_id: payment.order_id.get(),
+            client_secret: payment.client_secret,
+            publishable_key: payment.publishable_key,
+        })
     })
     .await
 }

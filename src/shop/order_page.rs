@@ -1,6 +1,6 @@
 //! `/shop/orders/{id}`: one order, to its owner only (404 for anyone else). Stripe Checkout returns
-//! here with `?session_id=…`; then a pending order is synced from Stripe first, so the buyer sees
-//! "paid" even when the webhook is late. The dashboard shows the list (`OrderList`).
+//! here with `?session_id=…`, the pay page with `?payment_intent=…`; then a pending order is synced
+//! from Stripe first, so the buyer sees "paid" even when the webhook is late. The dashboard shows the list (`OrderList`).
 
 use super::OrderView;
 use crate::auth::{User, require_user};
@@ -14,32 +14,40 @@ pub fn OrderPage() -> impl IntoView {
         .read_untracked()
         .get("id")
         .unwrap_or_default();
-    let session_id = use_query_map().read_untracked().get("session_id");
-    let here = match &session_id {
-        Some(s) => format!(
-            "/shop/orders/{id}?session_id={}",
-            crate::request::urlencode(s)
+    // Stripe Checkout comes back with `session_id`, our pay page with `payment_intent`.
+    let query = use_query_map().read_untracked().clone();
+    let returned = [
+        ("session_id", query.get("session_id")),
+        ("payment_intent", query.get("payment_intent")),
+    ]
+    .into_iter()
+    .find_map(|(name, value)| value.map(|v| (name, v)));
+    let here = match &returned {
+        Some((name, value)) => format!(
+            "/shop/orders/{id}?{name}={}",
+            crate::request::urlencode(value)
         ),
         None => format!("/shop/orders/{id}"),
     };
+    let returned_id = returned.map(|(_, value)| value);
     let Some(user) = require_user(&here) else {
         return view! { <p>"Please sign in."</p> }.into_any();
     };
-    let body = Suspend::new(async move { order_body(user, id, session_id).await });
+    let body = Suspend::new(async move { order_body(user, id, returned_id).await });
     view! { <section class="shop"><Suspense fallback=|| ()>{body}</Suspense></section> }.into_any()
 }
 
 #[cfg(feature = "ssr")]
-async fn order_body(user: User, id: String, session_id: Option<String>) -> AnyView {
+async fn order_body(user: User, id: String, returned_id: Option<String>) -> AnyView {
     use crate::error::AppError;
     let loaded = async {
         let order_id = crate::domain::OrderId::parse(&id).ok_or(AppError::NotFound)?;
         let shop = crate::state::from_context::<super::ssr::Shop>()?;
         let order = shop
-            .order_page(user.id, order_id, session_id.as_deref())
+            .order_page(user.id, order_id, returned_id.as_deref())
             .await?;
         // Back from a payment: the cart has been bought.
-        if session_id.is_some() && order.status != OrderStatus::Expired {
+        if returned_id.is_some() && order.status != OrderStatus::Expired {
             let session = super::ssr::SessionCart::of_request().await?;
             session.save(&super::ssr::Cart::default()).await?;
         }
@@ -64,14 +72,14 @@ async fn order_body(user: User, id: String, session_id: Option<String>) -> AnyVi
 }
 
 #[cfg(not(feature = "ssr"))]
-async fn order_body(_user: User, _id: String, _session_id: Option<String>) -> AnyView {
+async fn order_body(_user: User, _id: String, _returned_id: Option<String>) -> AnyView {
     ().into_any()
 }
 
 fn status_note(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Pending => {
-            "We are waiting for your payment to be confirmed. This page updates when you reload it."
+            "We are waiting for your payment to be confirmed. This page updates itself every few seconds."
         }
         OrderStatus::Paid => {
             "Thank you! Your payment is confirmed and a receipt is on its way to your inbox."
@@ -99,7 +107,12 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
             }
         })
         .collect_view();
+    // A payment Stripe is still confirming: the page reloads itself (no JavaScript needed) and each
+    // load reads the order, which the webhook or the sweep moves on.
+    let refresh = (order.status == OrderStatus::Pending)
+        .then(|| view! { <leptos_meta::Meta http_equiv="refresh" content="5" /> });
     view! {
+        {refresh}
         <h1>{format!("Order #{}", order.id)}</h1>
         <p class="lead">
             <span class=format!("badge status-{}", order.status) data-testid="order-status">{order.status.label()}</span>

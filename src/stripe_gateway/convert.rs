@@ -2,8 +2,8 @@
 
 use super::types::{
     CheckoutSessionRecord, CheckoutSessionStatus, GoodsMetadata, IntentState, InvoiceRecord,
-    ORDER_METADATA_KEY, PaymentRecord, PaymentStatus, PriceRecord, ProductRecord,
-    SubscriptionRecord,
+    ORDER_METADATA_KEY, OrderIntentRecord, PaymentRecord, PaymentStatus, PriceRecord,
+    ProductRecord, SubscriptionRecord,
 };
 use crate::domain::{CheckoutSessionId, CustomerId, PriceId, ProductId, SubscriptionStatus};
 use stripe_shared::{Invoice, Price, Product, Subscription};
@@ -168,24 +168,42 @@ pub(super) fn checkout_record(session: &stripe_shared::CheckoutSession) -> Check
     }
 }
 
-pub(super) fn payment_record(intent: &stripe_shared::PaymentIntent) -> PaymentRecord {
+/// Where an intent is, in the shop's terms.
+fn intent_state(intent: &stripe_shared::PaymentIntent) -> IntentState {
     use stripe_shared::PaymentIntentStatus as Stripe;
+    match intent.status {
+        Stripe::Succeeded => IntentState::Succeeded,
+        Stripe::Canceled => IntentState::Canceled,
+        // A failed attempt leaves the intent waiting for another method.
+        Stripe::RequiresPaymentMethod if intent.last_payment_error.is_some() => {
+            IntentState::AttemptFailed
+        }
+        _ => IntentState::InProgress,
+    }
+}
+
+pub(super) fn payment_record(intent: &stripe_shared::PaymentIntent) -> PaymentRecord {
     let charge = intent.latest_charge.as_ref().and_then(|c| c.as_object());
     PaymentRecord {
         id: intent.id.to_string(),
-        state: match intent.status {
-            Stripe::Succeeded => IntentState::Succeeded,
-            Stripe::Canceled => IntentState::Failed,
-            // A failed attempt leaves the intent waiting for another method; for a Checkout
-            // Session (which never retries a delayed method) that means the payment failed.
-            Stripe::RequiresPaymentMethod if intent.last_payment_error.is_some() => {
-                IntentState::Failed
-            }
-            _ => IntentState::InProgress,
-        },
+        state: intent_state(intent),
         amount_received: intent.amount_received,
         order_tag: intent.metadata.get(ORDER_METADATA_KEY).cloned(),
         amount_refunded: charge.map_or(0, |c| c.amount_refunded),
         receipt_url: charge.and_then(|c| c.receipt_url.clone()),
     }
+}
+
+/// An intent for the browser to confirm; `None` without a client secret (Stripe always sends one
+/// to the secret key).
+pub(super) fn order_intent_record(
+    intent: &stripe_shared::PaymentIntent,
+) -> Option<OrderIntentRecord> {
+    Some(OrderIntentRecord {
+        id: intent.id.to_string(),
+        client_secret: intent.client_secret.clone()?,
+        state: intent_state(intent),
+        amount: intent.amount,
+        currency: intent.currency.to_string(),
+    })
 }

@@ -1,17 +1,20 @@
-//! The shop's Stripe calls: a Checkout Session in `payment` mode for a cart, and the PaymentIntent
-//! behind a paid session.
+//! The shop's Stripe calls: a Checkout Session in `payment` mode for a cart, a PaymentIntent for
+//! paying on our own page, and reading (or abandoning) an order's PaymentIntent.
 
-use super::convert::{checkout_record, payment_record};
+use super::convert::{checkout_record, order_intent_record, payment_record};
 use super::{
-    CheckoutSessionRecord, GatewayError, NewOrderCheckout, ORDER_METADATA_KEY, PaymentRecord,
-    StripeGateway,
+    CheckoutSessionRecord, GatewayError, NewOrderCheckout, NewOrderIntent, ORDER_METADATA_KEY,
+    OrderIntentRecord, PaymentRecord, StripeGateway,
 };
 use std::collections::HashMap;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
 };
 use stripe_client_core::StripeRequest;
-use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_core::payment_intent::{
+    CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
+    CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
+};
 use stripe_shared::CheckoutSessionMode;
 
 impl StripeGateway {
@@ -66,5 +69,63 @@ impl StripeGateway {
             })
             .await?;
         Ok(payment_record(&intent))
+    }
+
+    /// The PaymentIntent of one order paid on our own page: amount and currency from our catalog,
+    /// the order in its metadata (both our tag and the plain id, for people reading the dashboard),
+    /// and the order's idempotency key, so a retry after a lost answer gets the same intent.
+    pub async fn create_order_intent(
+        &self,
+        intent: NewOrderIntent<'_>,
+    ) -> Result<OrderIntentRecord, GatewayError> {
+        let strategy = Self::idempotent(intent.idempotency_key)?;
+        let currency: stripe_types::Currency = intent
+            .currency
+            .parse()
+            .map_err(|_| GatewayError::Unexpected(format!("currency {}", intent.currency)))?;
+        let metadata = HashMap::from([
+            (ORDER_METADATA_KEY.to_owned(), intent.order_tag.to_owned()),
+            ("order_id".to_owned(), intent.order_id.to_string()),
+        ]);
+        let created = self
+            .with_retries("create order payment intent", || {
+                let request = CreatePaymentIntent::new(intent.amount, currency.clone())
+                    .customer(intent.customer_id.as_str())
+                    .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(
+                        true,
+                    ))
+                    .metadata(metadata.clone())
+                    .description(intent.description)
+                    .customize()
+                    .request_strategy(strategy.clone());
+                async move { request.send(&self.client).await }
+            })
+            .await?;
+        order_intent_record(&created)
+            .ok_or_else(|| GatewayError::Unexpected("payment intent without client_secret".into()))
+    }
+
+    /// An order's PaymentIntent with its client secret, to hand the same one to the browser again.
+    pub async fn order_intent(&self, id: &str) -> Result<OrderIntentRecord, GatewayError> {
+        let intent = self
+            .with_retries("retrieve order payment intent", || {
+                let request = RetrievePaymentIntent::new(id);
+                async move { request.send(&self.client).await }
+            })
+            .await?;
+        order_intent_record(&intent)
+            .ok_or_else(|| GatewayError::Unexpected("payment intent without client_secret".into()))
+    }
+
+    /// Gives up an unpaid intent (`abandoned`). Stripe refuses when it has succeeded or is
+    /// processing meanwhile; the caller then reads it and follows what happened.
+    pub async fn cancel_intent(&self, id: &str) -> Result<(), GatewayError> {
+        self.with_retries("cancel payment intent", || {
+            let request = CancelPaymentIntent::new(id)
+                .cancellation_reason(CancelPaymentIntentCancellationReason::Abandoned);
+            async move { request.send(&self.client).await }
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -127,8 +127,11 @@ pub enum IntentState {
     Succeeded,
     /// Settling (a bank debit), or waiting for the customer.
     InProgress,
-    /// The attempt failed or the intent was canceled: no money will come from it.
-    Failed,
+    /// The last attempt failed (declined, authentication failed); the intent waits for another
+    /// payment method. Final for a Checkout Session; on our own page the buyer may try again.
+    AttemptFailed,
+    /// Canceled: no money will ever come from it.
+    Canceled,
 }
 
 /// A PaymentIntent with its latest charge, read for an order.
@@ -142,6 +145,30 @@ pub struct PaymentRecord {
     /// Of the latest charge: what was refunded of it, and Stripe's receipt page.
     pub amount_refunded: i64,
     pub receipt_url: Option<String>,
+}
+
+/// A PaymentIntent the browser confirms on our own page: what it needs to do so.
+#[derive(Debug, Clone)]
+pub struct OrderIntentRecord {
+    pub id: String,
+    /// Lets the browser confirm this one intent with the publishable key; never logged.
+    pub client_secret: String,
+    pub state: IntentState,
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// A PaymentIntent for one order, paid on our own page.
+pub struct NewOrderIntent<'a> {
+    pub customer_id: &'a CustomerId,
+    /// Minor units and currency, from our catalog.
+    pub amount: i64,
+    pub currency: &'a str,
+    pub order_id: i64,
+    /// Goes into `metadata[storefront_order]`.
+    pub order_tag: &'a str,
+    pub description: &'a str,
+    pub idempotency_key: &'a str,
 }
 
 /// A Checkout Session in `payment` mode for the shop's cart.

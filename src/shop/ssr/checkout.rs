@@ -6,7 +6,7 @@ use super::cart::{Cart, NOT_ON_SALE, only_left};
 use super::stock::{self, StockMove, available};
 use super::{Shop, order_tag};
 use crate::auth::User;
-use crate::catalog::Good;
+use crate::catalog::{Catalog, Good};
 use crate::db::now_unix;
 use crate::domain::{CustomerId, OrderId, OrderStatus, PriceId};
 use crate::error::{AppError, AppResult};
@@ -22,9 +22,60 @@ pub const MIXED_CURRENCIES: &str = "Please buy items priced in one currency at a
 pub const EMPTY_CART: &str = "Your cart is empty.";
 
 /// One priced line of a new order: amounts from our catalog, never from the form.
-struct OrderLine<'a> {
+pub(super) struct OrderLine<'a> {
     good: &'a Good,
     quantity: i64,
+}
+
+/// How an order is paid (`orders.payment_flow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PaymentFlow {
+    /// Stripe's hosted Checkout page.
+    Checkout,
+    /// A PaymentIntent confirmed on our own page with Stripe.js.
+    Intent,
+}
+
+impl PaymentFlow {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            PaymentFlow::Checkout => "checkout",
+            PaymentFlow::Intent => "intent",
+        }
+    }
+}
+
+/// The cart's lines priced from our catalog, all in one currency; the order's currency.
+pub(super) fn priced_lines<'a>(
+    catalog: &'a Catalog,
+    cart: &Cart,
+) -> AppResult<(Vec<OrderLine<'a>>, String)> {
+    let lines = cart
+        .lines()
+        .iter()
+        .map(|line| {
+            let good = catalog
+                .good_by_price(&line.price_id)
+                .ok_or_else(|| AppError::Invalid(NOT_ON_SALE.into()))?;
+            Ok(OrderLine {
+                good,
+                quantity: i64::from(line.quantity),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let Some(first) = lines.first() else {
+        return Err(AppError::Invalid(EMPTY_CART.into()));
+    };
+    let currency = first.good.money.currency.clone();
+    if lines.iter().any(|l| l.good.money.currency != currency) {
+        return Err(AppError::Invalid(MIXED_CURRENCIES.into()));
+    }
+    Ok((lines, currency))
+}
+
+/// The order's total in minor units.
+pub(super) fn total_of(lines: &[OrderLine<'_>]) -> i64 {
+    lines.iter().map(|l| l.good.money.amount * l.quantity).sum()
 }
 
 impl Shop {
@@ -33,33 +84,14 @@ impl Shop {
     #[tracing::instrument(skip_all, fields(user_id = %user.id))]
     pub async fn checkout(&self, user: &User, cart: &Cart) -> AppResult<String> {
         let catalog = self.catalog.current();
-        let lines = cart
-            .lines()
-            .iter()
-            .map(|line| {
-                let good = catalog
-                    .good_by_price(&line.price_id)
-                    .ok_or_else(|| AppError::Invalid(NOT_ON_SALE.into()))?;
-                Ok(OrderLine {
-                    good,
-                    quantity: i64::from(line.quantity),
-                })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        let Some(first) = lines.first() else {
-            return Err(AppError::Invalid(EMPTY_CART.into()));
-        };
-        let currency = first.good.money.currency.clone();
-        if lines.iter().any(|l| l.good.money.currency != currency) {
-            return Err(AppError::Invalid(MIXED_CURRENCIES.into()));
-        }
+        let (lines, currency) = priced_lines(&catalog, cart)?;
         self.billing.check_stripe_budget(user.id)?;
         if let Some(url) = self.open_checkout_of(user, &cart.key()).await? {
             return Ok(url);
         }
         let customer_id = self.billing.customer_for(user).await?;
         let order_id = self
-            .create_order(user, &cart.key(), &currency, &lines)
+            .create_order(user, &cart.key(), PaymentFlow::Checkout, &currency, &lines)
             .await?;
         match self.open_checkout(order_id, &customer_id, &lines).await {
             Ok(url) => Ok(url),
@@ -84,24 +116,26 @@ impl Shop {
     }
 
     /// The order, its items and its stock reservation, in one transaction: all or nothing.
-    async fn create_order(
+    pub(super) async fn create_order(
         &self,
         user: &User,
         cart_key: &str,
+        flow: PaymentFlow,
         currency: &str,
         lines: &[OrderLine<'_>],
     ) -> AppResult<OrderId> {
-        let total: i64 = lines.iter().map(|l| l.good.money.amount * l.quantity).sum();
+        let total = total_of(lines);
         let now = now_unix();
         let mut tx = self.db.pool.begin().await?;
         let order_id = sqlx::query_scalar::<_, OrderId>(
-            "INSERT INTO orders (user_id, status, currency, total, cart_key, created_at, updated_at) \
-             VALUES ($1, 'pending', $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO orders (user_id, status, currency, total, cart_key, payment_flow, created_at, \
+             updated_at) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $6) RETURNING id",
         )
         .bind(user.id)
         .bind(currency)
         .bind(total)
         .bind(cart_key)
+        .bind(flow.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -176,7 +210,8 @@ impl Shop {
         Ok(url)
     }
 
-    /// An order whose Checkout Session could not be created: failed, its stock given back.
+    /// An order whose Checkout Session or PaymentIntent could not be created: failed, its stock
+    /// given back.
     pub(super) async fn abandon(&self, order_id: OrderId) -> AppResult<()> {
         let mut tx = self.db.pool.begin().await?;
         if super::fulfil::move_status(&mut tx, order_id, OrderStatus::Pending, OrderStatus::Failed)
@@ -185,7 +220,7 @@ impl Shop {
             super::fulfil::move_items(&mut tx, order_id, StockMove::Release).await?;
         }
         tx.commit().await?;
-        tracing::warn!(%order_id, "order abandoned: no checkout session; stock released");
+        tracing::warn!(%order_id, "order abandoned: no way to pay it; stock released");
         Ok(())
     }
 }

@@ -42,7 +42,8 @@ pub(super) fn target_status(
     total: i64,
 ) -> OrderStatus {
     let refunded = payment.map_or(0, |p| p.amount_refunded);
-    let failed = payment.is_some_and(|p| p.state == IntentState::Failed);
+    let failed = payment
+        .is_some_and(|p| matches!(p.state, IntentState::AttemptFailed | IntentState::Canceled));
     match (session, paid) {
         (CheckoutSessionStatus::Expired, _) => OrderStatus::Expired,
         (CheckoutSessionStatus::Complete, PaymentStatus::Paid)
@@ -57,6 +58,20 @@ pub(super) fn target_status(
         // A delayed method (bank debit) completes unpaid, then settles or fails.
         (CheckoutSessionStatus::Complete, _) if failed => OrderStatus::Failed,
         _ => OrderStatus::Pending,
+    }
+}
+
+/// The state a PaymentIntent paid on our own page puts its order in. A failed attempt leaves the
+/// order payable (the buyer may try another card); only a canceled intent ends it.
+pub(super) fn intent_target_status(payment: &PaymentRecord, total: i64) -> OrderStatus {
+    match payment.state {
+        IntentState::Succeeded if payment.amount_refunded >= total && total > 0 => {
+            OrderStatus::Refunded
+        }
+        IntentState::Succeeded if payment.amount_refunded > 0 => OrderStatus::PartiallyRefunded,
+        IntentState::Succeeded => OrderStatus::Paid,
+        IntentState::Canceled => OrderStatus::Expired,
+        IntentState::InProgress | IntentState::AttemptFailed => OrderStatus::Pending,
     }
 }
 
@@ -85,9 +100,10 @@ impl Shop {
         order_id: OrderId,
         event: Option<&VerifiedEvent>,
     ) -> AppResult<OrderSync> {
-        let Some((session_id, total, user_id)) =
-            sqlx::query_as::<_, (Option<String>, i64, UserId)>(
-                "SELECT checkout_session_id, total, user_id FROM orders WHERE id = $1",
+        let Some((session_id, intent_id, flow, total, user_id)) =
+            sqlx::query_as::<_, (Option<String>, Option<String>, String, i64, UserId)>(
+                "SELECT checkout_session_id, payment_intent_id, payment_flow, total, user_id \
+             FROM orders WHERE id = $1",
             )
             .bind(order_id)
             .fetch_optional(&self.db.pool)
@@ -95,9 +111,12 @@ impl Shop {
         else {
             return self.record_only(event, OrderSync::UnknownOrder).await;
         };
-        let view = match session_id {
-            Some(id) => Some(self.read_stripe(&id, total).await?),
-            None => None,
+        let view = match (session_id, intent_id) {
+            (Some(session), _) => Some(self.read_stripe(&session, total).await?),
+            (None, Some(intent)) if flow == "intent" => {
+                Some(self.read_intent(&intent, total).await?)
+            }
+            _ => None,
         };
         let mut tx = self.db.pool.begin().await?;
         if let Some(event) = event
@@ -136,6 +155,17 @@ impl Shop {
         })
     }
 
+    /// An order paid on our own page: its PaymentIntent decides.
+    async fn read_intent(&self, intent_id: &str, total: i64) -> AppResult<StripeView> {
+        let payment = self.gateway.payment(intent_id).await?;
+        Ok(StripeView {
+            target: intent_target_status(&payment, total),
+            payment_intent_id: Some(payment.id.clone()),
+            receipt_url: payment.receipt_url.clone(),
+            amount_refunded: payment.amount_refunded,
+        })
+    }
+
     /// Moves the order step by step to Stripe's state; each step's stock move and mail happen only
     /// if that step's conditional UPDATE matched (so exactly once).
     async fn apply_view(
@@ -144,13 +174,8 @@ impl Shop {
         order_id: OrderId,
         view: &StripeView,
     ) -> AppResult<()> {
-        let current: OrderStatus =
-            sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_one(&mut **tx)
-                .await?
-                .parse()
-                .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))?;
+        // The write comes first: on SQLite a transaction that read before writing cannot take the
+        // write lock once another connection has committed (SQLITE_BUSY, not waited out).
         sqlx::query(
             "UPDATE orders SET payment_intent_id = COALESCE($2, payment_intent_id), \
              receipt_url = COALESCE($3, receipt_url), \
@@ -164,6 +189,13 @@ impl Shop {
         .bind(now_unix())
         .execute(&mut **tx)
         .await?;
+        let current: OrderStatus =
+            sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(&mut **tx)
+                .await?
+                .parse()
+                .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))?;
         for (from, to) in steps(current, view.target) {
             if !move_status(tx, order_id, from, to).await? {
                 break;

@@ -5,6 +5,7 @@ pub mod cart;
 mod checkout;
 mod fulfil;
 mod orders;
+mod pay;
 mod receipt;
 mod stock;
 
@@ -117,16 +118,18 @@ impl Shop {
             .and_then(|t| self.order_of_tag(t)))
     }
 
-    /// The order page's work: the owner's order; with the `session_id` Stripe sends the buyer back
-    /// with, a pending order is synced first, so it shows "paid" even before the webhook.
+    /// The order page's work: the owner's order; with the `session_id` Stripe Checkout sends the
+    /// buyer back with, or the `payment_intent` our pay page does, a pending order is synced first,
+    /// so it shows "paid" even before the webhook. What the URL says is only a reason to ask
+    /// Stripe; the state always comes from Stripe's objects.
     pub async fn order_page(
         &self,
         user_id: UserId,
         order_id: OrderId,
-        session_id: Option<&str>,
+        returned: Option<&str>,
     ) -> AppResult<OrderView> {
-        let (order, stored_session) = self.order_of(user_id, order_id).await?;
-        let returning = session_id.is_some() && session_id == stored_session.as_deref();
+        let (order, refs) = self.order_of(user_id, order_id).await?;
+        let returning = returned.is_some_and(|r| refs.matches(r));
         if !returning || order.status != crate::domain::OrderStatus::Pending {
             return Ok(order);
         }
@@ -171,7 +174,8 @@ impl Shop {
     }
 
     /// Background: pending orders that should have ended by now are read from Stripe (a lost expiry
-    /// event), and orders that never got a session are failed. Bounded per pass.
+    /// event), unpaid intents past their reservation are canceled, and orders that never got a
+    /// session or intent are failed. Bounded per pass.
     pub async fn sweep_stale_orders(&self) -> AppResult<usize> {
         let now = now_unix();
         let stale = sqlx::query_scalar::<_, OrderId>(
@@ -187,7 +191,7 @@ impl Shop {
         }
         let orphans = sqlx::query_scalar::<_, OrderId>(
             "SELECT id FROM orders WHERE status = 'pending' AND checkout_session_id IS NULL \
-             AND created_at < $1 ORDER BY id LIMIT $2",
+             AND payment_intent_id IS NULL AND created_at < $1 ORDER BY id LIMIT $2",
         )
         .bind(now - ORPHAN_AFTER_SECS)
         .bind(SWEEP_BATCH)
@@ -196,6 +200,7 @@ impl Shop {
         for order_id in &orphans {
             self.abandon(*order_id).await?;
         }
-        Ok(stale.len() + orphans.len())
+        let abandoned = self.abandon_stale_intents(SWEEP_BATCH).await?;
+        Ok(stale.len() + orphans.len() + abandoned)
     }
 }

@@ -14,6 +14,7 @@ struct OrderRow {
     total: i64,
     amount_refunded: i64,
     checkout_session_id: Option<String>,
+    payment_intent_id: Option<String>,
     receipt_url: Option<String>,
     created_at: i64,
     paid_at: Option<i64>,
@@ -28,7 +29,24 @@ struct ItemRow {
 }
 
 const ORDER_COLUMNS: &str = "id, user_id, status, currency, total, amount_refunded, checkout_session_id, \
-                             receipt_url, created_at, paid_at";
+                             payment_intent_id, receipt_url, created_at, paid_at";
+
+/// How an order is being paid, to recognise the buyer coming back from it.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentRefs {
+    pub checkout_session_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+}
+
+impl PaymentRefs {
+    /// True when `returned` (the `session_id` or `payment_intent` the buyer came back with) is
+    /// this order's: only then does the order page ask Stripe before showing it.
+    pub fn matches(&self, returned: &str) -> bool {
+        [&self.checkout_session_id, &self.payment_intent_id]
+            .into_iter()
+            .any(|id| id.as_deref() == Some(returned))
+    }
+}
 
 /// Orders shown on the dashboard, newest first.
 const DASHBOARD_ORDERS: i64 = 20;
@@ -39,7 +57,7 @@ impl Shop {
         &self,
         user_id: UserId,
         order_id: OrderId,
-    ) -> AppResult<(OrderView, Option<String>)> {
+    ) -> AppResult<(OrderView, PaymentRefs)> {
         let row = sqlx::query_as::<_, OrderRow>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
         ))
@@ -49,14 +67,19 @@ impl Shop {
         .filter(|row| row.user_id == user_id)
         .ok_or(AppError::NotFound)?;
         let items = self.items_of(&[row.id]).await?;
-        let session = row.checkout_session_id.clone();
-        Ok((view(row, &items)?, session))
+        let refs = PaymentRefs {
+            checkout_session_id: row.checkout_session_id.clone(),
+            payment_intent_id: row.payment_intent_id.clone(),
+        };
+        Ok((view(row, &items)?, refs))
     }
 
-    /// The user's recent orders that went to checkout, newest first.
+    /// The user's recent orders that went to a payment (a Checkout Session or a PaymentIntent),
+    /// newest first.
     pub async fn orders_of(&self, user_id: UserId) -> AppResult<Vec<OrderView>> {
         let rows = sqlx::query_as::<_, OrderRow>(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND checkout_session_id IS NOT NULL \
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 \
+             AND (checkout_session_id IS NOT NULL OR payment_intent_id IS NOT NULL) \
              ORDER BY id DESC LIMIT $2"
         ))
         .bind(user_id)

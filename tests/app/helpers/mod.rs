@@ -27,6 +27,7 @@ pub const CARD_DECLINED: &str = "4000000000000002";
 pub const CARD_FAILS_ON_RENEWAL: &str = "4000000000000341";
 /// The Stripe secret key the app (and the tests, for the sim's API) use.
 pub const STRIPE_SECRET_KEY: &str = "sk_test_storefront_tests";
+pub const STRIPE_PUBLISHABLE_KEY: &str = "pk_test_storefront_tests";
 /// The secret the sim signs webhooks with, and the app verifies them with.
 pub const WEBHOOK_SECRET: &str = "whsec_storefront_tests";
 
@@ -34,6 +35,8 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub billing: Billing,
+    /// Every feature's state, for calling what a background task would (the order sweep).
+    pub services: storefront::server::Services,
     pub sim: Arc<Sim>,
     /// Why the instance stopped serving on its own, if it did (`Services::fatal_errors`).
     pub fatal: tokio::sync::watch::Receiver<Option<String>>,
@@ -179,6 +182,10 @@ impl TestApp {
             ("APP_URL".into(), base.clone()),
             ("DATABASE_URL".into(), database_url.clone()),
             ("STRIPE_SECRET_KEY".into(), STRIPE_SECRET_KEY.into()),
+            (
+                "STRIPE_PUBLISHABLE_KEY".into(),
+                STRIPE_PUBLISHABLE_KEY.into(),
+            ),
             ("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
             ("STRIPE_API_BASE".into(), sim.base_url().to_owned()),
             ("BIND_ADDR".into(), addr.to_string()),
@@ -207,6 +214,7 @@ impl TestApp {
             state: services.state.clone(),
             billing: services.billing.clone(),
             fatal: services.fatal_errors(),
+            services,
             sim,
             database_url,
             shutdown: Some(shutdown),

@@ -11,6 +11,23 @@ pub struct StoredOrder {
     pub payment_intent_id: Option<String>,
 }
 
+/// What `/api/pay_cart` answers the pay page.
+#[derive(Debug, Clone)]
+pub struct PayAnswer {
+    pub order_id: i64,
+    pub client_secret: String,
+    pub publishable_key: String,
+}
+
+impl PayAnswer {
+    /// The PaymentIntent's id: the client secret is `{id}_secret_{…}`.
+    pub fn intent(&self) -> &str {
+        self.client_secret
+            .split_once("_secret_")
+            .map_or(self.client_secret.as_str(), |(id, _)| id)
+    }
+}
+
 impl TestApp {
     /// Posts an add-to-cart form for the good sold at `lookup_key` (e.g. `goods_mug`), as a browser
     /// without JavaScript does, from that good's page.
@@ -92,6 +109,71 @@ impl TestApp {
             .fetch_one(&self.state.db.pool)
             .await
             .expect("an order for the session");
+        StoredOrder {
+            id,
+            status,
+            checkout_session_id,
+            payment_intent_id,
+        }
+    }
+
+    /// Fills the cart with `lines`, as a browser without JavaScript does.
+    pub async fn fill_cart(&self, browser: &reqwest::Client, lines: &[(&str, u32)]) {
+        for (lookup_key, quantity) in lines {
+            let added = self.add_to_cart(browser, lookup_key, *quantity).await;
+            assert_eq!(location(&added), "/cart", "{lookup_key} added");
+        }
+    }
+
+    /// `POST /api/pay_cart` as the pay page's island sends it (a script), with any `extra` fields a
+    /// tampering client might add.
+    pub async fn pay_cart(
+        &self,
+        browser: &reqwest::Client,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        browser
+            .post(self.url("/api/pay_cart"))
+            .header("accept", "application/json")
+            .header("origin", self.state.config.app_origin())
+            .form(extra)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `pay_cart`'s answer, which must be a success.
+    pub async fn pay_answer(&self, browser: &reqwest::Client) -> PayAnswer {
+        let response = self.pay_cart(browser, &[]).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 200, "pay_cart: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        PayAnswer {
+            order_id: json["order_id"].as_i64().expect("order_id"),
+            client_secret: json["client_secret"]
+                .as_str()
+                .expect("client_secret")
+                .to_owned(),
+            publishable_key: json["publishable_key"]
+                .as_str()
+                .expect("publishable_key")
+                .to_owned(),
+        }
+    }
+
+    /// The stored order `id`.
+    pub async fn order(&self, id: i64) -> StoredOrder {
+        let (id, status, checkout_session_id, payment_intent_id) = sqlx::query_as::<
+            _,
+            (i64, String, Option<String>, Option<String>),
+        >(
+            "SELECT id, status, checkout_session_id, payment_intent_id FROM orders WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .expect("the order");
         StoredOrder {
             id,
             status,
