@@ -1,5 +1,6 @@
-//! `/cart`: the lines with their quantities (changed or removed with plain forms), the total, and
-//! "Check out", which signs a visitor in first and comes back here.
+//! `/cart`: the lines with their quantities (changed or removed with plain forms), the total,
+//! "Check out" (Stripe's hosted page; a visitor signs in first and comes back here), and the link to
+//! paying on our own page (`/shop/pay`).
 
 use super::{
     CartClear, CartLineView, CartUpdate, CartView, CheckoutCart, SHOP_FORM_MESSAGES, error_of,
@@ -59,6 +60,7 @@ pub fn CartPage() -> impl IntoView {
                 <form method="post" action={<CheckoutCart as ServerFn>::PATH}>
                     <button type="submit" class="button primary" data-testid="checkout">"Check out"</button>
                 </form>
+                <a href="/shop/pay" class="button" data-testid="pay-on-page">"Pay by card on this site"</a>
             </div>
         }
         .into_any()
