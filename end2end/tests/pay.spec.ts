@@ -31,6 +31,7 @@ async function toPayPage(page: Page, prefix: string, slug: string): Promise<stri
   await expect(page).toHaveURL(/\/shop\/pay$/);
   await waitForHydration(page);
   await expect(page.getByTestId("pay")).toHaveText("Pay now");
+  await expect(page.getByTestId("card-loading")).toBeHidden();
   return email;
 }
 
@@ -123,7 +124,7 @@ test("without JavaScript the pay page offers Stripe's checkout page", async ({ b
   await page.goto("/shop/stickers");
   await page.getByRole("button", { name: "Add to cart" }).click();
   await page.goto("/shop/pay");
-  await expect(page.getByText("needs JavaScript")).toBeVisible();
+  await expect(page.getByTestId("card-loading")).toContainText("needs JavaScript");
   await expect(page.getByTestId("pay")).toBeDisabled();
   await page.getByTestId("checkout").click();
   await expect(page).toHaveURL(/\/checkout\/cs_/);

@@ -55,6 +55,11 @@ pub fn CardPaymentForm() -> impl IntoView {
         <form class="card-payment" on:submit=on_submit data-testid="card-form">
             <label for="card-element">"Card"</label>
             <div id="card-element" class="card-element"></div>
+            // Until Stripe.js has mounted the field (and always without JavaScript, where
+            // `<noscript>` is not dependable) the buyer is told where else to pay.
+            <p class="muted" data-testid="card-loading" hidden=move || ready.get()>
+                "The card form needs JavaScript. If it does not appear, pay on Stripe's checkout page below."
+            </p>
             <p class="notice error" role="alert" data-testid="card-error" hidden=move || error.with(Option::is_none)>
                 {move || error.get()}
             </p>

@@ -63,9 +63,6 @@ pub fn PayPage() -> impl IntoView {
                     <div id="card-payment" data-publishable-key=key data-stripe-js=setup.stripe_js_url>
                         <CardPaymentForm />
                     </div>
-                    <noscript>
-                        <p class="notice warn">"Paying with a card on this page needs JavaScript. You can pay on Stripe's checkout page instead."</p>
-                    </noscript>
                 }
                 .into_any(),
                 None => view! { <p class="notice warn">{super::PAY_ON_PAGE_OFF}</p> }.into_any(),

@@ -79,7 +79,7 @@ a{color:#635bff}.back{display:inline-block;margin-bottom:16px;text-decoration:no
 /// Wraps page content in the shared layout with the "simulated" banner.
 fn layout(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body><div class=\"banner\" role=\"note\">Simulated payment — no real money moves (stripe-sim test mode)</div>{body}</body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><link rel=\"icon\" href=\"data:,\"><style>{CSS}</style></head><body><div class=\"banner\" role=\"note\">Simulated payment — no real money moves (stripe-sim test mode)</div>{body}</body></html>",
         esc(title)
     )
 }
