@@ -138,7 +138,7 @@ start_stack_once() {
   fi
   env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
-    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" "${mail_env[@]}" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
+    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" TRUSTED_PROXIES=127.0.0.1/32 "${mail_env[@]}" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
   app_pid=$!
   STACK_PIDS="$STACK_PIDS $app_pid"
   wait_for_http "$SIM_BASE/_sim/health" 60 "$sim_pid" || { cat "$dir/sim.log"; return 1; }

@@ -15,8 +15,23 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 }
 
+/**
+ * Makes the page's requests to the app look like a client of its own, as a reverse proxy would
+ * report it (the e2e stack trusts 127.0.0.1 as one: TRUSTED_PROXIES), so the per-client sign-up
+ * limit counts each test's visitor, not the whole suite. Requests to other origins are untouched.
+ */
+export async function asDistinctClient(page: Page) {
+  const app = new URL(process.env.E2E_BASE_URL ?? "http://127.0.0.1:3000").origin;
+  const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  await page.route(
+    (url) => url.origin === app,
+    (route) => route.continue({ headers: { ...route.request().headers(), "x-forwarded-for": ip } }),
+  );
+}
+
 /** Creates an account through the sign-up form and lands on the dashboard. */
 export async function signUp(page: Page, email: string) {
+  await asDistinctClient(page);
   await page.goto("/signup");
   await waitForHydration(page);
   await page.getByLabel("E-mail").fill(email);

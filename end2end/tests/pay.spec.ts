@@ -1,6 +1,6 @@
 import { expect, Page, Request } from "@playwright/test";
 import { test } from "@playwright/test";
-import { mailsTo, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { asDistinctClient, mailsTo, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 // Paying on our own page (/shop/pay): Stripe.js (stripe-sim's, at {sim}/v3/) mounts the card field
 // in a frame on its own origin; the island confirms the PaymentIntent /api/pay_cart created.
@@ -117,6 +117,7 @@ test("3-D Secure: a failed challenge can be retried and a completed one pays", a
 test("without JavaScript the pay page offers Stripe's checkout page", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  await asDistinctClient(page);
   await page.goto("/signup?next=/shop/poster");
   await page.getByLabel("E-mail").fill(uniqueEmail("pay-nojs"));
   await page.getByLabel("Password").fill("correct horse battery");

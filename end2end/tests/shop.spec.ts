@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { mailsTo, payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { asDistinctClient, mailsTo, payOnSimCheckout, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 test("browse the shop, add two goods, pay on the hosted page, see the order paid", async ({ page }) => {
   const consoleErrors: string[] = [];
@@ -62,6 +62,7 @@ test("browse the shop, add two goods, pay on the hosted page, see the order paid
 test("the shop works without JavaScript up to Checkout", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  await asDistinctClient(page);
   await page.goto("/shop/hoodie");
   await page.getByTestId("quantity").selectOption("2");
   await page.getByRole("button", { name: "Add to cart" }).click();
