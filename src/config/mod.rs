@@ -146,27 +146,26 @@ impl Config {
     /// else the script's origin and the API's (stripe-sim serves the script, the card field, the
     /// 3-D Secure page and the API).
     pub fn stripe_js_sources(&self) -> crate::csp::StripeJsSources {
-        let script = self.stripe.js_url.origin().ascii_serialization();
-        let api = self.stripe.api_base.origin().ascii_serialization();
         if self.stripe.js_url.as_str() == stripe::STRIPE_JS_URL {
-            crate::csp::StripeJsSources {
+            return crate::csp::StripeJsSources {
                 script: "https://js.stripe.com https://*.js.stripe.com".into(),
                 frame: "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
                     .into(),
                 connect: "https://api.stripe.com".into(),
-            }
-        } else if script == api {
-            crate::csp::StripeJsSources {
-                frame: script.clone(),
-                connect: api,
-                script,
-            }
+            };
+        }
+        let script = self.stripe.js_url.origin().ascii_serialization();
+        let api = self.stripe.api_base.origin().ascii_serialization();
+        // The card frame comes from the script's origin, the 3-D Secure page from the API's.
+        let frame = if script == api {
+            script.clone()
         } else {
-            crate::csp::StripeJsSources {
-                frame: format!("{script} {api}"),
-                connect: api,
-                script,
-            }
+            format!("{script} {api}")
+        };
+        crate::csp::StripeJsSources {
+            script,
+            frame,
+            connect: api,
         }
     }
 

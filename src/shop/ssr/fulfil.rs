@@ -6,6 +6,7 @@
 //! and a stale read never moves an order back.
 
 use super::Shop;
+use super::checkout::PaymentFlow;
 use super::stock::{StockMove, apply_move};
 use crate::billing::ssr::events::record_event;
 use crate::db::now_unix;
@@ -113,7 +114,7 @@ impl Shop {
         };
         let view = match (session_id, intent_id) {
             (Some(session), _) => Some(self.read_stripe(&session, total).await?),
-            (None, Some(intent)) if flow == "intent" => {
+            (None, Some(intent)) if flow == PaymentFlow::Intent.as_str() => {
                 Some(self.read_intent(&intent, total).await?)
             }
             _ => None,

@@ -54,11 +54,11 @@ impl Shop {
         let catalog = self.catalog.current();
         let (lines, currency) = priced_lines(&catalog, cart)?;
         self.billing.check_stripe_budget(user.id)?;
-        if let Some(payment) = self.open_intent_of(user, &cart.key()).await? {
-            return Ok(CardPayment {
-                publishable_key,
-                ..payment
-            });
+        if let Some(payment) = self
+            .open_intent_of(user, &cart.key(), &publishable_key)
+            .await?
+        {
+            return Ok(payment);
         }
         let customer_id = self.billing.customer_for(user).await?;
         let order_id = self
@@ -105,7 +105,12 @@ impl Shop {
     }
 
     /// This user's unpaid on-page order of the same cart whose intent can still be paid.
-    async fn open_intent_of(&self, user: &User, cart_key: &str) -> AppResult<Option<CardPayment>> {
+    async fn open_intent_of(
+        &self,
+        user: &User,
+        cart_key: &str,
+        publishable_key: &str,
+    ) -> AppResult<Option<CardPayment>> {
         let Some((order_id, intent_id, total, currency)) =
             sqlx::query_as::<_, (OrderId, String, i64, String)>(
                 "SELECT id, payment_intent_id, total, currency FROM orders WHERE user_id = $1 \
@@ -130,7 +135,7 @@ impl Shop {
         Ok(Some(CardPayment {
             order_id,
             client_secret: intent.client_secret,
-            publishable_key: String::new(),
+            publishable_key: publishable_key.to_owned(),
             total: Money::new(total, currency),
         }))
     }
