@@ -275,3 +275,79 @@ pub(super) async fn move_items(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(state: IntentState, refunded: i64) -> PaymentRecord {
+        PaymentRecord {
+            id: "pi_1".into(),
+            state,
+            amount_received: if state == IntentState::Succeeded {
+                4900
+            } else {
+                0
+            },
+            order_tag: None,
+            amount_refunded: refunded,
+            receipt_url: None,
+        }
+    }
+
+    #[test]
+    fn an_on_page_order_stays_payable_until_its_intent_succeeds_or_is_canceled() {
+        use IntentState::*;
+        let cases = [
+            (InProgress, 0, OrderStatus::Pending),
+            // A decline or failed 3-D Secure: the buyer may try another card.
+            (AttemptFailed, 0, OrderStatus::Pending),
+            (Canceled, 0, OrderStatus::Expired),
+            (Succeeded, 0, OrderStatus::Paid),
+            (Succeeded, 900, OrderStatus::PartiallyRefunded),
+            (Succeeded, 4900, OrderStatus::Refunded),
+        ];
+        for (state, refunded, expected) in cases {
+            assert_eq!(
+                intent_target_status(&intent(state, refunded), 4900),
+                expected,
+                "{state:?}, {refunded} refunded"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hosted_checkout_fails_on_a_failed_attempt_or_a_canceled_intent() {
+        for state in [IntentState::AttemptFailed, IntentState::Canceled] {
+            let target = target_status(
+                CheckoutSessionStatus::Complete,
+                PaymentStatus::Unpaid,
+                Some(&intent(state, 0)),
+                4900,
+            );
+            assert_eq!(target, OrderStatus::Failed, "{state:?}");
+        }
+        let settling = target_status(
+            CheckoutSessionStatus::Complete,
+            PaymentStatus::Unpaid,
+            Some(&intent(IntentState::InProgress, 0)),
+            4900,
+        );
+        assert_eq!(settling, OrderStatus::Pending);
+    }
+
+    #[test]
+    fn steps_walk_forward_only() {
+        use OrderStatus::*;
+        assert_eq!(
+            steps(Pending, Refunded),
+            vec![
+                (Pending, Paid),
+                (Paid, PartiallyRefunded),
+                (PartiallyRefunded, Refunded)
+            ]
+        );
+        assert_eq!(steps(Paid, Pending), vec![]);
+        assert_eq!(steps(Expired, Paid), vec![]);
+    }
+}
