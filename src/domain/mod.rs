@@ -21,7 +21,7 @@ pub use ids::{CheckoutSessionId, CustomerId, EventId, PriceId, ProductId, UserId
 pub use interval::Interval;
 pub use local_path::LocalPath;
 pub use money::Money;
-pub use order::{MAX_CART_LINES, MAX_LINE_QUANTITY, OrderId, OrderStatus, Quantity};
+pub use order::{MAX_CART_LINES, MAX_LINE_QUANTITY, OrderId, OrderStatus, PaymentFlow, Quantity};
 pub use role::Role;
 pub use subscription_status::SubscriptionStatus;
 

@@ -30,6 +30,24 @@ impl fmt::Display for OrderId {
     }
 }
 
+/// How an order is paid (`orders.payment_flow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentFlow {
+    /// Stripe's hosted Checkout page.
+    Checkout,
+    /// A PaymentIntent confirmed on our own page with Stripe.js.
+    Intent,
+}
+
+impl PaymentFlow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentFlow::Checkout => "checkout",
+            PaymentFlow::Intent => "intent",
+        }
+    }
+}
+
 /// Where an order is. It only moves forward (`rank` grows): `Pending` → `Paid` →
 /// `PartiallyRefunded` → `Refunded`, or `Pending` → `Expired` | `Failed`, the two ends that give
 /// the reserved stock back. A sync that read Stripe before a newer one never moves it back.

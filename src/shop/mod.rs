@@ -37,7 +37,14 @@ pub const SHOP_FORM_MESSAGES: &[&str] = &[
     "Please buy items priced in one currency at a time.",
     "Your cart is empty.",
     PAY_ON_PAGE_OFF,
+    CART_ALREADY_PAID,
+    PAYMENT_IN_PROGRESS,
 ];
+
+/// Starting to pay a cart one way while its order of the other way was paid (or is settling).
+pub const CART_ALREADY_PAID: &str =
+    "This cart has just been paid. Your order is on your dashboard.";
+pub const PAYMENT_IN_PROGRESS: &str = "A payment for this cart is still being confirmed. Please wait a moment and look at your dashboard.";
 
 /// One line of the cart page.
 #[derive(Debug, Clone, PartialEq, Eq)]

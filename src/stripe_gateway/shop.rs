@@ -9,6 +9,7 @@ use super::{
 use std::collections::HashMap;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
+    ExpireCheckoutSession,
 };
 use stripe_client_core::StripeRequest;
 use stripe_core::payment_intent::{
@@ -123,6 +124,17 @@ impl StripeGateway {
         self.with_retries("cancel payment intent", || {
             let request = CancelPaymentIntent::new(id)
                 .cancellation_reason(CancelPaymentIntentCancellationReason::Abandoned);
+            async move { request.send(&self.client).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Ends an open Checkout Session, so it can no longer be paid. Stripe refuses one that is
+    /// complete (paid meanwhile); the caller then reads it and follows what happened.
+    pub async fn expire_checkout_session(&self, id: &str) -> Result<(), GatewayError> {
+        self.with_retries("expire checkout session", || {
+            let request = ExpireCheckoutSession::new(id);
             async move { request.send(&self.client).await }
         })
         .await?;

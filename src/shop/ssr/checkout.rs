@@ -8,7 +8,7 @@ use super::{Shop, order_tag};
 use crate::auth::User;
 use crate::catalog::{Catalog, Good};
 use crate::db::now_unix;
-use crate::domain::{CustomerId, OrderId, OrderStatus, PriceId};
+use crate::domain::{CustomerId, OrderId, OrderStatus, PaymentFlow, PriceId};
 use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::NewOrderCheckout;
 
@@ -25,24 +25,6 @@ pub const EMPTY_CART: &str = "Your cart is empty.";
 pub(super) struct OrderLine<'a> {
     good: &'a Good,
     quantity: i64,
-}
-
-/// How an order is paid (`orders.payment_flow`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum PaymentFlow {
-    /// Stripe's hosted Checkout page.
-    Checkout,
-    /// A PaymentIntent confirmed on our own page with Stripe.js.
-    Intent,
-}
-
-impl PaymentFlow {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            PaymentFlow::Checkout => "checkout",
-            PaymentFlow::Intent => "intent",
-        }
-    }
 }
 
 /// The cart's lines priced from our catalog, all in one currency; the order's currency.
@@ -89,6 +71,8 @@ impl Shop {
         if let Some(url) = self.open_checkout_of(user, &cart.key()).await? {
             return Ok(url);
         }
+        self.end_other_way_to_pay(user, &cart.key(), PaymentFlow::Checkout)
+            .await?;
         let customer_id = self.billing.customer_for(user).await?;
         let order_id = self
             .create_order(user, &cart.key(), PaymentFlow::Checkout, &currency, &lines)

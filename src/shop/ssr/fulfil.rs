@@ -6,11 +6,10 @@
 //! and a stale read never moves an order back.
 
 use super::Shop;
-use super::checkout::PaymentFlow;
 use super::stock::{StockMove, apply_move};
 use crate::billing::ssr::events::record_event;
 use crate::db::now_unix;
-use crate::domain::{OrderId, OrderStatus, ProductId, UserId};
+use crate::domain::{OrderId, OrderStatus, PaymentFlow, ProductId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::{
     CheckoutSessionStatus, IntentState, PaymentRecord, PaymentStatus, VerifiedEvent,

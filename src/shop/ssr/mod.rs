@@ -8,6 +8,7 @@ mod orders;
 mod pay;
 mod receipt;
 mod stock;
+mod switch;
 
 pub use cart::{Cart, CartChange, CartCount, SessionCart, load_cart_count};
 pub use fulfil::OrderSync;

@@ -9,11 +9,11 @@
 //! syncs the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses
 //! the cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
-use super::checkout::{CHECKOUT_EXPIRES_SECS, PaymentFlow, priced_lines, total_of};
+use super::checkout::{CHECKOUT_EXPIRES_SECS, priced_lines, total_of};
 use super::{Cart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
-use crate::domain::{Money, OrderId};
+use crate::domain::{Money, OrderId, PaymentFlow};
 use crate::error::{AppError, AppResult};
 use crate::shop::PAY_ON_PAGE_OFF;
 use crate::stripe_gateway::{IntentState, NewOrderIntent};
@@ -60,6 +60,8 @@ impl Shop {
         {
             return Ok(payment);
         }
+        self.end_other_way_to_pay(user, &cart.key(), PaymentFlow::Intent)
+            .await?;
         let customer_id = self.billing.customer_for(user).await?;
         let order_id = self
             .create_order(user, &cart.key(), PaymentFlow::Intent, &currency, &lines)
