@@ -35,11 +35,7 @@ pub fn CartPage() -> impl IntoView {
     let body = Suspend::new(async move {
         let cart = load_cart().await;
         if cart.lines.is_empty() {
-            return view! {
-                <p class="lead" data-testid="cart-empty">"Your cart is empty."</p>
-                <p><a href="/shop" class="button primary">"Browse the shop"</a></p>
-            }
-            .into_any();
+            return view! { <EmptyCart /> }.into_any();
         }
         let total = cart.total.as_ref().map(|t| t.format()).unwrap_or_default();
         let lines = cart
@@ -72,6 +68,15 @@ pub fn CartPage() -> impl IntoView {
             <FormError value=checkout.value() messages=SHOP_FORM_MESSAGES />
             <Suspense fallback=|| ()>{body}</Suspense>
         </section>
+    }
+}
+
+/// What the cart and pay pages show for an empty cart.
+#[component]
+pub(super) fn EmptyCart() -> impl IntoView {
+    view! {
+        <p class="lead" data-testid="cart-empty">"Your cart is empty."</p>
+        <p><a href="/shop" class="button primary">"Browse the shop"</a></p>
     }
 }
 

@@ -4,7 +4,7 @@
 //! page offers Stripe's hosted Checkout, which is always there as the other way to pay.
 
 use super::card_payment::CardPaymentForm;
-use super::cart_page::load_cart;
+use super::cart_page::{EmptyCart, load_cart};
 use super::{CartView, CheckoutCart, SHOP_FORM_MESSAGES};
 use crate::auth::require_user;
 use crate::components::FormError;
@@ -49,11 +49,7 @@ pub fn PayPage() -> impl IntoView {
     let body = Suspend::new(async move {
         let cart = load_cart().await;
         if cart.lines.is_empty() {
-            return view! {
-                <p class="lead" data-testid="cart-empty">"Your cart is empty."</p>
-                <p><a href="/shop" class="button primary">"Browse the shop"</a></p>
-            }
-            .into_any();
+            return view! { <EmptyCart /> }.into_any();
         }
         let setup = pay_setup();
         view! {

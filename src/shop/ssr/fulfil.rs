@@ -189,13 +189,7 @@ impl Shop {
         .bind(now_unix())
         .execute(&mut **tx)
         .await?;
-        let current: OrderStatus =
-            sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_one(&mut **tx)
-                .await?
-                .parse()
-                .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))?;
+        let current = status_of(&mut **tx, order_id).await?;
         for (from, to) in steps(current, view.target) {
             if !move_status(tx, order_id, from, to).await? {
                 break;
@@ -232,6 +226,19 @@ impl Shop {
         tx.commit().await?;
         Ok(if fresh { outcome } else { OrderSync::Duplicate })
     }
+}
+
+/// The order's stored status.
+pub(super) async fn status_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    order_id: OrderId,
+) -> AppResult<OrderStatus> {
+    sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(executor)
+        .await?
+        .parse()
+        .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))
 }
 
 /// One step of an order's state, only from `from`; false when the order was not there (another

@@ -45,13 +45,7 @@ impl Shop {
                 tracing::info!(%order_id, %error, "open order of the other way to pay not ended");
             }
             self.sync_order(order_id, None).await?;
-            let status: OrderStatus =
-                sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
-                    .bind(order_id)
-                    .fetch_one(&self.db.pool)
-                    .await?
-                    .parse()
-                    .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))?;
+            let status = super::fulfil::status_of(&self.db.pool, order_id).await?;
             if status.was_paid() {
                 return Err(AppError::Conflict(CART_ALREADY_PAID.into()));
             }

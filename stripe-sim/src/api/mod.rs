@@ -168,18 +168,10 @@ fn list_keys<'a>(filters: &[&'a str]) -> Vec<&'a str> {
     keys
 }
 
-/// Applies a `metadata` update: empty values delete keys, `metadata=` clears all.
+/// Applies a `metadata` update when the request has one (`model::merge_metadata`).
 fn merge_metadata(target: &mut Meta, update: Option<Meta>) {
-    let Some(update) = update else { return };
-    if update.is_empty() {
-        target.clear();
-    }
-    for (k, v) in update {
-        if v.is_empty() {
-            target.remove(&k);
-        } else {
-            target.insert(k, v);
-        }
+    if let Some(update) = update {
+        crate::model::merge_metadata(target, update);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::payment_mode::emit_intent;
 use crate::error::ApiError;
-use crate::model::{IntentStatus, Meta, MethodType, PaymentIntent};
+use crate::model::{IntentStatus, Meta, MethodType, PaymentIntent, merge_metadata};
 use crate::store::Store;
 
 /// The parameters of `POST /v1/payment_intents`, already checked for form.
@@ -111,20 +111,6 @@ pub(crate) fn update(store: &mut Store, id: &str, change: IntentUpdate) -> Resul
         pi.receipt_email = e;
     }
     Ok(())
-}
-
-/// Empty values delete keys; an empty map clears all (as `metadata=`).
-fn merge_metadata(target: &mut Meta, update: Meta) {
-    if update.is_empty() {
-        target.clear();
-    }
-    for (k, v) in update {
-        if v.is_empty() {
-            target.remove(&k);
-        } else {
-            target.insert(k, v);
-        }
-    }
 }
 
 /// Stripe's 400 for an action the intent's status does not allow.

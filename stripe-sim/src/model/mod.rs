@@ -29,5 +29,20 @@ pub(crate) use payments::{
 /// `metadata`: string keys to string values, sorted like Stripe's JSON.
 pub(crate) type Meta = BTreeMap<String, String>;
 
+/// Applies a `metadata` update as Stripe does: empty values delete keys, an empty map (`metadata=`)
+/// clears all.
+pub(crate) fn merge_metadata(target: &mut Meta, update: Meta) {
+    if update.is_empty() {
+        target.clear();
+    }
+    for (k, v) in update {
+        if v.is_empty() {
+            target.remove(&k);
+        } else {
+            target.insert(k, v);
+        }
+    }
+}
+
 /// API version the sim's objects and events are shaped for (async-stripe rc.10's pin).
 pub const API_VERSION: &str = "2026-09-30.endive";

@@ -100,21 +100,13 @@ impl TestApp {
     }
 
     pub async fn order_of_session(&self, session_id: &str) -> StoredOrder {
-        let (id, status, checkout_session_id, payment_intent_id) =
-            sqlx::query_as::<_, (i64, String, Option<String>, Option<String>)>(
-                "SELECT id, status, checkout_session_id, payment_intent_id FROM orders \
-                 WHERE checkout_session_id = $1",
-            )
-            .bind(session_id)
-            .fetch_one(&self.state.db.pool)
-            .await
-            .expect("an order for the session");
-        StoredOrder {
-            id,
-            status,
-            checkout_session_id,
-            payment_intent_id,
-        }
+        let id =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM orders WHERE checkout_session_id = $1")
+                .bind(session_id)
+                .fetch_one(&self.state.db.pool)
+                .await
+                .expect("an order for the session");
+        self.order(id).await
     }
 
     /// Fills the cart with `lines`, as a browser without JavaScript does.
