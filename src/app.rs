@@ -10,6 +10,22 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+/// Pages the page cache (`server::page_cache`) serves to visitors without a session, by the exact
+/// path-and-query a browser asks for (any other query renders as usual). Listed beside the route
+/// table because whether a page may be cached is a property of the page: it must render from the
+/// catalog snapshot alone. A test checks that each is a route of the table below.
+pub const CACHED_FOR_ANONYMOUS: &[&str] = &[
+    "/",
+    "/pricing",
+    "/pricing?interval=month",
+    "/pricing?interval=year",
+    "/login",
+    "/signup",
+];
+/// Pages kept per signed-in user: they render from the snapshot and the user's own rows, whose
+/// changes the user cache announces (a page with a cart is never kept; see the page cache).
+pub const CACHED_PER_USER: &[&str] = &["/dashboard", "/pricing", "/pro"];
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::csp::set_content_security_policy(None);
@@ -95,5 +111,27 @@ fn Layout(children: Children) -> impl IntoView {
             <a href="/shop">"Shop"</a>
         </footer>
         <HydrationMarker />
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// A cached page that is no longer a route (renamed, removed) would be cached under a dead key
+    /// while its new path renders uncached; this keeps the lists and the route table together.
+    #[test]
+    fn every_cached_page_is_a_route() {
+        let routes: Vec<String> = leptos_axum::generate_route_list(App)
+            .iter()
+            .map(|route| route.path().to_owned())
+            .collect();
+        for page in CACHED_FOR_ANONYMOUS.iter().chain(CACHED_PER_USER) {
+            let path = page.split_once('?').map_or(*page, |(path, _)| path);
+            assert!(
+                routes.iter().any(|r| r == path),
+                "{page} is not in {routes:?}"
+            );
+        }
     }
 }

@@ -43,6 +43,11 @@ fn mode_name(mode: StripeMode) -> &'static str {
 }
 
 impl Installation {
+    /// The id naming this installation in our Stripe metadata and idempotency keys.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// The stored identity, created on first start; refuses a key of the other mode.
     pub async fn load_or_create(
         db: &Database,

@@ -25,6 +25,8 @@ mod shop;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+mod customers;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -39,12 +41,14 @@ pub mod state;
 #[cfg(feature = "ssr")]
 mod stripe_gateway;
 #[cfg(feature = "ssr")]
+mod stripe_sync;
+#[cfg(feature = "ssr")]
 mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub use auth::ssr::SESSION_COOKIE;
 #[cfg(feature = "ssr")]
-pub use billing::ssr::{Billing, SyncOutcome};
+pub use billing::ssr::{Billing, CustomerSynced};
 #[cfg(feature = "ssr")]
 pub use catalog::ssr::CatalogSyncReport;
 #[cfg(feature = "ssr")]

@@ -11,12 +11,15 @@ pub use success::SuccessPage;
 
 use crate::request::see_other;
 
+// The messages billing's server code raises for a form; `billing::ssr`'s contract test checks that
+// every one it raises is listed below.
+pub const PLAN_NOT_ON_SALE: &str =
+    "That plan is not on sale. Please choose one of the plans below.";
+pub const NO_BILLING_ACCOUNT: &str = "You have no billing account yet. Choose a plan first.";
+
 /// What Checkout and the portal buttons may answer besides the common errors (`FormError` shows
 /// nothing else).
-pub const BILLING_FORM_MESSAGES: &[&str] = &[
-    "That plan is not on sale. Please choose one of the plans below.",
-    "You have no billing account yet. Choose a plan first.",
-];
+pub const BILLING_FORM_MESSAGES: &[&str] = &[PLAN_NOT_ON_SALE, NO_BILLING_ACCOUNT];
 use leptos::prelude::*;
 
 /// Starts a subscription: 303 to Stripe Checkout (or to the portal for a current subscriber).

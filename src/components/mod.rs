@@ -1,5 +1,8 @@
 //! Small UI pieces any page may use. A leaf among the UI modules: it imports no feature.
 
+#[cfg(test)]
+pub mod form_contract;
+
 use crate::request::set_status;
 use leptos::prelude::*;
 

@@ -46,11 +46,40 @@ impl PaymentFlow {
             PaymentFlow::Intent => "intent",
         }
     }
+
+    /// The other way to pay: a cart has one open way to pay at a time.
+    pub fn other(self) -> Self {
+        match self {
+            PaymentFlow::Checkout => PaymentFlow::Intent,
+            PaymentFlow::Intent => PaymentFlow::Checkout,
+        }
+    }
 }
 
-/// Where an order is. It only moves forward (`rank` grows): `Pending` → `Paid` →
+impl FromStr for PaymentFlow {
+    type Err = UnknownName;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "checkout" => Ok(Self::Checkout),
+            "intent" => Ok(Self::Intent),
+            other => Err(UnknownName::new("payment flow", other)),
+        }
+    }
+}
+
+impl TryFrom<String> for PaymentFlow {
+    type Error = UnknownName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+/// Where an order's payment is. It only moves forward along `path_to`: `Pending` → `Paid` →
 /// `PartiallyRefunded` → `Refunded`, or `Pending` → `Expired` | `Failed`, the two ends that give
 /// the reserved stock back. A sync that read Stripe before a newer one never moves it back.
+///
+/// This is the payment status only. Fulfilment (shipped, delivered) is a column of its own beside it
+/// (`orders.fulfilment`), so that shipping an order can never take it off the path a refund walks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     Pending,
@@ -89,15 +118,35 @@ impl OrderStatus {
         matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded)
     }
 
-    /// Whether `next` may follow `self`: forward along one of the two paths, never back.
-    pub fn may_become(self, next: OrderStatus) -> bool {
+    /// The steps from `self` to `target`, each one a legal move, in order; empty when `target` is
+    /// not ahead of `self` (it is `self`, behind it, or on the other path). The one statement of
+    /// which status may follow which: a refund follows the payment, and the ends are final.
+    pub fn path_to(self, target: OrderStatus) -> Vec<(OrderStatus, OrderStatus)> {
         use OrderStatus::*;
-        matches!(
-            (self, next),
-            (Pending, Paid | Expired | Failed)
-                | (Paid, PartiallyRefunded | Refunded)
-                | (PartiallyRefunded, Refunded)
-        )
+        let path: &[OrderStatus] = match target {
+            Pending => &[Pending],
+            Paid => &[Pending, Paid],
+            PartiallyRefunded => &[Pending, Paid, PartiallyRefunded],
+            Refunded => &[Pending, Paid, PartiallyRefunded, Refunded],
+            Expired => &[Pending, Expired],
+            Failed => &[Pending, Failed],
+        };
+        let Some(start) = path.iter().position(|s| *s == self) else {
+            return Vec::new();
+        };
+        path[start..].windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// The status of a paid order, from what Stripe charged and what it refunded of that (minor
+    /// units): never from our catalog's total, which a discount, shipping or tax makes differ.
+    pub fn of_paid(charged: i64, refunded: i64) -> OrderStatus {
+        if refunded > 0 && refunded >= charged {
+            OrderStatus::Refunded
+        } else if refunded > 0 {
+            OrderStatus::PartiallyRefunded
+        } else {
+            OrderStatus::Paid
+        }
     }
 }
 
@@ -158,18 +207,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn orders_only_move_forward() {
+    fn orders_only_move_forward_one_legal_step_at_a_time() {
         use OrderStatus::*;
-        assert!(Pending.may_become(Paid));
-        assert!(Paid.may_become(Refunded));
-        assert!(PartiallyRefunded.may_become(Refunded));
-        assert!(!Paid.may_become(Pending));
-        assert!(!Expired.may_become(Paid));
-        assert!(!Refunded.may_become(PartiallyRefunded));
-        assert!(!Pending.may_become(Refunded), "a refund follows a payment");
+        assert_eq!(
+            Pending.path_to(Refunded),
+            vec![
+                (Pending, Paid),
+                (Paid, PartiallyRefunded),
+                (PartiallyRefunded, Refunded)
+            ],
+            "a refund follows the payment"
+        );
+        assert_eq!(Paid.path_to(Refunded).len(), 2);
+        assert_eq!(Pending.path_to(Expired), vec![(Pending, Expired)]);
+        assert_eq!(Paid.path_to(Pending), vec![]);
+        assert_eq!(Refunded.path_to(PartiallyRefunded), vec![]);
+        assert_eq!(Expired.path_to(Paid), vec![], "an end is final");
+        assert_eq!(Failed.path_to(Refunded), vec![]);
+        assert_eq!(Paid.path_to(Paid), vec![]);
         for status in [Pending, Paid, PartiallyRefunded, Refunded, Expired, Failed] {
             assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
         }
+    }
+
+    #[test]
+    fn refunds_are_measured_against_what_stripe_charged() {
+        use OrderStatus::*;
+        // A $49 order bought for $39 with a discount: a $39 refund is the whole payment.
+        assert_eq!(OrderStatus::of_paid(3900, 3900), Refunded);
+        assert_eq!(OrderStatus::of_paid(3900, 900), PartiallyRefunded);
+        assert_eq!(OrderStatus::of_paid(3900, 0), Paid);
+        // Nothing charged (a 100% discount) and nothing refunded: paid, not refunded.
+        assert_eq!(OrderStatus::of_paid(0, 0), Paid);
     }
 
     #[test]

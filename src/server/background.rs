@@ -6,6 +6,7 @@ use crate::auth::ssr::{AuthCache, CACHE_POLL_EVERY, SessionStoreBackend};
 use crate::billing::ssr::Billing;
 use crate::db::now_unix;
 use crate::mail::MailWorker;
+use crate::stripe_sync::ledger;
 use std::future::Future;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
@@ -15,8 +16,8 @@ const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// how many per pass (bounded, so a backlog cannot spend Stripe's rate limit).
 const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 const RECONCILE_BATCH: i64 = 50;
-/// Item 9: webhook events and Checkout Session records are kept this long. Stripe retries an event
-/// for up to 3 days; a duplicate older than this is applied again, which a sync makes harmless.
+/// Webhook events and Checkout Session records are kept this long. Stripe retries an event for up
+/// to 3 days; a duplicate older than this is applied again, which a sync makes harmless.
 const RETENTION_SECS: i64 = 30 * 24 * 3600;
 /// Pending orders whose checkout should have expired are re-read this often (a lost expiry event
 /// must not hold stock for long).
@@ -58,7 +59,10 @@ pub(super) fn spawn_background_tasks(
     spawn_periodic("retention", RETENTION_EVERY, move || {
         let (billing, db) = (billing.clone(), db.clone());
         async move {
-            billing.forget_before(now_unix() - RETENTION_SECS).await?;
+            let cutoff = now_unix() - RETENTION_SECS;
+            let events = ledger::forget_before(&db, cutoff).await?;
+            let sessions = billing.forget_checkout_sessions_before(cutoff).await?;
+            tracing::debug!(events, checkout_sessions = sessions, "retention");
             AuthCache::forget_old_invalidations(&db).await
         }
     });
@@ -130,12 +134,12 @@ fn spawn_mail_worker(mail: Option<MailWorker>) {
 }
 
 fn spawn_rate_limiter_cleanup(services: &Services) {
-    let (auth, billing) = (services.auth.clone(), services.billing.clone());
+    let (auth, budget) = (services.auth.clone(), services.budget.clone());
     spawn_periodic("rate limiter cleanup", Duration::from_secs(60), move || {
-        let (auth, billing) = (auth.clone(), billing.clone());
+        let (auth, budget) = (auth.clone(), budget.clone());
         async move {
             auth.rate_limiter.forget_idle_keys();
-            billing.forget_idle_limits();
+            budget.forget_idle_keys();
             Ok::<(), std::convert::Infallible>(())
         }
     });

@@ -13,18 +13,19 @@ pub mod telemetry;
 use crate::app::{App, shell};
 use crate::auth::ssr::{
     AuthCache, AuthRateLimiter, AuthState, CachedSessionStore, HashingGate, SessionStoreBackend,
-    load_current_user, session_layer,
+    UserPages, load_current_user, session_layer,
 };
 use crate::billing::ssr::Billing;
 use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
 use crate::config::Config;
+use crate::customers::Customers;
 use crate::db::Database;
 use crate::error::AppResult;
 use crate::installation::Installation;
 use crate::mail::MailWorker;
 use crate::shop::ssr::{Shop, load_cart_count};
 use crate::state::AppState;
-use crate::stripe_gateway::StripeGateway;
+use crate::stripe_gateway::{StripeBudget, StripeGateway};
 use crate::webhooks::WebhookState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -73,6 +74,8 @@ pub struct Services {
     catalog: Arc<CatalogStore>,
     auth: Arc<AuthState>,
     installation: Arc<Installation>,
+    /// The per-user Stripe budget billing and the shop share (its idle keys are forgotten here).
+    budget: Arc<StripeBudget>,
     /// Set when a background check finds that this process must not go on serving (the Stripe
     /// account is not the one the database was filled from); `serve` then stops.
     fatal: tokio::sync::watch::Sender<Option<String>>,
@@ -133,7 +136,6 @@ impl Services {
             gateway: self.state.gateway.clone(),
             db: self.state.db.clone(),
             livemode: self.state.config.stripe.mode == crate::config::StripeMode::Live,
-            catalog_changes: Arc::default(),
         }
     }
 }
@@ -151,33 +153,36 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
     let installation = Arc::new(Installation::load_or_create(&db, config.stripe.mode).await?);
     let gateway = Arc::new(StripeGateway::new(&config.stripe)?);
     let password_hashing = config.password_hashing;
-    let config = Arc::new(config);
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        db: db.clone(),
+        gateway: gateway.clone(),
+    };
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
     let auth_cache = Arc::new(AuthCache::default());
+    let pages = UserPages::new(auth_cache.clone());
+    let customers = Customers::new(db.clone(), gateway.clone(), installation.clone());
+    let budget = Arc::new(StripeBudget::default());
     let billing = Billing::new(
-        db.clone(),
-        gateway.clone(),
+        &state,
         catalog.clone(),
-        config.clone(),
-        &installation.id,
-        auth_cache.clone(),
+        customers.clone(),
+        budget.clone(),
+        pages.clone(),
     );
     let shop = Shop::new(
-        db.clone(),
-        gateway.clone(),
+        &state,
         catalog.clone(),
-        config.clone(),
-        billing.clone(),
+        installation.clone(),
+        customers,
+        budget.clone(),
+        pages,
     );
     Ok(Services {
         shop,
-        state: AppState {
-            leptos_options,
-            config,
-            db,
-            gateway,
-        },
+        state,
         billing,
         catalog,
         auth: Arc::new(AuthState {
@@ -186,6 +191,7 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
             cache: auth_cache,
         }),
         installation,
+        budget,
         fatal: tokio::sync::watch::Sender::new(None),
     })
 }

@@ -25,17 +25,11 @@ use axum::response::{IntoResponse, Response};
 use std::hash::Hash;
 use std::sync::Arc;
 
-/// The exact path-and-query forms served from the cache. A fixed list keeps the cache bounded and
-/// keeps every other query (`next`, a no-JavaScript form's `__err`) on the normal render.
-const ANONYMOUS_PAGES: [&str; 6] = [
-    "/",
-    "/pricing",
-    "/pricing?interval=month",
-    "/pricing?interval=year",
-    "/login",
-    "/signup",
-];
-const SIGNED_IN_PAGES: [&str; 3] = ["/dashboard", "/pricing", "/pro"];
+/// The exact path-and-query forms served from the cache, declared with the route table. A fixed
+/// list keeps the cache bounded and keeps every other query (`next`, a no-JavaScript form's `__err`)
+/// on the normal render.
+const ANONYMOUS_PAGES: &[&str] = crate::app::CACHED_FOR_ANONYMOUS;
+const SIGNED_IN_PAGES: &[&str] = crate::app::CACHED_PER_USER;
 /// Signed-in pages kept at most (a few KiB each); the least recently used go first.
 const SIGNED_IN_CAPACITY: usize = 512;
 

@@ -26,25 +26,35 @@ use serde::{Deserialize, Serialize};
 pub const PAY_ON_PAGE_OFF: &str =
     "Paying on this page is not set up. Please use Stripe's checkout page.";
 
-/// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
-/// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
-pub const SHOP_FORM_MESSAGES: &[&str] = &[
-    "That item is not on sale.",
-    "Sorry, that item is sold out.",
-    "You can buy at most 10 of one item.",
-    "Your cart is full. Please check out or remove something first.",
-    "Please choose a quantity from 1 to 10.",
-    "Please buy items priced in one currency at a time.",
-    "Your cart is empty.",
-    PAY_ON_PAGE_OFF,
-    CART_ALREADY_PAID,
-    PAYMENT_IN_PROGRESS,
-];
-
+// The messages the shop's server code raises for a form (`AppError::Invalid`/`Conflict`). They are
+// constants here, beside the pages that show them, so that the server code and the list below share
+// one text; `shop::ssr`'s contract test checks that every message it raises is in the list.
+pub const NOT_ON_SALE: &str = "That item is not on sale.";
+pub const SOLD_OUT: &str = "Sorry, that item is sold out.";
+pub const TOO_MANY: &str = "You can buy at most 10 of one item.";
+pub const CART_FULL: &str = "Your cart is full. Please check out or remove something first.";
+pub const BAD_QUANTITY: &str = "Please choose a quantity from 1 to 10.";
+pub const MIXED_CURRENCIES: &str = "Please buy items priced in one currency at a time.";
+pub const EMPTY_CART: &str = "Your cart is empty.";
 /// Starting to pay a cart one way while its order of the other way was paid (or is settling).
 pub const CART_ALREADY_PAID: &str =
     "This cart has just been paid. Your order is on your dashboard.";
 pub const PAYMENT_IN_PROGRESS: &str = "A payment for this cart is still being confirmed. Please wait a moment and look at your dashboard.";
+
+/// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
+/// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
+pub const SHOP_FORM_MESSAGES: &[&str] = &[
+    NOT_ON_SALE,
+    SOLD_OUT,
+    TOO_MANY,
+    CART_FULL,
+    BAD_QUANTITY,
+    MIXED_CURRENCIES,
+    EMPTY_CART,
+    PAY_ON_PAGE_OFF,
+    CART_ALREADY_PAID,
+    PAYMENT_IN_PROGRESS,
+];
 
 /// One line of the cart page.
 #[derive(Debug, Clone, PartialEq, Eq)]

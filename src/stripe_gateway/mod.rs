@@ -19,6 +19,7 @@ macro_rules! list_page {
 }
 
 mod billing;
+mod budget;
 mod catalog;
 mod checkout;
 mod convert;
@@ -27,6 +28,7 @@ mod shop;
 mod types;
 mod webhook;
 
+pub use budget::StripeBudget;
 pub use catalog::StripeCatalog;
 pub use types::*;
 

@@ -5,18 +5,13 @@
 //! Stripe holds. The event id is recorded in the transaction that writes the effects; a failure
 //! answers 5xx and records nothing, so Stripe delivers again.
 
-use crate::billing::ssr::events::record_event;
-use crate::billing::ssr::{Billing, SyncOutcome};
-use crate::catalog::ssr::{
-    CatalogStore, Existing, MAX_CATALOG_WRITE_ATTEMPTS, catalog_generation,
-    claim_catalog_generation, mark_price_inactive, mark_product_inactive, product_exists,
-    upsert_price, upsert_product,
-};
+use crate::billing::ssr::Billing;
+use crate::catalog::ssr::{CatalogObject, CatalogStore};
 use crate::db::Database;
-use crate::domain::{PriceId, ProductId};
-use crate::error::{AppError, AppResult};
-use crate::shop::ssr::{OrderSync, Shop};
+use crate::error::AppResult;
+use crate::shop::ssr::Shop;
 use crate::stripe_gateway::{EventSubject, StripeGateway, VerifiedEvent};
+use crate::stripe_sync::{SyncOutcome, ledger};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -24,14 +19,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::sync::Arc;
-use tokio::sync::Mutex;
 use tracing::Span;
 
 pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
 /// Stripe's largest events (invoices with many lines) stay well below this.
 const WEBHOOK_BODY_LIMIT: usize = 512 * 1024;
 
-/// What the webhook route needs.
+/// What the webhook route needs: the features it dispatches to.
 #[derive(Clone)]
 pub struct WebhookState {
     pub billing: Billing,
@@ -41,29 +35,15 @@ pub struct WebhookState {
     pub db: Database,
     /// True when the API key is a live key: events of the other mode are refused.
     pub livemode: bool,
-    /// Serialises catalog changes within this process.
-    pub catalog_changes: Arc<Mutex<()>>,
 }
 
-/// The body of a 200 answer, for Stripe's dashboard and our logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WebhookOutcome {
-    Applied,
-    Duplicate,
-    UnknownCustomer,
-    UnknownOrder,
-    Ignored,
-}
-
-impl WebhookOutcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            WebhookOutcome::Applied => "applied",
-            WebhookOutcome::Duplicate => "duplicate",
-            WebhookOutcome::UnknownCustomer => "unknown customer",
-            WebhookOutcome::UnknownOrder => "unknown order",
-            WebhookOutcome::Ignored => "ignored",
-        }
+/// The body of a 200 answer, for Stripe's dashboard and our logs: what the sync did, with "not ours"
+/// said of the kind of object the event was about.
+fn answer<A>(outcome: &SyncOutcome<A>, not_ours: &'static str) -> &'static str {
+    match outcome {
+        SyncOutcome::Applied(_) => "applied",
+        SyncOutcome::Duplicate => "duplicate",
+        SyncOutcome::NotOurs => not_ours,
     }
 }
 
@@ -105,8 +85,8 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
     }
     match apply(&state, &event).await {
         Ok(outcome) => {
-            tracing::info!(outcome = outcome.as_str(), "webhook applied");
-            (StatusCode::OK, outcome.as_str()).into_response()
+            tracing::info!(outcome, "webhook applied");
+            (StatusCode::OK, outcome).into_response()
         }
         Err(error) => {
             tracing::error!(%error, "webhook failed; Stripe will retry");
@@ -121,170 +101,56 @@ async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body: By
     }
 }
 
-async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<WebhookOutcome> {
+/// Dispatches on the event's subject; every branch records the event exactly once.
+async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<&'static str> {
+    const UNKNOWN_ORDER: &str = "unknown order";
     match &event.subject {
-        EventSubject::Order(tag) => {
-            let order = state.shop.order_of_tag(tag);
-            apply_order_change(state, event, order).await
-        }
+        EventSubject::Order(tag) => match state.shop.order_of_tag(tag) {
+            Some(order_id) => Ok(answer(
+                &state.shop.sync_order(order_id, Some(event)).await?,
+                UNKNOWN_ORDER,
+            )),
+            None => Ok(answer(
+                &state.shop.record_foreign_order_event(event).await?,
+                UNKNOWN_ORDER,
+            )),
+        },
         EventSubject::Payment(payment_intent_id) => {
-            let order = state.shop.order_of_payment(payment_intent_id).await?;
-            apply_order_change(state, event, order).await
+            let outcome = match state.shop.order_of_payment(payment_intent_id).await? {
+                Some(order_id) => state.shop.sync_order(order_id, Some(event)).await?,
+                None => state.shop.record_foreign_order_event(event).await?,
+            };
+            Ok(answer(&outcome, UNKNOWN_ORDER))
         }
-        EventSubject::Customer(customer_id) => Ok(
-            // `customer.deleted` too: its sync unbinds the customer instead of reading Stripe.
-            match state
+        // `customer.deleted` too: its sync unbinds the customer instead of reading Stripe.
+        EventSubject::Customer(customer_id) => Ok(answer(
+            &state
                 .billing
                 .sync_customer(customer_id, Some(event))
-                .await?
-            {
-                SyncOutcome::Applied { .. } => WebhookOutcome::Applied,
-                SyncOutcome::Duplicate => WebhookOutcome::Duplicate,
-                SyncOutcome::UnknownCustomer => WebhookOutcome::UnknownCustomer,
-            },
-        ),
-        EventSubject::Product(id) => {
-            apply_catalog_change(state, event, CatalogObject::Product(id)).await
-        }
-        EventSubject::Price(id) => {
-            apply_catalog_change(state, event, CatalogObject::Price(id)).await
-        }
+                .await?,
+            "unknown customer",
+        )),
+        EventSubject::Product(id) => apply_catalog(state, event, CatalogObject::Product(id)).await,
+        EventSubject::Price(id) => apply_catalog(state, event, CatalogObject::Price(id)).await,
         EventSubject::Other => {
-            let mut tx = state.db.pool.begin().await?;
-            let fresh = record_event(&mut tx, event).await?;
-            tx.commit().await?;
-            Ok(if fresh {
-                WebhookOutcome::Ignored
+            let duplicates = ledger::record_only(&state.db, &[event]).await?;
+            Ok(if duplicates.is_empty() {
+                "ignored"
             } else {
-                WebhookOutcome::Duplicate
+                "duplicate"
             })
         }
     }
 }
 
-/// A shop order's Checkout Session, PaymentIntent or charge changed: `sync_order` reads it from
-/// Stripe. Another system's order (or none) is recorded and answered 200.
-async fn apply_order_change(
-    state: &WebhookState,
-    event: &VerifiedEvent,
-    order: Option<crate::domain::OrderId>,
-) -> AppResult<WebhookOutcome> {
-    let outcome = match order {
-        Some(order_id) => state.shop.sync_order(order_id, Some(event)).await?,
-        None => state.shop.sync_order_unknown(event).await?,
-    };
-    Ok(match outcome {
-        OrderSync::Applied => WebhookOutcome::Applied,
-        OrderSync::Duplicate => WebhookOutcome::Duplicate,
-        OrderSync::UnknownOrder => WebhookOutcome::UnknownOrder,
-    })
-}
-
-#[derive(Clone, Copy)]
-enum CatalogObject<'a> {
-    Product(&'a ProductId),
-    Price(&'a PriceId),
-}
-
-/// Stripe's current version of a changed catalog object.
-#[derive(Default)]
-struct CatalogChange {
-    product: Option<crate::stripe_gateway::ProductRecord>,
-    price: Option<crate::stripe_gateway::PriceRecord>,
-    /// Stripe no longer has this product (deleted).
-    gone_product: Option<ProductId>,
-    /// Stripe no longer has this price (deleted).
-    gone_price: Option<PriceId>,
-}
-
-/// Re-reads the product or price from Stripe and writes it. A price can arrive before its product:
-/// prices have no foreign key, and an unknown product is fetched along with the price. A product or
-/// price Stripe no longer has (deleted) is kept but marked inactive, so old subscriptions still name it.
-#[tracing::instrument(skip_all)]
-async fn apply_catalog_change(
+async fn apply_catalog(
     state: &WebhookState,
     event: &VerifiedEvent,
     object: CatalogObject<'_>,
-) -> AppResult<WebhookOutcome> {
-    let _guard = state.catalog_changes.lock().await;
-    let mut generation = catalog_generation(&state.db).await?;
-    let mut attempts = 0;
-    let (change, mut tx) = loop {
-        attempts += 1;
-        let change = read_catalog_change(state, object).await?;
-        let mut tx = state.db.pool.begin().await?;
-        if !record_event(&mut tx, event).await? {
-            tx.rollback().await?;
-            return Ok(WebhookOutcome::Duplicate);
-        }
-        // Another instance wrote a newer read of the catalog meanwhile: read again (L5).
-        match claim_catalog_generation(&mut tx, generation).await? {
-            None => break (change, tx),
-            Some(_) if attempts >= MAX_CATALOG_WRITE_ATTEMPTS => {
-                return Err(AppError::Busy {
-                    retry_after_secs: 5,
-                });
-            }
-            Some(current) => {
-                tx.rollback().await?;
-                generation = current;
-            }
-        }
-    };
-    if let Some(product) = &change.product {
-        upsert_product(&mut tx, product, Existing::Overwrite).await?;
-    }
-    if let Some(price) = &change.price {
-        upsert_price(&mut tx, price, Existing::Overwrite).await?;
-    }
-    if let Some(id) = &change.gone_product {
-        mark_product_inactive(&mut tx, id).await?;
-    }
-    if let Some(id) = &change.gone_price {
-        mark_price_inactive(&mut tx, id).await?;
-    }
-    tx.commit().await?;
-    state.catalog.reload(&state.db).await?;
-    Ok(WebhookOutcome::Applied)
-}
-
-async fn read_catalog_change(
-    state: &WebhookState,
-    object: CatalogObject<'_>,
-) -> AppResult<CatalogChange> {
-    match object {
-        CatalogObject::Product(id) => match state.gateway.product(id).await {
-            Ok(product) => Ok(CatalogChange {
-                product: Some(product),
-                ..Default::default()
-            }),
-            Err(e) if e.is_not_found() => Ok(CatalogChange {
-                gone_product: Some(id.clone()),
-                ..Default::default()
-            }),
-            Err(e) => Err(AppError::from(e)),
-        },
-        CatalogObject::Price(id) => {
-            let price = match state.gateway.price(id).await {
-                Ok(price) => price,
-                Err(e) if e.is_not_found() => {
-                    return Ok(CatalogChange {
-                        gone_price: Some(id.clone()),
-                        ..Default::default()
-                    });
-                }
-                Err(e) => return Err(AppError::from(e)),
-            };
-            let product = if product_exists(&state.db, &price.product_id).await? {
-                None
-            } else {
-                Some(state.gateway.product(&price.product_id).await?)
-            };
-            Ok(CatalogChange {
-                product,
-                price: Some(price),
-                ..Default::default()
-            })
-        }
-    }
+) -> AppResult<&'static str> {
+    let outcome = state
+        .catalog
+        .apply_change(&state.db, &state.gateway, event, object)
+        .await?;
+    Ok(answer(&outcome, "ignored"))
 }

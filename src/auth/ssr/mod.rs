@@ -6,6 +6,7 @@ mod password;
 mod rate_limit;
 mod session;
 mod session_store;
+mod user_pages;
 
 pub use cache::{AuthCache, POLL_EVERY as CACHE_POLL_EVERY};
 pub use password::HashingGate;
@@ -15,6 +16,7 @@ pub use session_store::{
     CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
     session_layer,
 };
+pub use user_pages::UserPages;
 
 use super::next_path;
 use crate::db::{Database, now_unix};

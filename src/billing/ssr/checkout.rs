@@ -1,14 +1,16 @@
 //! Starting a subscription (Checkout), managing it (Billing Portal), and the page Stripe sends the
 //! customer back to.
 
-use super::customers::{has_had_subscription, has_open_subscription, stored_customer};
-use super::{Billing, SyncOutcome};
+use super::Billing;
+use super::customers::{has_had_subscription, has_open_subscription};
 use crate::auth::User;
+use crate::billing::{NO_BILLING_ACCOUNT, PLAN_NOT_ON_SALE};
 use crate::catalog::PlanPrice;
 use crate::db::{Database, now_unix};
 use crate::domain::{CheckoutSessionId, CustomerId, PriceId, Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::{CheckoutSessionStatus, GatewayError, NewCheckout};
+use crate::stripe_sync::SyncOutcome;
 
 /// One Checkout Session per user, price and this many seconds: a double click gets the same one back.
 const CHECKOUT_IDEMPOTENCY_WINDOW_SECS: i64 = 600;
@@ -25,29 +27,25 @@ impl Billing {
     /// Where `start_checkout` sends the browser: Stripe Checkout, or the portal for a subscriber.
     #[tracing::instrument(skip_all, fields(user_id = %user.id, price_id = %price_id))]
     pub async fn checkout_destination(&self, user: &User, price_id: &str) -> AppResult<String> {
-        let not_on_sale = || {
-            AppError::Invalid(
-                "That plan is not on sale. Please choose one of the plans below.".into(),
-            )
-        };
+        let not_on_sale = || AppError::Invalid(PLAN_NOT_ON_SALE.into());
         let price_id = PriceId::parse(price_id).ok_or_else(not_on_sale)?;
         let catalog = self.catalog.current();
         let (plan, price) = catalog.find_price(&price_id).ok_or_else(not_on_sale)?;
-        self.limits.check(user.id)?;
+        self.budget.check(user.id)?;
         // A returning customer's state is read from Stripe first: a subscription whose webhook has not
         // arrived yet must still send them to the portal rather than into a second subscription.
-        if let Some(customer_id) = stored_customer(&self.db, user.id).await? {
+        if let Some(customer_id) = self.customers.stored(user.id).await? {
             self.sync_customer(&customer_id, None).await?;
         }
         if has_open_subscription(&self.db, user.id).await? {
             return self.portal_url(user).await;
         }
-        let customer_id = self.ensure_customer(user).await?;
+        let customer_id = self.customers.ensure(user).await?;
         let url = match self.create_checkout(user, &customer_id, price).await {
             // Deleted in Stripe since we stored it (L14): forget it and start with a new customer.
             Err(e) if e.is_missing_customer() => {
                 self.forget_customer(&customer_id).await?;
-                let customer_id = self.ensure_customer(user).await?;
+                let customer_id = self.customers.ensure(user).await?;
                 self.create_checkout(user, &customer_id, price).await?
             }
             other => other?,
@@ -70,7 +68,7 @@ impl Billing {
             }
             _ => None,
         };
-        let owner = self.owner_of(user.id).await?;
+        let owner = self.customers.owner_of(user.id).await?;
         let idempotency_key = format!(
             "storefront-{}-checkout-{}-{}-{}-{}",
             owner.installation,
@@ -104,14 +102,15 @@ impl Billing {
 
     /// `open_billing_portal`: the user's portal, within their billing limit.
     pub async fn open_portal(&self, user: &User) -> AppResult<String> {
-        self.limits.check(user.id)?;
+        self.budget.check(user.id)?;
         self.portal_url(user).await
     }
 
     async fn portal_url(&self, user: &User) -> AppResult<String> {
-        let no_account =
-            || AppError::Invalid("You have no billing account yet. Choose a plan first.".into());
-        let customer_id = stored_customer(&self.db, user.id)
+        let no_account = || AppError::Invalid(NO_BILLING_ACCOUNT.into());
+        let customer_id = self
+            .customers
+            .stored(user.id)
             .await?
             .ok_or_else(no_account)?;
         match self
@@ -144,7 +143,7 @@ impl Billing {
         if let Some(role) = fresh_paid_role(&self.db, user.id).await? {
             return Ok(CheckoutResult::Complete(role));
         }
-        self.limits.check(user.id)?;
+        self.budget.check(user.id)?;
         let session = match self.gateway.checkout_session(&session_id).await {
             Ok(session) => session,
             Err(e @ GatewayError::Refused { .. }) if e.is_not_found() => {
@@ -152,7 +151,7 @@ impl Billing {
             }
             Err(e) => return Err(e.into()),
         };
-        let own_customer = stored_customer(&self.db, user.id).await?;
+        let own_customer = self.customers.stored(user.id).await?;
         if own_customer.is_none() || session.customer_id != own_customer {
             // Same answer as a session that does not exist: no hint that the id is valid.
             return Err(AppError::NotFound);
@@ -163,7 +162,7 @@ impl Billing {
             return Ok(CheckoutResult::Processing);
         };
         match self.sync_customer(&customer_id, None).await? {
-            SyncOutcome::Applied { role, .. } => Ok(CheckoutResult::Complete(role)),
+            SyncOutcome::Applied(synced) => Ok(CheckoutResult::Complete(synced.role)),
             _ => Ok(CheckoutResult::Processing),
         }
     }
@@ -208,6 +207,18 @@ impl From<CheckoutError> for AppError {
     }
 }
 
+impl Billing {
+    /// Retention: forgets the Checkout Sessions created before `cutoff` (they only tie a success
+    /// page to its user, for the first minutes).
+    pub async fn forget_checkout_sessions_before(&self, cutoff: i64) -> AppResult<u64> {
+        let deleted = sqlx::query("DELETE FROM checkout_sessions WHERE created_at < $1")
+            .bind(cutoff)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
+}
+
 async fn remember_session(db: &Database, id: &CheckoutSessionId, user_id: UserId) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO checkout_sessions (id, user_id, created_at) VALUES ($1, $2, $3) \
@@ -249,4 +260,23 @@ async fn fresh_paid_role(db: &Database, user_id: UserId) -> AppResult<Option<Rol
         let role = role.parse::<Role>().ok()?;
         (fresh && role != Role::Free).then_some(role)
     }))
+}
+
+#[cfg(test)]
+mod form_contract_tests {
+    use crate::components::form_contract::{hidden_messages, raised_in};
+    use std::path::Path;
+
+    /// Every message billing's server code raises for a form is one its forms can show.
+    #[test]
+    fn every_message_billing_raises_is_one_its_forms_show() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/billing");
+        let raised = raised_in(&root, &[&root.join("mod.rs")]);
+        assert!(raised.len() >= 2, "the scanner found {raised:?}");
+        let hidden = hidden_messages(&raised, crate::billing::BILLING_FORM_MESSAGES);
+        assert!(
+            hidden.is_empty(),
+            "shown as 'Something went wrong': {hidden:#?}"
+        );
+    }
 }

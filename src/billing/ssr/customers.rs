@@ -1,57 +1,15 @@
-//! Our users' Stripe customers, and what the database knows of their subscriptions.
+//! Which customers billing re-reads (reconciliation, `resync`), and what the database knows of a
+//! user's subscriptions. The Stripe customer itself is `crate::customers`.
 
 use super::Billing;
-use crate::auth::User;
 use crate::db::Database;
 use crate::domain::{CustomerId, RENEWAL_SLACK_SECS, SubscriptionStatus, UserId};
-use crate::error::{AppError, AppResult};
-use crate::stripe_gateway::CustomerOwner;
+use crate::error::AppResult;
 
 /// A customer that stays past due is re-read at most this often by reconciliation.
 const RECONCILE_AT_MOST_EVERY_SECS: i64 = 6 * 3600;
 
 impl Billing {
-    /// The user's Stripe customer, created once. Double clicks and concurrent instances converge on
-    /// one customer: Stripe answers a repeated idempotency key (derived from the owner) with the
-    /// same object, and the conditional UPDATE keeps whichever id was stored first. Only a customer
-    /// whose metadata names this installation and this very user is ever bound (M5).
-    pub(super) async fn ensure_customer(&self, user: &User) -> AppResult<CustomerId> {
-        if let Some(customer_id) = stored_customer(&self.db, user.id).await? {
-            return Ok(customer_id);
-        }
-        let owner = self.owner_of(user.id).await?;
-        let customer_id = match self.gateway.find_customer(&owner).await? {
-            Some(found) => found,
-            None => self.gateway.create_customer(&owner, &user.email).await?,
-        };
-        sqlx::query(
-            "UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
-        )
-        .bind(&customer_id)
-        .bind(user.id)
-        .execute(&self.db.pool)
-        .await?;
-        stored_customer(&self.db, user.id)
-            .await?
-            .ok_or_else(|| AppError::Internal("customer id not stored".into()))
-    }
-
-    /// The owner written into the user's Stripe objects.
-    pub(super) async fn owner_of(&self, user_id: UserId) -> AppResult<CustomerOwner> {
-        let (created_at, generation) = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT created_at, billing_generation FROM users WHERE id = $1",
-        )
-        .bind(user_id)
-        .fetch_one(&self.db.pool)
-        .await?;
-        Ok(CustomerOwner::new(
-            &self.installation_id,
-            user_id,
-            created_at,
-            generation,
-        ))
-    }
-
     /// Customers whose stored state says access should have ended or renewed by now (a period
     /// end in the past) and that were not read from Stripe recently: a lost webhook cannot keep a
     /// paid role (M4). At most `limit`, the longest unsynced first.
@@ -97,18 +55,6 @@ impl Billing {
         .fetch_all(&self.db.pool)
         .await?)
     }
-}
-
-pub(super) async fn stored_customer(
-    db: &Database,
-    user_id: UserId,
-) -> AppResult<Option<CustomerId>> {
-    Ok(sqlx::query_scalar::<_, Option<CustomerId>>(
-        "SELECT stripe_customer_id FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(&db.pool)
-    .await?)
 }
 
 /// True when the user has a subscription that is not over: they manage it in the portal instead of

@@ -2,26 +2,23 @@
 //! `sync_customer`, the only writer of a customer's billing state (subscriptions, invoices, role).
 
 mod checkout;
-mod coalesce;
 mod customers;
-pub mod events;
-mod limits;
 mod notices;
 mod read;
 mod sync;
 mod writes;
 
 pub use checkout::CheckoutResult;
-pub use sync::SyncOutcome;
+pub use sync::CustomerSynced;
 
-use crate::auth::ssr::AuthCache;
+use crate::auth::ssr::UserPages;
 use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
+use crate::customers::Customers;
 use crate::db::Database;
-use crate::error::AppResult;
-use crate::stripe_gateway::StripeGateway;
-use coalesce::Coalescer;
-use limits::BillingLimits;
+use crate::state::AppState;
+use crate::stripe_gateway::{StripeBudget, StripeGateway};
+use crate::stripe_sync::SyncEnvelope;
 use std::sync::Arc;
 
 /// Billing's state and dependencies; cheap to clone (everything is shared).
@@ -31,64 +28,31 @@ pub struct Billing {
     gateway: Arc<StripeGateway>,
     catalog: Arc<CatalogStore>,
     config: Arc<Config>,
-    /// Coalesces syncs per Stripe customer within this process (a webhook storm costs a few reads).
-    sync_queue: Arc<Coalescer<sync::SyncRequest, AppResult<sync::RoundReport>>>,
-    limits: Arc<BillingLimits>,
-    /// Names this installation in our Stripe metadata (`installation::Installation`).
-    installation_id: Arc<str>,
-    /// Signed-in users are cached; a sync that wrote a user's access forgets it here at once (other
-    /// instances learn it from the `users` trigger).
-    users: Arc<AuthCache>,
+    customers: Customers,
+    /// The per-user Stripe budget, shared with the shop.
+    budget: Arc<StripeBudget>,
+    /// Customer syncs: coalesced per Stripe customer, bounded by the sync deadline, and the user's
+    /// pages forgotten after each write.
+    syncs: SyncEnvelope<sync::SyncRequest, CustomerSynced>,
 }
 
 impl Billing {
     pub fn new(
-        db: Database,
-        gateway: Arc<StripeGateway>,
+        state: &AppState,
         catalog: Arc<CatalogStore>,
-        config: Arc<Config>,
-        installation_id: &str,
-        users: Arc<AuthCache>,
+        customers: Customers,
+        budget: Arc<StripeBudget>,
+        pages: UserPages,
     ) -> Self {
+        let deadline = state.config.stripe.sync_deadline;
         Self {
-            db,
-            gateway,
+            db: state.db.clone(),
+            gateway: state.gateway.clone(),
+            config: state.config.clone(),
             catalog,
-            config,
-            sync_queue: Arc::default(),
-            limits: Arc::default(),
-            installation_id: installation_id.into(),
-            users,
+            customers,
+            budget,
+            syncs: SyncEnvelope::new(state.db.clone(), deadline, pages),
         }
-    }
-
-    /// For the shop: one action of `user_id` that calls Stripe, counted against the same per-user
-    /// budget as checkout and the portal (M2), or 429.
-    pub fn check_stripe_budget(&self, user_id: crate::domain::UserId) -> AppResult<()> {
-        self.limits.check(user_id)
-    }
-
-    /// For the shop: the user's Stripe customer, created once (see `ensure_customer`).
-    pub async fn customer_for(
-        &self,
-        user: &crate::auth::User,
-    ) -> AppResult<crate::domain::CustomerId> {
-        self.ensure_customer(user).await
-    }
-
-    /// For the shop: the user's cached pages (the dashboard lists orders) are stale on this instance
-    /// now; other instances learn it from the `orders` trigger.
-    pub fn forget_cached_user(&self, user_id: crate::domain::UserId) {
-        self.users.forget_user(user_id);
-    }
-
-    /// The id naming this installation in Stripe metadata.
-    pub fn installation_id(&self) -> &str {
-        &self.installation_id
-    }
-
-    /// Forgets rate-limit state of idle users (run periodically, so memory stays bounded).
-    pub fn forget_idle_limits(&self) {
-        self.limits.forget_idle_keys();
     }
 }

@@ -2,7 +2,7 @@
 
 use super::Billing;
 use crate::domain::{CustomerId, ProductId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::stripe_gateway::{CustomerBilling, ProductRecord};
 
 /// One read of Stripe for a customer: billing state plus the products its prices belong to that the
@@ -17,22 +17,8 @@ pub(super) enum StripeState {
 }
 
 impl Billing {
-    /// The whole read is bounded: a slow Stripe fails this sync (the webhook is retried by Stripe)
-    /// instead of holding a request for minutes.
-    pub(super) async fn read_stripe_within_deadline(
-        &self,
-        customer_id: &CustomerId,
-    ) -> AppResult<StripeState> {
-        let deadline = self.config.stripe.sync_deadline;
-        match tokio::time::timeout(deadline, self.read_stripe(customer_id)).await {
-            Ok(result) => result,
-            Err(_) => Err(AppError::PaymentProviderUnavailable(format!(
-                "no complete answer from Stripe within {deadline:?}"
-            ))),
-        }
-    }
-
-    async fn read_stripe(&self, customer_id: &CustomerId) -> AppResult<StripeState> {
+    /// One read of the customer's billing state; `sync_round` bounds it with the sync deadline.
+    pub(super) async fn read_stripe(&self, customer_id: &CustomerId) -> AppResult<StripeState> {
         let billing = match self.gateway.customer_billing(customer_id).await {
             Ok(billing) => billing,
             // Deleted in Stripe (L14): unbind it so that the user can buy again.

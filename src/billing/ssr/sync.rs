@@ -1,9 +1,9 @@
 //! `sync_customer`: reads a customer's billing state from Stripe and writes it, with the user's role.
 //! Writing Stripe's latest state (rather than applying event payloads) makes it idempotent and
-//! immune to event order.
+//! immune to event order. It runs in the shared envelope (`crate::stripe_sync`): duplicates first,
+//! coalesced per customer, one deadline for the read, events recorded with the write.
 
 use super::Billing;
-use super::events::{event_recorded, record_event};
 use super::notices::{NoticeLinks, queue_event_notices};
 use super::read::StripeState;
 use super::writes::{unbind_customer, write_billing};
@@ -11,30 +11,20 @@ use crate::db::{Database, now_unix};
 use crate::domain::{CustomerId, EventId, Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::stripe_gateway::VerifiedEvent;
+use crate::stripe_sync::{RoundReport, SyncOutcome, ledger};
 use sqlx::{Any, Transaction};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyncOutcome {
-    Applied {
-        user_id: UserId,
-        role: Role,
-    },
-    /// The event was applied before (by this or another instance).
-    Duplicate,
-    /// No user of ours has this customer; nothing to write but the event record.
-    UnknownCustomer,
+/// What a customer sync wrote: the user and the role their subscriptions grant now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerSynced {
+    pub user_id: UserId,
+    pub role: Role,
 }
 
-impl fmt::Display for SyncOutcome {
+impl fmt::Display for CustomerSynced {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SyncOutcome::Applied { user_id, role } => {
-                write!(f, "synced user {user_id}, role: {role}")
-            }
-            SyncOutcome::Duplicate => f.write_str("duplicate"),
-            SyncOutcome::UnknownCustomer => f.write_str("unknown customer"),
-        }
+        write!(f, "synced user {}, role: {}", self.user_id, self.role)
     }
 }
 
@@ -48,24 +38,7 @@ pub(super) enum SyncRequest {
     CustomerGone,
 }
 
-/// What one round wrote.
-pub(super) struct RoundReport {
-    /// The user and the role written; None when no user of ours has the customer (any more).
-    applied: Option<(UserId, Role)>,
-    /// Events of the round that were recorded before (by another instance).
-    duplicates: Vec<EventId>,
-}
-
-impl RoundReport {
-    fn outcome_for(&self, event_id: Option<&EventId>) -> SyncOutcome {
-        let duplicate = event_id.is_some_and(|id| self.duplicates.contains(id));
-        match self.applied {
-            _ if duplicate => SyncOutcome::Duplicate,
-            Some((user_id, role)) => SyncOutcome::Applied { user_id, role },
-            None => SyncOutcome::UnknownCustomer,
-        }
-    }
-}
+type Report = RoundReport<CustomerSynced>;
 
 /// Stripe's clock and ours may differ by this much (NTP keeps it far smaller); an event counts as
 /// seen by a sync only if the sync's read began this long after the event's `created`.
@@ -93,8 +66,11 @@ impl StoredSync {
             })
     }
 
-    fn applied(&self) -> Option<(UserId, Role)> {
-        Some((self.user_id, self.role))
+    fn applied(&self) -> Option<CustomerSynced> {
+        Some(CustomerSynced {
+            user_id: self.user_id,
+            role: self.role,
+        })
     }
 }
 
@@ -135,23 +111,22 @@ impl Billing {
     /// since this sync began reading Stripe, else it reads again; so the last write is always from
     /// the latest read, on any number of instances and next to `storefront resync` (L4).
     ///
-    /// Bursts are coalesced (issue 9): while a sync for this customer runs, further calls wait for
-    /// one follow-up sync that covers them all, and each call returns only after a sync that
+    /// Bursts are coalesced (the envelope): while a sync for this customer runs, further calls wait
+    /// for one follow-up sync that covers them all, and each call returns only after a sync that
     /// started after it was made has committed.
     #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
     pub async fn sync_customer(
         &self,
         customer_id: &CustomerId,
         event: Option<&VerifiedEvent>,
-    ) -> AppResult<SyncOutcome> {
-        if let Some(event) = event
-            && event_recorded(&self.db, &event.id).await?
-        {
+    ) -> AppResult<SyncOutcome<CustomerSynced>> {
+        if self.syncs.already_applied(event).await? {
             return Ok(SyncOutcome::Duplicate);
         }
         // A customer that is not ours (another system on the same Stripe account) costs no Stripe call.
         let Some(stored) = stored_sync(&self.db, customer_id).await? else {
-            return record_unknown_customer(&self.db, event).await;
+            tracing::info!("no user for this Stripe customer; nothing to sync");
+            return self.syncs.record_not_ours(event).await;
         };
         // An event older than the last sync's Stripe read is already in what that sync wrote.
         if let Some(event) = event
@@ -179,22 +154,15 @@ impl Billing {
         customer_id: &CustomerId,
         request: SyncRequest,
         event_id: Option<&EventId>,
-    ) -> AppResult<SyncOutcome> {
+    ) -> AppResult<SyncOutcome<CustomerSynced>> {
         let (billing, customer) = (self.clone(), customer_id.clone());
         let round = move |batch: Vec<SyncRequest>| {
             let (billing, customer) = (billing.clone(), customer.clone());
             async move { billing.sync_round(&customer, batch).await }
         };
-        let result = self
-            .sync_queue
-            .run(customer_id.as_str(), Some(request), round)
+        self.syncs
+            .run(customer_id.as_str(), request, event_id, round)
             .await
-            .ok_or_else(|| AppError::Internal("the sync task ended without a result".into()))?;
-        let report = match result.as_ref() {
-            Ok(report) => report,
-            Err(error) => return Err(shared_error(error)),
-        };
-        Ok(report.outcome_for(event_id))
     }
 
     /// One round for a batch of requests: one Stripe read (none if the customer is gone), one write.
@@ -202,7 +170,7 @@ impl Billing {
         &self,
         customer_id: &CustomerId,
         batch: Vec<SyncRequest>,
-    ) -> AppResult<RoundReport> {
+    ) -> AppResult<Report> {
         let events: Vec<&VerifiedEvent> = batch
             .iter()
             .filter_map(|request| match request {
@@ -227,7 +195,9 @@ impl Billing {
             let stripe = if gone {
                 StripeState::CustomerDeleted
             } else {
-                self.read_stripe_within_deadline(customer_id).await?
+                self.syncs
+                    .read_within_deadline(self.read_stripe(customer_id))
+                    .await?
             };
             let write = Write {
                 generation,
@@ -236,12 +206,7 @@ impl Billing {
                 links: &links,
             };
             match write_if_unchanged(&self.db, customer_id, write, &events).await? {
-                Written::Done(report) => {
-                    if let Some((user_id, _)) = report.applied {
-                        self.users.forget_user(user_id);
-                    }
-                    return Ok(report);
-                }
+                Written::Done(report) => return Ok(report),
                 Written::Stale(current) => generation = current,
             }
         }
@@ -256,7 +221,7 @@ impl Billing {
 const MAX_WRITE_ATTEMPTS: usize = 3;
 
 enum Written {
-    Done(RoundReport),
+    Done(Report),
     /// Someone wrote since our read began; this is the generation now.
     Stale(i64),
 }
@@ -269,7 +234,7 @@ async fn write_if_unchanged(
     events: &[&VerifiedEvent],
 ) -> AppResult<Written> {
     let mut tx = db.pool.begin().await?;
-    let duplicates = record_all(&mut tx, events).await?;
+    let duplicates = ledger::record_all(&mut tx, events).await?;
     let now = now_unix();
     let claimed = sqlx::query_scalar::<_, UserId>(
         "UPDATE users SET billing_generation = billing_generation + 1, billing_synced_at = $1 \
@@ -289,10 +254,7 @@ async fn write_if_unchanged(
             // Unbound meanwhile (deleted customer): only the events are left to record.
             None => {
                 tx.commit().await?;
-                Ok(Written::Done(RoundReport {
-                    applied: None,
-                    duplicates,
-                }))
+                Ok(Written::Done(Report::nothing_of_ours(duplicates)))
             }
         };
     };
@@ -307,8 +269,12 @@ async fn write_if_unchanged(
     tx.commit().await?;
     tracing::info!(%user_id, role = %access.role, events = events.len(), "customer synced");
     Ok(Written::Done(RoundReport {
-        applied: Some((user_id, access.role)),
+        applied: Some(CustomerSynced {
+            user_id,
+            role: access.role,
+        }),
         duplicates,
+        changed_user: Some(user_id),
     }))
 }
 
@@ -324,52 +290,18 @@ async fn generation_in(
     .await?)
 }
 
-/// A round's error, for each call it answers: the same kind (so the same status and message),
-/// described rather than moved, since one error answers many calls.
-fn shared_error(error: &AppError) -> AppError {
-    match error {
-        AppError::PaymentProviderUnavailable(detail) => {
-            AppError::PaymentProviderUnavailable(detail.clone())
-        }
-        AppError::PaymentProvider(detail) => AppError::PaymentProvider(detail.clone()),
-        AppError::Busy { retry_after_secs } => AppError::Busy {
-            retry_after_secs: *retry_after_secs,
-        },
-        // A database hiccup: 503, so Stripe retries the event.
-        AppError::Database(_) => AppError::Busy {
-            retry_after_secs: 5,
-        },
-        other => AppError::Internal(other.to_string()),
-    }
-}
-
-/// Nothing to write for a customer that is not ours, but the event is still recorded once.
-async fn record_unknown_customer(
-    db: &Database,
-    event: Option<&VerifiedEvent>,
-) -> AppResult<SyncOutcome> {
-    let events: Vec<&VerifiedEvent> = event.into_iter().collect();
-    let report = record_events(db, &events, None, None).await?;
-    tracing::info!("no user for this Stripe customer; nothing to sync");
-    Ok(if report.duplicates.is_empty() {
-        SyncOutcome::UnknownCustomer
-    } else {
-        SyncOutcome::Duplicate
-    })
-}
-
 /// Records `events` in one transaction and reports which were recorded before; with `links`, queues
 /// the mails the events call for in the same transaction.
 async fn record_events(
     db: &Database,
     events: &[&VerifiedEvent],
-    applied: Option<(UserId, Role)>,
+    applied: Option<CustomerSynced>,
     links: Option<&NoticeLinks>,
-) -> AppResult<RoundReport> {
+) -> AppResult<Report> {
     let mut duplicates = Vec::new();
     if !events.is_empty() {
         let mut tx = db.pool.begin().await?;
-        duplicates = record_all(&mut tx, events).await?;
+        duplicates = ledger::record_all(&mut tx, events).await?;
         if let Some(links) = links {
             queue_event_notices(&mut tx, events, &duplicates, links).await?;
         }
@@ -378,19 +310,7 @@ async fn record_events(
     Ok(RoundReport {
         applied,
         duplicates,
+        // Only events and their notices were written: the user's pages show nothing new.
+        changed_user: None,
     })
-}
-
-/// Records `events` in `tx`; returns the ids of those recorded before (duplicates).
-async fn record_all(
-    tx: &mut Transaction<'_, Any>,
-    events: &[&VerifiedEvent],
-) -> AppResult<Vec<EventId>> {
-    let mut duplicates = Vec::new();
-    for event in events {
-        if !record_event(tx, event).await? {
-            duplicates.push(event.id.clone());
-        }
-    }
-    Ok(duplicates)
 }

@@ -5,27 +5,22 @@ use super::{Catalog, Plan, PlanPrice};
 use crate::db::Database;
 use crate::domain::{Interval, Money, PriceId, ProductId, Role};
 use crate::error::{AppError, AppResult};
-use crate::stripe_gateway::StripeGateway;
 use sqlx::{Any, Transaction};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+mod changes;
 mod goods;
 mod writes;
 
-pub use writes::*;
+pub use changes::{CatalogObject, CatalogSyncReport};
+pub use writes::{Existing, product_roles, upsert_price, upsert_product};
 
 /// How often an instance checks whether another one changed the catalog (one cheap query).
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
-/// A catalog write that keeps losing to newer writes gives up after this many reads (retried later).
-pub const MAX_CATALOG_WRITE_ATTEMPTS: usize = 3;
-/// A full copy loses to every catalog event applied while it reads Stripe; a burst of them (a new
-/// account's seed catalog is a dozen events) ends soon, so it tries longer, with a growing pause.
-const FULL_SYNC_ATTEMPTS: u32 = 10;
-const FULL_SYNC_PAUSE: Duration = Duration::from_millis(100);
 
 /// The catalog's write generation (security review L5): read before reading Stripe.
-pub async fn catalog_generation(db: &Database) -> AppResult<i64> {
+async fn catalog_generation(db: &Database) -> AppResult<i64> {
     sqlx::query_scalar::<_, i64>("SELECT catalog_generation FROM installation WHERE singleton = 1")
         .fetch_optional(&db.pool)
         .await?
@@ -35,7 +30,7 @@ pub async fn catalog_generation(db: &Database) -> AppResult<i64> {
 /// Claims the next generation in `tx` if it is still `generation`; otherwise returns the current one,
 /// and the caller reads Stripe again: someone wrote a newer read meanwhile. The claimed row stays
 /// locked until `tx` ends, so catalog writers on all instances take turns.
-pub async fn claim_catalog_generation(
+async fn claim_catalog_generation(
     tx: &mut Transaction<'_, Any>,
     generation: i64,
 ) -> AppResult<Option<i64>> {
@@ -64,13 +59,8 @@ pub struct CatalogStore {
     snapshot: RwLock<Arc<Catalog>>,
     /// What the database looked like at the last reload, to notice changes made by other instances.
     fingerprint: RwLock<(i64, i64)>,
-}
-
-/// What `sync_from_stripe` copied.
-#[derive(Debug, Clone, Copy)]
-pub struct CatalogSyncReport {
-    pub products: usize,
-    pub prices: usize,
+    /// Serialises catalog changes within this process (`apply_change`).
+    changes: tokio::sync::Mutex<()>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -135,48 +125,6 @@ impl CatalogStore {
             return Ok(true);
         }
         Ok(false)
-    }
-
-    /// Copies every product and price from Stripe into the database (taking off sale what Stripe no
-    /// longer lists), then reloads.
-    pub async fn sync_from_stripe(
-        &self,
-        db: &Database,
-        gateway: &StripeGateway,
-    ) -> AppResult<CatalogSyncReport> {
-        let mut generation = catalog_generation(db).await?;
-        let mut attempts = 0;
-        let (stripe, mut tx) = loop {
-            attempts += 1;
-            let stripe = gateway.list_catalog().await?;
-            let mut tx = db.pool.begin().await?;
-            match claim_catalog_generation(&mut tx, generation).await? {
-                None => break (stripe, tx),
-                Some(_) if attempts >= FULL_SYNC_ATTEMPTS => {
-                    return Err(AppError::Busy {
-                        retry_after_secs: 5,
-                    });
-                }
-                Some(current) => {
-                    tx.rollback().await?;
-                    generation = current;
-                    tokio::time::sleep(FULL_SYNC_PAUSE * attempts).await;
-                }
-            }
-        };
-        for product in &stripe.products {
-            upsert_product(&mut tx, product, Existing::Overwrite).await?;
-        }
-        for price in &stripe.prices {
-            upsert_price(&mut tx, price, Existing::Overwrite).await?;
-        }
-        deactivate_unlisted(&mut tx, &stripe).await?;
-        tx.commit().await?;
-        self.reload(db).await?;
-        Ok(CatalogSyncReport {
-            products: stripe.products.len(),
-            prices: stripe.prices.len(),
-        })
     }
 
     pub fn spawn_change_watcher(self: Arc<Self>, db: Database) {

@@ -142,7 +142,7 @@ pub async fn product_roles(tx: &mut Transaction<'_, Any>) -> AppResult<HashMap<P
         .collect())
 }
 
-pub async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
+pub(super) async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
     let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM products WHERE id = $1")
         .bind(id)
         .fetch_one(&db.pool)
@@ -151,7 +151,10 @@ pub async fn product_exists(db: &Database, id: &ProductId) -> AppResult<bool> {
 }
 
 /// A product Stripe no longer has is kept, so old subscriptions still name it, but is not sold.
-pub async fn mark_product_inactive(tx: &mut Transaction<'_, Any>, id: &ProductId) -> AppResult<()> {
+pub(super) async fn mark_product_inactive(
+    tx: &mut Transaction<'_, Any>,
+    id: &ProductId,
+) -> AppResult<()> {
     sqlx::query("UPDATE products SET active = 0, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now_unix())
@@ -161,7 +164,10 @@ pub async fn mark_product_inactive(tx: &mut Transaction<'_, Any>, id: &ProductId
 }
 
 /// A price Stripe no longer has: kept for old subscriptions, not sold.
-pub async fn mark_price_inactive(tx: &mut Transaction<'_, Any>, id: &PriceId) -> AppResult<()> {
+pub(super) async fn mark_price_inactive(
+    tx: &mut Transaction<'_, Any>,
+    id: &PriceId,
+) -> AppResult<()> {
     sqlx::query("UPDATE prices SET active = 0, updated_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now_unix())

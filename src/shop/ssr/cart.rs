@@ -7,6 +7,7 @@ use crate::catalog::{Catalog, Good};
 use crate::db::Database;
 use crate::domain::{MAX_CART_LINES, MAX_LINE_QUANTITY, PriceId, Quantity};
 use crate::error::{AppError, AppResult};
+use crate::shop::{BAD_QUANTITY, CART_FULL, NOT_ON_SALE, SOLD_OUT, TOO_MANY};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -126,12 +127,6 @@ impl Cart {
         Ok(())
     }
 }
-
-pub const NOT_ON_SALE: &str = "That item is not on sale.";
-pub const SOLD_OUT: &str = "Sorry, that item is sold out.";
-pub const TOO_MANY: &str = "You can buy at most 10 of one item.";
-pub const CART_FULL: &str = "Your cart is full. Please check out or remove something first.";
-pub const BAD_QUANTITY: &str = "Please choose a quantity from 1 to 10.";
 
 fn not_on_sale() -> AppError {
     AppError::Invalid(NOT_ON_SALE.into())

@@ -1,44 +1,49 @@
-//! Server side of the shop: the cart in the session, checkout (order + stock reservation + Checkout
-//! Session), fulfilment from Stripe's state (`sync_order`), and reading orders for their owner.
+//! Server side of the shop: the cart in the session, starting to pay (order + stock reservation +
+//! hosted Checkout or an intent paid on our page), `sync_order` (the order's state from Stripe's),
+//! the sweep, and reading orders for their owner.
 
 pub mod cart;
-mod checkout;
-mod fulfil;
+mod hosted;
+mod on_page;
+mod order;
 mod orders;
-mod pay;
+mod payment;
 mod receipt;
 mod stock;
+mod sweep;
 mod switch;
+mod sync;
 
 pub use cart::{Cart, CartChange, CartCount, SessionCart, load_cart_count};
-pub use fulfil::OrderSync;
 
-use crate::billing::ssr::Billing;
+use crate::auth::ssr::UserPages;
 use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
-use crate::db::{Database, now_unix};
+use crate::customers::Customers;
+use crate::db::Database;
 use crate::domain::{OrderId, UserId};
 use crate::error::AppResult;
+use crate::installation::Installation;
 use crate::shop::{CartLineView, CartView, OrderView};
-use crate::stripe_gateway::StripeGateway;
+use crate::state::AppState;
+use crate::stripe_gateway::{StripeBudget, StripeGateway, VerifiedEvent};
+use crate::stripe_sync::SyncEnvelope;
 use std::sync::Arc;
-
-/// A pending order whose Checkout Session should have expired this long ago, and whose expiry
-/// event has not arrived, is read from Stripe by the sweep (a lost webhook must not hold stock).
-const STALE_AFTER_EXPIRY_SECS: i64 = 10 * 60;
-/// A pending order that never got a Checkout Session (the process stopped in between) is failed
-/// after this long, its stock released.
-const ORPHAN_AFTER_SECS: i64 = 10 * 60;
-const SWEEP_BATCH: i64 = 50;
 
 /// The shop's state and dependencies; cheap to clone.
 #[derive(Clone)]
 pub struct Shop {
     db: Database,
     gateway: Arc<StripeGateway>,
-    catalog: Arc<CatalogStore>,
     config: Arc<Config>,
-    billing: Billing,
+    catalog: Arc<CatalogStore>,
+    installation: Arc<Installation>,
+    customers: Customers,
+    /// The per-user Stripe budget, shared with billing.
+    budget: Arc<StripeBudget>,
+    /// Order syncs: coalesced per order, bounded by the sync deadline, the buyer's pages forgotten
+    /// after each write. A request brings its webhook event, if any.
+    syncs: SyncEnvelope<Option<VerifiedEvent>, ()>,
 }
 
 /// `metadata[storefront_order]`: the installation and the order, so that only our own orders match.
@@ -48,18 +53,23 @@ pub fn order_tag(installation_id: &str, order_id: OrderId) -> String {
 
 impl Shop {
     pub fn new(
-        db: Database,
-        gateway: Arc<StripeGateway>,
+        state: &AppState,
         catalog: Arc<CatalogStore>,
-        config: Arc<Config>,
-        billing: Billing,
+        installation: Arc<Installation>,
+        customers: Customers,
+        budget: Arc<StripeBudget>,
+        pages: UserPages,
     ) -> Self {
+        let deadline = state.config.stripe.sync_deadline;
         Self {
-            db,
-            gateway,
+            db: state.db.clone(),
+            gateway: state.gateway.clone(),
+            config: state.config.clone(),
             catalog,
-            config,
-            billing,
+            installation,
+            customers,
+            budget,
+            syncs: SyncEnvelope::new(state.db.clone(), deadline, pages),
         }
     }
 
@@ -96,7 +106,7 @@ impl Shop {
     /// The order a `storefront_order` tag names, if it is one of this installation's.
     pub fn order_of_tag(&self, tag: &str) -> Option<OrderId> {
         let (installation, id) = tag.rsplit_once(':')?;
-        (installation == self.billing.installation_id())
+        (installation == self.installation.id())
             .then(|| OrderId::parse(id))
             .flatten()
     }
@@ -134,7 +144,7 @@ impl Shop {
         if !returning || order.status != crate::domain::OrderStatus::Pending {
             return Ok(order);
         }
-        self.billing.check_stripe_budget(user_id)?;
+        self.budget.check(user_id)?;
         self.sync_order(order_id, None).await?;
         Ok(self.order_of(user_id, order_id).await?.0)
     }
@@ -173,35 +183,25 @@ impl Shop {
             .reduce(|a, b| crate::domain::Money::new(a.amount + b.amount, a.currency));
         Ok(CartView { lines, total })
     }
+}
 
-    /// Background: pending orders that should have ended by now are read from Stripe (a lost expiry
-    /// event), unpaid intents past their reservation are canceled, and orders that never got a
-    /// session or intent are failed. Bounded per pass.
-    pub async fn sweep_stale_orders(&self) -> AppResult<usize> {
-        let now = now_unix();
-        let stale = sqlx::query_scalar::<_, OrderId>(
-            "SELECT id FROM orders WHERE status = 'pending' AND checkout_session_id IS NOT NULL \
-             AND checkout_expires_at < $1 ORDER BY id LIMIT $2",
-        )
-        .bind(now - STALE_AFTER_EXPIRY_SECS)
-        .bind(SWEEP_BATCH)
-        .fetch_all(&self.db.pool)
-        .await?;
-        for order_id in &stale {
-            self.sync_order(*order_id, None).await?;
-        }
-        let orphans = sqlx::query_scalar::<_, OrderId>(
-            "SELECT id FROM orders WHERE status = 'pending' AND checkout_session_id IS NULL \
-             AND payment_intent_id IS NULL AND created_at < $1 ORDER BY id LIMIT $2",
-        )
-        .bind(now - ORPHAN_AFTER_SECS)
-        .bind(SWEEP_BATCH)
-        .fetch_all(&self.db.pool)
-        .await?;
-        for order_id in &orphans {
-            self.abandon(*order_id).await?;
-        }
-        let abandoned = self.abandon_stale_intents(SWEEP_BATCH).await?;
-        Ok(stale.len() + orphans.len() + abandoned)
+#[cfg(test)]
+mod form_contract_tests {
+    use crate::components::form_contract::{hidden_messages, raised_in};
+    use std::path::Path;
+
+    /// Every message the shop's server code raises for a form is one its forms can show (a new
+    /// message missing from `SHOP_FORM_MESSAGES` would read "Something went wrong" without
+    /// JavaScript).
+    #[test]
+    fn every_message_the_shop_raises_is_one_its_forms_show() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/shop");
+        let raised = raised_in(&root, &[&root.join("mod.rs")]);
+        assert!(raised.len() >= 10, "the scanner found {raised:?}");
+        let hidden = hidden_messages(&raised, crate::shop::SHOP_FORM_MESSAGES);
+        assert!(
+            hidden.is_empty(),
+            "shown as 'Something went wrong': {hidden:#?}"
+        );
     }
 }

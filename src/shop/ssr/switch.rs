@@ -19,10 +19,7 @@ impl Shop {
         cart_key: &str,
         keep: PaymentFlow,
     ) -> AppResult<()> {
-        let other = match keep {
-            PaymentFlow::Checkout => PaymentFlow::Intent,
-            PaymentFlow::Intent => PaymentFlow::Checkout,
-        };
+        let other = keep.other();
         let open = sqlx::query_as::<_, (OrderId, Option<String>, Option<String>)>(
             "SELECT id, checkout_session_id, payment_intent_id FROM orders WHERE user_id = $1 \
              AND cart_key = $2 AND status = 'pending' AND payment_flow = $3 ORDER BY id",
@@ -45,7 +42,7 @@ impl Shop {
                 tracing::info!(%order_id, %error, "open order of the other way to pay not ended");
             }
             self.sync_order(order_id, None).await?;
-            let status = super::fulfil::status_of(&self.db.pool, order_id).await?;
+            let status = super::order::status_of(&self.db.pool, order_id).await?;
             if status.was_paid() {
                 return Err(AppError::Conflict(CART_ALREADY_PAID.into()));
             }

@@ -1,6 +1,7 @@
-//! Coalescing of work per key (issue 9: webhook storms). While a round of work for a key runs, new
-//! requests for that key join the next round instead of starting their own; every request is answered
-//! with the result of a round that started after it arrived, so nothing is answered from stale work.
+//! Coalescing of work per key (webhook storms, docs/RELIABILITY.md). While a round of work for a key
+//! runs, new requests for that key join the next round instead of starting their own; every request
+//! is answered with the result of a round that started after it arrived, so nothing is answered from
+//! stale work.
 //!
 //! Rounds run in a spawned task: a caller that goes away (a closed connection) cannot strand the
 //! requests queued behind it.

@@ -1,19 +1,18 @@
-//! Paying on our own page (`/shop/pay`): the order and its stock reservation exactly as for hosted
-//! Checkout, then a PaymentIntent for the amount our catalog gives. The browser gets only the
-//! intent's client secret and confirms it with Stripe.js; the card goes from Stripe's field to
-//! Stripe, and the order is fulfilled from the intent as Stripe reports it (`sync_order`), never
-//! from what the browser says.
+//! Paying on our own page (`/shop/pay`): a PaymentIntent for the amount our catalog gives. The
+//! browser gets only the intent's client secret and confirms it with Stripe.js; the card goes from
+//! Stripe's field to Stripe, and the order is fulfilled from the intent as Stripe reports it
+//! (`sync_order`), never from what the browser says.
 //!
 //! The reservation rule: an unpaid intent holds the stock as long as a Checkout Session would
-//! (`CHECKOUT_EXPIRES_SECS`). Past that the sweep cancels the intent at Stripe (`abandoned`) and
-//! syncs the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses
-//! the cancel and the sync marks it paid. Stripe settles that race, not our clock.
+//! (`RESERVATION_SECS`). Past that the sweep cancels the intent at Stripe (`abandoned`) and syncs
+//! the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses the
+//! cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
-use super::checkout::{CHECKOUT_EXPIRES_SECS, priced_lines, total_of};
+use super::payment::{NewOrder, PaymentStart, RESERVATION_SECS, WayToPay, total_of};
 use super::{Cart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
-use crate::domain::{Money, OrderId, PaymentFlow};
+use crate::domain::{Money, OrderId};
 use crate::error::{AppError, AppResult};
 use crate::shop::PAY_ON_PAGE_OFF;
 use crate::stripe_gateway::{IntentState, NewOrderIntent};
@@ -45,33 +44,32 @@ impl Shop {
 
     /// The PaymentIntent of this cart's order: the open one of the same cart (a retry after a
     /// declined card, a reload), or a new order with its reservation and a new intent.
-    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
     pub async fn pay_cart(&self, user: &User, cart: &Cart) -> AppResult<CardPayment> {
         let publishable_key = self
             .publishable_key()
-            .ok_or_else(|| AppError::Invalid(PAY_ON_PAGE_OFF.into()))?
-            .to_owned();
-        let catalog = self.catalog.current();
-        let (lines, currency) = priced_lines(&catalog, cart)?;
-        self.billing.check_stripe_budget(user.id)?;
-        if let Some(payment) = self
-            .open_intent_of(user, &cart.key(), &publishable_key)
-            .await?
-        {
-            return Ok(payment);
+            .ok_or_else(|| AppError::Invalid(PAY_ON_PAGE_OFF.into()))?;
+        let way = WayToPay::OnPage { publishable_key };
+        match self.start_payment(user, cart, way).await? {
+            PaymentStart::Card(payment) => Ok(payment),
+            PaymentStart::Redirect(_) => Err(AppError::Internal(
+                "paying on the page answered with a redirect".into(),
+            )),
         }
-        self.end_other_way_to_pay(user, &cart.key(), PaymentFlow::Intent)
-            .await?;
-        let customer_id = self.billing.customer_for(user).await?;
-        let order_id = self
-            .create_order(user, &cart.key(), PaymentFlow::Intent, &currency, &lines)
-            .await?;
-        let total = Money::new(total_of(&lines), currency);
-        let tag = order_tag(self.billing.installation_id(), order_id);
-        let created = self
+    }
+
+    /// Creates the order's PaymentIntent and stores it on the order, with its reservation.
+    pub(super) async fn create_intent(
+        &self,
+        order: &NewOrder<'_>,
+        publishable_key: &str,
+    ) -> AppResult<CardPayment> {
+        let order_id = order.id;
+        let total = Money::new(total_of(order.lines), order.currency.to_owned());
+        let tag = order_tag(self.installation.id(), order_id);
+        let intent = self
             .gateway
             .create_order_intent(NewOrderIntent {
-                customer_id: &customer_id,
+                customer_id: order.customer_id,
                 amount: total.amount,
                 currency: &total.currency,
                 order_id: order_id.get(),
@@ -79,21 +77,14 @@ impl Shop {
                 description: &format!("Order #{order_id}"),
                 idempotency_key: &format!("storefront-{tag}-intent").replace(':', "-"),
             })
-            .await;
-        let intent = match created {
-            Ok(intent) => intent,
-            Err(error) => {
-                self.abandon(order_id).await?;
-                return Err(error.into());
-            }
-        };
+            .await?;
         sqlx::query(
-            "UPDATE orders SET payment_intent_id = $2, checkout_expires_at = $3, updated_at = $4 \
+            "UPDATE orders SET payment_intent_id = $2, reserved_until = $3, updated_at = $4 \
              WHERE id = $1",
         )
         .bind(order_id)
         .bind(&intent.id)
-        .bind(now_unix() + CHECKOUT_EXPIRES_SECS)
+        .bind(now_unix() + RESERVATION_SECS)
         .bind(now_unix())
         .execute(&self.db.pool)
         .await?;
@@ -101,13 +92,13 @@ impl Shop {
         Ok(CardPayment {
             order_id,
             client_secret: intent.client_secret,
-            publishable_key,
+            publishable_key: publishable_key.to_owned(),
             total,
         })
     }
 
     /// This user's unpaid on-page order of the same cart whose intent can still be paid.
-    async fn open_intent_of(
+    pub(super) async fn open_intent_of(
         &self,
         user: &User,
         cart_key: &str,
@@ -117,7 +108,7 @@ impl Shop {
             sqlx::query_as::<_, (OrderId, String, i64, String)>(
                 "SELECT id, payment_intent_id, total, currency FROM orders WHERE user_id = $1 \
                  AND cart_key = $2 AND status = 'pending' AND payment_flow = 'intent' \
-                 AND payment_intent_id IS NOT NULL AND checkout_expires_at > $3 \
+                 AND payment_intent_id IS NOT NULL AND reserved_until > $3 \
                  ORDER BY id DESC LIMIT 1",
             )
             .bind(user.id)
@@ -140,27 +131,5 @@ impl Shop {
             publishable_key: publishable_key.to_owned(),
             total: Money::new(total, currency),
         }))
-    }
-
-    /// Unpaid on-page orders past their reservation: the intent is canceled at Stripe, then the
-    /// order follows whatever Stripe says (expired, or paid if the buyer got there first).
-    pub(super) async fn abandon_stale_intents(&self, batch: i64) -> AppResult<usize> {
-        let stale = sqlx::query_as::<_, (OrderId, String)>(
-            "SELECT id, payment_intent_id FROM orders WHERE payment_flow = 'intent' \
-             AND status = 'pending' AND payment_intent_id IS NOT NULL AND checkout_expires_at < $1 \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(now_unix())
-        .bind(batch)
-        .fetch_all(&self.db.pool)
-        .await?;
-        for (order_id, intent_id) in &stale {
-            if let Err(error) = self.gateway.cancel_intent(intent_id).await {
-                // Succeeded or processing meanwhile: the sync below follows it.
-                tracing::info!(%order_id, %error, "payment intent not canceled");
-            }
-            self.sync_order(*order_id, None).await?;
-        }
-        Ok(stale.len())
     }
 }

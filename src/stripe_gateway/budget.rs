@@ -1,5 +1,6 @@
-//! Per-user limits on the billing actions that call Stripe (security review M2): one account must not
-//! be able to spend the Stripe account's API rate limit, which every checkout and webhook shares.
+//! The per-user Stripe budget (security review M2): one account must not be able to spend the Stripe
+//! account's API rate limit, which every checkout, payment, portal visit and webhook shares. Billing
+//! and the shop count their user-triggered Stripe calls against the same budget.
 
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
@@ -13,12 +14,12 @@ use std::time::Duration;
 const BURST: u32 = 10;
 const ONE_EVERY: Duration = Duration::from_secs(3);
 
-pub struct BillingLimits {
+pub struct StripeBudget {
     per_user: DefaultKeyedRateLimiter<UserId>,
     clock: DefaultClock,
 }
 
-impl Default for BillingLimits {
+impl Default for StripeBudget {
     fn default() -> Self {
         let quota = Quota::with_period(ONE_EVERY)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -30,8 +31,8 @@ impl Default for BillingLimits {
     }
 }
 
-impl BillingLimits {
-    /// One billing action by `user_id` (checkout, portal, success-page sync), or 429.
+impl StripeBudget {
+    /// One action of `user_id` that calls Stripe (checkout, portal, paying, a success-page sync), or 429.
     pub fn check(&self, user_id: UserId) -> AppResult<()> {
         self.per_user.check_key(&user_id).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
@@ -51,10 +52,10 @@ impl BillingLimits {
 mod tests {
     use super::*;
 
-    /// Security review M2: a loop of billing actions by one user stops at the burst; others are unaffected.
+    /// Security review M2: a loop of Stripe actions by one user stops at the burst; others are unaffected.
     #[test]
     fn m2_one_user_is_limited_without_limiting_another() {
-        let limits = BillingLimits::default();
+        let limits = StripeBudget::default();
         let (loop_user, other) = (UserId::new(1), UserId::new(2));
         for _ in 0..BURST {
             assert!(limits.check(loop_user).is_ok());

@@ -1,0 +1,78 @@
+//! Our users' Stripe customers: created once per user, bound only when Stripe's metadata names this
+//! installation and this very user (security review M5). Billing (subscriptions) and the shop (orders)
+//! both buy as the user's customer. Server only.
+
+use crate::auth::User;
+use crate::db::Database;
+use crate::domain::{CustomerId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::installation::Installation;
+use crate::stripe_gateway::{CustomerOwner, StripeGateway};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Customers {
+    db: Database,
+    gateway: Arc<StripeGateway>,
+    installation: Arc<Installation>,
+}
+
+impl Customers {
+    pub fn new(db: Database, gateway: Arc<StripeGateway>, installation: Arc<Installation>) -> Self {
+        Self {
+            db,
+            gateway,
+            installation,
+        }
+    }
+
+    /// The user's Stripe customer, created once. Double clicks and concurrent instances converge on
+    /// one customer: Stripe answers a repeated idempotency key (derived from the owner) with the
+    /// same object, and the conditional UPDATE keeps whichever id was stored first.
+    pub async fn ensure(&self, user: &User) -> AppResult<CustomerId> {
+        if let Some(customer_id) = self.stored(user.id).await? {
+            return Ok(customer_id);
+        }
+        let owner = self.owner_of(user.id).await?;
+        let customer_id = match self.gateway.find_customer(&owner).await? {
+            Some(found) => found,
+            None => self.gateway.create_customer(&owner, &user.email).await?,
+        };
+        sqlx::query(
+            "UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
+        )
+        .bind(&customer_id)
+        .bind(user.id)
+        .execute(&self.db.pool)
+        .await?;
+        self.stored(user.id)
+            .await?
+            .ok_or_else(|| AppError::Internal("customer id not stored".into()))
+    }
+
+    /// The customer stored for the user, if any (no Stripe call).
+    pub async fn stored(&self, user_id: UserId) -> AppResult<Option<CustomerId>> {
+        Ok(sqlx::query_scalar::<_, Option<CustomerId>>(
+            "SELECT stripe_customer_id FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.db.pool)
+        .await?)
+    }
+
+    /// The owner written into the user's Stripe objects.
+    pub async fn owner_of(&self, user_id: UserId) -> AppResult<CustomerOwner> {
+        let (created_at, generation) = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT created_at, billing_generation FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.db.pool)
+        .await?;
+        Ok(CustomerOwner::new(
+            self.installation.id(),
+            user_id,
+            created_at,
+            generation,
+        ))
+    }
+}

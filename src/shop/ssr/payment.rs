@@ -1,0 +1,168 @@
+//! Starting to pay a cart: one procedure for both ways to pay, hosted Checkout (`hosted.rs`) and
+//! our own page with Stripe.js (`on_page.rs`). Only two steps differ between them, and they are the
+//! strategies: reusing the cart's open payment, and creating the Stripe object for a new order.
+//!
+//! No transaction is open while Stripe is called (M3): the order and its reservation commit first,
+//! and if Stripe then fails, the order is abandoned and its stock given back.
+
+use super::Shop;
+use super::cart::Cart;
+use super::on_page::CardPayment;
+use crate::auth::User;
+use crate::catalog::{Catalog, Good};
+use crate::domain::{CustomerId, OrderId, PaymentFlow};
+use crate::error::{AppError, AppResult};
+use crate::shop::{EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE};
+
+/// How long an unpaid order holds its stock (`orders.reserved_until`), whichever way it is paid:
+/// Stripe's shortest Checkout `expires_at` (30 minutes) plus a minute, so the request is never
+/// refused for arriving a moment late. An on-page intent is canceled by the sweep after as long.
+pub const RESERVATION_SECS: i64 = 31 * 60;
+
+/// A way to pay, with what it needs.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum WayToPay<'a> {
+    /// Stripe's hosted Checkout page.
+    Hosted,
+    /// Our page, with Stripe.js's card field.
+    OnPage { publishable_key: &'a str },
+}
+
+impl WayToPay<'_> {
+    pub fn flow(self) -> PaymentFlow {
+        match self {
+            WayToPay::Hosted => PaymentFlow::Checkout,
+            WayToPay::OnPage { .. } => PaymentFlow::Intent,
+        }
+    }
+}
+
+/// Where the buyer goes to pay.
+#[derive(Debug, Clone)]
+pub(super) enum PaymentStart {
+    /// To Stripe's Checkout page, at this URL.
+    Redirect(String),
+    /// To the card field on our page, with this intent.
+    Card(CardPayment),
+}
+
+/// One priced line of a new order: amounts from our catalog, never from the form.
+pub(super) struct OrderLine<'a> {
+    pub good: &'a Good,
+    pub quantity: i64,
+}
+
+/// A new order, as the strategies create its Stripe object.
+pub(super) struct NewOrder<'a> {
+    pub id: OrderId,
+    pub customer_id: &'a CustomerId,
+    pub lines: &'a [OrderLine<'a>],
+    pub currency: &'a str,
+}
+
+/// The cart's lines priced from our catalog, all in one currency; the order's currency.
+pub(super) fn priced_lines<'a>(
+    catalog: &'a Catalog,
+    cart: &Cart,
+) -> AppResult<(Vec<OrderLine<'a>>, String)> {
+    let lines = cart
+        .lines()
+        .iter()
+        .map(|line| {
+            let good = catalog
+                .good_by_price(&line.price_id)
+                .ok_or_else(|| AppError::Invalid(NOT_ON_SALE.into()))?;
+            Ok(OrderLine {
+                good,
+                quantity: i64::from(line.quantity),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let Some(first) = lines.first() else {
+        return Err(AppError::Invalid(EMPTY_CART.into()));
+    };
+    let currency = first.good.money.currency.clone();
+    if lines.iter().any(|l| l.good.money.currency != currency) {
+        return Err(AppError::Invalid(MIXED_CURRENCIES.into()));
+    }
+    Ok((lines, currency))
+}
+
+/// The order's total at our catalog's prices, in minor units (what we ask Stripe to charge; what
+/// Stripe did charge is recorded when it is paid).
+pub(super) fn total_of(lines: &[OrderLine<'_>]) -> i64 {
+    lines.iter().map(|l| l.good.money.amount * l.quantity).sum()
+}
+
+impl Shop {
+    /// Starts paying `cart` the `way` given: the open payment of the same cart if there is one (a
+    /// double click, a reload, a retry after a declined card), else a new order with its stock
+    /// reservation and its Stripe object.
+    #[tracing::instrument(skip_all, fields(user_id = %user.id, flow = way.flow().as_str()))]
+    pub(super) async fn start_payment(
+        &self,
+        user: &User,
+        cart: &Cart,
+        way: WayToPay<'_>,
+    ) -> AppResult<PaymentStart> {
+        let catalog = self.catalog.current();
+        let (lines, currency) = priced_lines(&catalog, cart)?;
+        self.budget.check(user.id)?;
+        let cart_key = cart.key();
+        if let Some(open) = self.open_payment_of(user, &cart_key, way).await? {
+            return Ok(open);
+        }
+        self.end_other_way_to_pay(user, &cart_key, way.flow())
+            .await?;
+        let customer_id = self.customers.ensure(user).await?;
+        let order_id = self
+            .create_order(user, &cart_key, way.flow(), &currency, &lines)
+            .await?;
+        let order = NewOrder {
+            id: order_id,
+            customer_id: &customer_id,
+            lines: &lines,
+            currency: &currency,
+        };
+        match self.create_payment(&order, way).await {
+            Ok(started) => Ok(started),
+            Err(error) => {
+                self.abandon(order_id).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Strategy one: the cart's open payment of this way, if it can still be paid.
+    async fn open_payment_of(
+        &self,
+        user: &User,
+        cart_key: &str,
+        way: WayToPay<'_>,
+    ) -> AppResult<Option<PaymentStart>> {
+        Ok(match way {
+            WayToPay::Hosted => self
+                .open_checkout_of(user, cart_key)
+                .await?
+                .map(PaymentStart::Redirect),
+            WayToPay::OnPage { publishable_key } => self
+                .open_intent_of(user, cart_key, publishable_key)
+                .await?
+                .map(PaymentStart::Card),
+        })
+    }
+
+    /// Strategy two: the Stripe object a new order is paid through, stored on the order.
+    async fn create_payment(
+        &self,
+        order: &NewOrder<'_>,
+        way: WayToPay<'_>,
+    ) -> AppResult<PaymentStart> {
+        Ok(match way {
+            WayToPay::Hosted => PaymentStart::Redirect(self.open_checkout(order).await?),
+            WayToPay::OnPage { publishable_key } => {
+                PaymentStart::Card(self.create_intent(order, publishable_key).await?)
+            }
+        })
+    }
+}

@@ -1,0 +1,302 @@
+//! `sync_order`, the one writer of an order's payment status after checkout. Like `sync_customer`
+//! for subscriptions, it never trusts what an event or a browser says: it reads the order's Checkout
+//! Session and PaymentIntent from Stripe and moves the order forward to match (`order::walk`), in one
+//! transaction with the events' record. It runs in the shared envelope (`crate::stripe_sync`):
+//! duplicates answered before any Stripe read, syncs of one order coalesced, one deadline for the
+//! read, the buyer's pages forgotten after the write.
+
+use super::Shop;
+use super::order::{status_of, walk};
+use crate::db::now_unix;
+use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
+use crate::error::AppResult;
+use crate::stripe_gateway::{
+    CheckoutSessionStatus, IntentState, PaymentRecord, PaymentStatus, VerifiedEvent,
+};
+use crate::stripe_sync::{RoundReport, SyncOutcome, ledger};
+use sqlx::{Any, Transaction};
+
+/// Stripe's view of an order, reduced to what decides its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct StripeView {
+    pub target: OrderStatus,
+    pub payment_intent_id: Option<String>,
+    pub receipt_url: Option<String>,
+    /// What Stripe charged, once the payment succeeded.
+    pub amount_charged: Option<i64>,
+    pub amount_refunded: i64,
+}
+
+/// The state Stripe's objects put a hosted-Checkout order in.
+pub(super) fn target_status(
+    session: CheckoutSessionStatus,
+    paid: PaymentStatus,
+    payment: Option<&PaymentRecord>,
+) -> OrderStatus {
+    let failed = payment
+        .is_some_and(|p| matches!(p.state, IntentState::AttemptFailed | IntentState::Canceled));
+    match (session, paid) {
+        (CheckoutSessionStatus::Expired, _) => OrderStatus::Expired,
+        (CheckoutSessionStatus::Complete, PaymentStatus::Paid) => match payment {
+            Some(p) => OrderStatus::of_paid(p.amount_received, p.amount_refunded),
+            // Nothing to charge (no PaymentIntent): paid, and nothing to refund.
+            None => OrderStatus::Paid,
+        },
+        // A delayed method (bank debit) completes unpaid, then settles or fails.
+        (CheckoutSessionStatus::Complete, _) if failed => OrderStatus::Failed,
+        _ => OrderStatus::Pending,
+    }
+}
+
+/// The state a PaymentIntent paid on our own page puts its order in. A failed attempt leaves the
+/// order payable (the buyer may try another card); only a canceled intent ends it.
+pub(super) fn intent_target_status(payment: &PaymentRecord) -> OrderStatus {
+    match payment.state {
+        IntentState::Succeeded => {
+            OrderStatus::of_paid(payment.amount_received, payment.amount_refunded)
+        }
+        IntentState::Canceled => OrderStatus::Expired,
+        IntentState::InProgress | IntentState::AttemptFailed => OrderStatus::Pending,
+    }
+}
+
+/// What the database holds of how an order is paid.
+struct PaidThrough {
+    session_id: Option<String>,
+    intent_id: Option<String>,
+    flow: Option<PaymentFlow>,
+    user_id: UserId,
+}
+
+impl Shop {
+    /// Reads the order's state from Stripe and writes it, recording `event` in the same transaction.
+    #[tracing::instrument(skip(self, event), fields(event_id = event.map(|e| e.id.as_str())))]
+    pub async fn sync_order(
+        &self,
+        order_id: OrderId,
+        event: Option<&VerifiedEvent>,
+    ) -> AppResult<SyncOutcome<()>> {
+        if self.syncs.already_applied(event).await? {
+            return Ok(SyncOutcome::Duplicate);
+        }
+        let shop = self.clone();
+        let round = move |batch: Vec<Option<VerifiedEvent>>| {
+            let shop = shop.clone();
+            async move { shop.order_round(order_id, batch).await }
+        };
+        self.syncs
+            .run(
+                &order_id.to_string(),
+                event.cloned(),
+                event.map(|e| &e.id),
+                round,
+            )
+            .await
+    }
+
+    /// An event about an order that is not ours: recorded, so a redelivery is a duplicate.
+    pub async fn record_foreign_order_event(
+        &self,
+        event: &VerifiedEvent,
+    ) -> AppResult<SyncOutcome<()>> {
+        if self.syncs.already_applied(Some(event)).await? {
+            return Ok(SyncOutcome::Duplicate);
+        }
+        self.syncs.record_not_ours(Some(event)).await
+    }
+
+    /// One round for the order: one read of Stripe, one transaction for the batch's events.
+    async fn order_round(
+        &self,
+        order_id: OrderId,
+        batch: Vec<Option<VerifiedEvent>>,
+    ) -> AppResult<RoundReport<()>> {
+        let events: Vec<&VerifiedEvent> = batch.iter().flatten().collect();
+        let Some(paid_through) = self.paid_through(order_id).await? else {
+            let duplicates = ledger::record_only(&self.db, &events).await?;
+            return Ok(RoundReport::nothing_of_ours(duplicates));
+        };
+        let view = self
+            .syncs
+            .read_within_deadline(self.read_view(&paid_through))
+            .await?;
+        let mut tx = self.db.pool.begin().await?;
+        if let Some(view) = &view {
+            // The write comes first: on SQLite a transaction that read before writing cannot take
+            // the write lock once another connection has committed (SQLITE_BUSY, not waited out).
+            self.apply_view(&mut tx, order_id, view).await?;
+        }
+        let duplicates = ledger::record_all(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(RoundReport {
+            applied: Some(()),
+            duplicates,
+            changed_user: Some(paid_through.user_id),
+        })
+    }
+
+    async fn paid_through(&self, order_id: OrderId) -> AppResult<Option<PaidThrough>> {
+        let row = sqlx::query_as::<_, (Option<String>, Option<String>, String, UserId)>(
+            "SELECT checkout_session_id, payment_intent_id, payment_flow, user_id              FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        Ok(
+            row.map(|(session_id, intent_id, flow, user_id)| PaidThrough {
+                session_id,
+                intent_id,
+                flow: flow.parse().ok(),
+                user_id,
+            }),
+        )
+    }
+
+    /// Stripe's view of the order: its Checkout Session's, or for an order paid on our page, its
+    /// PaymentIntent's. None when it never reached Stripe.
+    async fn read_view(&self, order: &PaidThrough) -> AppResult<Option<StripeView>> {
+        match (&order.session_id, &order.intent_id, order.flow) {
+            (Some(session), _, _) => Ok(Some(self.read_session(session).await?)),
+            (None, Some(intent), Some(PaymentFlow::Intent)) => {
+                Ok(Some(self.read_intent(intent).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn read_session(&self, session_id: &str) -> AppResult<StripeView> {
+        let session = self
+            .gateway
+            .checkout_session(&CheckoutSessionId::from(session_id))
+            .await?;
+        let payment = match &session.payment_intent_id {
+            Some(id) => Some(self.gateway.payment(id).await?),
+            None => None,
+        };
+        let target = target_status(session.status, session.payment_status, payment.as_ref());
+        Ok(StripeView {
+            target,
+            payment_intent_id: session.payment_intent_id.clone(),
+            receipt_url: payment.as_ref().and_then(|p| p.receipt_url.clone()),
+            amount_charged: payment
+                .as_ref()
+                .filter(|_| target.was_paid())
+                .map(|p| p.amount_received),
+            amount_refunded: payment.as_ref().map_or(0, |p| p.amount_refunded),
+        })
+    }
+
+    /// An order paid on our own page: its PaymentIntent decides.
+    async fn read_intent(&self, intent_id: &str) -> AppResult<StripeView> {
+        let payment = self.gateway.payment(intent_id).await?;
+        let target = intent_target_status(&payment);
+        Ok(StripeView {
+            target,
+            payment_intent_id: Some(payment.id.clone()),
+            receipt_url: payment.receipt_url.clone(),
+            amount_charged: target.was_paid().then_some(payment.amount_received),
+            amount_refunded: payment.amount_refunded,
+        })
+    }
+
+    /// Moves the order step by step to Stripe's state; each step's stock move and mail happen only
+    /// if that step's conditional UPDATE matched (so exactly once).
+    async fn apply_view(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        order_id: OrderId,
+        view: &StripeView,
+    ) -> AppResult<()> {
+        sqlx::query(
+            "UPDATE orders SET payment_intent_id = COALESCE($2, payment_intent_id),              receipt_url = COALESCE($3, receipt_url),              amount_charged = COALESCE($4, amount_charged),              amount_refunded = CASE WHEN amount_refunded > $5 THEN amount_refunded ELSE $5 END,              updated_at = $6 WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(&view.payment_intent_id)
+        .bind(&view.receipt_url)
+        .bind(view.amount_charged)
+        .bind(view.amount_refunded)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
+        let current = status_of(&mut **tx, order_id).await?;
+        let steps = walk(tx, order_id, current, view.target).await?;
+        if steps.contains(&(OrderStatus::Pending, OrderStatus::Paid)) {
+            self.queue_receipt(tx, order_id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(state: IntentState, refunded: i64) -> PaymentRecord {
+        PaymentRecord {
+            id: "pi_1".into(),
+            state,
+            amount_received: if state == IntentState::Succeeded {
+                4900
+            } else {
+                0
+            },
+            order_tag: None,
+            amount_refunded: refunded,
+            receipt_url: None,
+        }
+    }
+
+    #[test]
+    fn an_on_page_order_stays_payable_until_its_intent_succeeds_or_is_canceled() {
+        use IntentState::*;
+        let cases = [
+            (InProgress, 0, OrderStatus::Pending),
+            // A decline or failed 3-D Secure: the buyer may try another card.
+            (AttemptFailed, 0, OrderStatus::Pending),
+            (Canceled, 0, OrderStatus::Expired),
+            (Succeeded, 0, OrderStatus::Paid),
+            (Succeeded, 900, OrderStatus::PartiallyRefunded),
+            (Succeeded, 4900, OrderStatus::Refunded),
+        ];
+        for (state, refunded, expected) in cases {
+            assert_eq!(
+                intent_target_status(&intent(state, refunded)),
+                expected,
+                "{state:?}, {refunded} refunded"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hosted_checkout_fails_on_a_failed_attempt_or_a_canceled_intent() {
+        for state in [IntentState::AttemptFailed, IntentState::Canceled] {
+            let target = target_status(
+                CheckoutSessionStatus::Complete,
+                PaymentStatus::Unpaid,
+                Some(&intent(state, 0)),
+            );
+            assert_eq!(target, OrderStatus::Failed, "{state:?}");
+        }
+        let settling = target_status(
+            CheckoutSessionStatus::Complete,
+            PaymentStatus::Unpaid,
+            Some(&intent(IntentState::InProgress, 0)),
+        );
+        assert_eq!(settling, OrderStatus::Pending);
+    }
+
+    /// A discounted order: Stripe charged $39 for a $49 cart. Refunding the $39 is a full refund,
+    /// judged by what Stripe charged (the intent's `amount_received`), not our catalog total.
+    #[test]
+    fn a_refund_of_everything_charged_is_a_full_refund_whatever_the_catalog_said() {
+        let mut paid = intent(IntentState::Succeeded, 3900);
+        paid.amount_received = 3900;
+        assert_eq!(intent_target_status(&paid), OrderStatus::Refunded);
+        let hosted = target_status(
+            CheckoutSessionStatus::Complete,
+            PaymentStatus::Paid,
+            Some(&paid),
+        );
+        assert_eq!(hosted, OrderStatus::Refunded);
+    }
+}
