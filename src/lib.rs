@@ -57,6 +57,9 @@ pub use domain::{CustomerId, Email, Money};
 pub use mail::templates::{OrderReceipt, ReceiptLine, order_receipt};
 #[cfg(feature = "ssr")]
 pub use mail::{Mail, MailKind, enqueue};
+/// For the schema contract test: the order columns the order views read.
+#[cfg(feature = "ssr")]
+pub use shop::ssr::ORDER_COLUMNS;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::error::ApiError;
 use crate::model::DEFAULT_ACCOUNT_ID;
 use crate::seed::CatalogSource;
+use crate::shared::DeliveryPolicy;
 
 /// How to run a simulator.
 #[derive(Debug, Clone)]
@@ -28,6 +29,11 @@ pub struct SimConfig {
     /// record it to notice that their keys now belong to another account, so it is fixed for
     /// the life of a sim and sims meant to be different accounts need different ids.
     pub account_id: Option<String>,
+    /// Whether each new webhook endpoint (the one configured here, or one added later) gets
+    /// the seed catalog's `product.created`/`price.created` events, as it does by default.
+    /// Tests that do not exercise catalog webhooks turn it off to skip those 14 deliveries;
+    /// the events stay in `GET /v1/events` either way.
+    pub replay_seed_events: bool,
 }
 
 impl Default for SimConfig {
@@ -42,11 +48,20 @@ impl Default for SimConfig {
             webhook_timeout: Duration::from_secs(10),
             start_time: None,
             account_id: None,
+            replay_seed_events: true,
         }
     }
 }
 
 impl SimConfig {
+    pub(crate) fn delivery_policy(&self) -> DeliveryPolicy {
+        DeliveryPolicy {
+            max_attempts: self.webhook_max_attempts,
+            retry_base: self.webhook_retry_base,
+            timeout: self.webhook_timeout,
+        }
+    }
+
     /// The account id to answer with: `acct_` and ASCII letters or digits (it appears in URLs
     /// such as `/v1/accounts/{id}/external_accounts`, as on Stripe).
     pub(crate) fn account_id(&self) -> Result<String, SimError> {

@@ -77,14 +77,21 @@ impl Page {
     }
 }
 
-/// Per-call latency and injected 5xx/429 answers (429 with `Retry-After`), before anything
-/// else runs.
+/// The API gate (a held call waits for the test's release), then per-call latency and injected
+/// 5xx/429 answers (429 with `Retry-After`), before anything else runs.
 pub(crate) async fn api_faults(
     State(sim): State<Arc<Shared>>,
     req: Request,
     next: Next,
 ) -> Response {
     sim.count_api_request();
+    if let Some(gate) = sim.faults_mut(|f| f.take_api_gate()) {
+        tracing::info!(path = %req.uri().path(), "fault: API call held at the gate");
+        tokio::select! {
+            () = gate.released() => {}
+            () = sim.shutdown_signal() => {}
+        }
+    }
     let (latency, forced) = sim.faults_mut(|f| f.take_api_fault());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

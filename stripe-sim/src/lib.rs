@@ -2,10 +2,12 @@
 //!
 //! Start it with [`Sim::start`], point async-stripe at [`Sim::base_url`] and drive the hosted
 //! Checkout/Portal pages over HTTP. Webhooks are signed like Stripe's; the test clock and the
-//! fault switches are reachable both over HTTP (`/_sim/…`) and through [`Sim`] methods.
+//! fault switches are reachable both over HTTP (`/_sim/…`) and through [`Sim`]: its methods,
+//! [`Sim::faults`] and [`Sim::act`] (what the hosted pages and the Dashboard do).
 
 #![recursion_limit = "256"]
 
+mod actions;
 mod admin;
 mod api;
 mod auth;
@@ -13,6 +15,7 @@ mod billing;
 mod clock;
 mod config;
 mod error;
+mod fault_switches;
 mod faults;
 mod form;
 mod http;
@@ -36,10 +39,12 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinHandle;
 
+pub use actions::Actions;
 pub use billing::checkout::PayOutcome;
 pub use config::{SimConfig, SimError};
 pub use error::ApiError;
-pub use faults::Faults;
+pub use fault_switches::FaultSwitches;
+pub use faults::ApiGate;
 pub use model::{API_VERSION, DEFAULT_ACCOUNT_ID, Delivery};
 pub use seed::{CatalogSource, DEFAULT_CATALOG};
 
@@ -74,8 +79,11 @@ fn seeded_store(
     if let Some(catalog) = seed {
         catalog.seed(&mut store);
     }
-    // Seed events have no endpoint yet; endpoints added later get them replayed.
+    // Seed events have no endpoint yet; endpoints added later get them replayed, if wanted.
     store.outbox.clear();
+    if !config.replay_seed_events {
+        store.seed_events.clear();
+    }
     store
 }
 
@@ -119,7 +127,7 @@ impl Sim {
             .map_err(|e| SimError::Io(std::io::Error::other(e)))?;
         let store = seeded_store(&config, account_id, &base_url, seed.as_ref());
         let (tx, rx) = unbounded_channel();
-        let shared = Arc::new(Shared::new(store, config.clone(), http, tx));
+        let shared = Arc::new(Shared::new(store, config.delivery_policy(), http, tx));
         let dispatcher = tokio::spawn(webhooks::dispatcher(shared.clone(), rx));
         let env_endpoint = config.webhook_url.clone().map(|url| {
             let secret = config.webhook_secret.clone();
@@ -182,7 +190,8 @@ impl Sim {
     }
 
     /// Adds an endpoint for every event type; returns (`we_…` id, `whsec_…` secret). The seed
-    /// catalog's `product.created`/`price.created` events are delivered to it.
+    /// catalog's `product.created`/`price.created` events are delivered to it unless
+    /// [`SimConfig::replay_seed_events`] is off.
     pub fn add_webhook_endpoint(&self, url: &str, secret: Option<&str>) -> (String, String) {
         self.shared.with(|store| {
             let id = webhooks::add_endpoint(
@@ -264,129 +273,20 @@ impl Sim {
         }
     }
 
-    /// Pays a Checkout Session as the hosted page would (`card` is a test card number).
-    pub fn pay_checkout(
-        &self,
-        session: &str,
-        email: Option<&str>,
-        card: &str,
-    ) -> Result<PayOutcome, ApiError> {
-        self.shared
-            .with(|store| billing::checkout::pay(store, session, email, card))
+    /// Actions as if from the hosted pages or the Dashboard (paying a session, confirming an
+    /// intent, refunding, deleting a customer).
+    pub fn act(&self) -> Actions<'_> {
+        Actions {
+            shared: &self.shared,
+        }
     }
 
-    /// Pays a payment-mode Checkout Session with a US bank account as the hosted page's second
-    /// form would: `000123456789` settles 60 s (sim clock) later, `000111111113` fails then
-    /// (account closed); other numbers are refused. The session completes at once, unpaid.
-    pub fn pay_checkout_with_bank(
-        &self,
-        session: &str,
-        email: Option<&str>,
-        account_number: &str,
-    ) -> Result<PayOutcome, ApiError> {
-        self.shared
-            .with(|store| billing::checkout::pay_bank(store, session, email, account_number))
-    }
-
-    /// Refunds `amount` (default: all that is left) of a succeeded PaymentIntent, as
-    /// `POST /v1/refunds` would; returns the `re_…` id.
-    pub fn refund(&self, payment_intent: &str, amount: Option<i64>) -> Result<String, ApiError> {
-        self.shared.with(|store| {
-            billing::refunds::create(
-                store,
-                billing::refunds::NewRefund {
-                    payment_intent: Some(payment_intent.to_owned()),
-                    amount,
-                    ..Default::default()
-                },
-            )
-        })
-    }
-
-    /// Completes (or fails) the 3-D Secure step of a session paid with 4000000000003220.
-    pub fn authenticate_checkout(
-        &self,
-        session: &str,
-        approve: bool,
-    ) -> Result<PayOutcome, ApiError> {
-        self.shared
-            .with(|store| billing::checkout::authenticate(store, session, approve))
-    }
-
-    /// Confirms PaymentIntent `pi` with a new card PaymentMethod (a test card number), as
-    /// `POST /v1/payment_methods` then `…/confirm` would; returns the intent's status
-    /// (`succeeded`, or `requires_action` for 3155/3220). A decline is the 402 card error,
-    /// whose `detail("payment_intent")` is the intent.
-    pub fn confirm_intent(&self, pi: &str, card: &str) -> Result<String, ApiError> {
-        self.shared
-            .with(|store| billing::confirm::with_card(store, pi, card))
-    }
-
-    /// Completes (`true`) or fails the 3-D Secure step of PaymentIntent `pi`, as the buttons
-    /// of the hosted challenge page do; returns the intent's new status.
-    pub fn authenticate_intent(&self, pi: &str, complete: bool) -> Result<String, ApiError> {
-        self.shared.with(|store| {
-            billing::confirm::authenticate(store, pi, complete)?;
-            Ok(billing::confirm::status(store, pi))
-        })
-    }
-
-    /// Deletes a customer as if from the Dashboard: same effects and events as
-    /// `DELETE /v1/customers/{id}`.
-    pub fn delete_customer(&self, id: &str) -> Result<(), ApiError> {
-        self.shared
-            .with(|store| billing::customers::delete_customer(store, id))
-            .map(|_| ())
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.shared.faults_mut(|f| f.clone())
-    }
-    pub fn duplicate_next_events(&self, n: usize) {
-        self.shared.faults_mut(|f| f.duplicate_next = n);
-    }
-    /// Holds the next `n` events and then delivers them in reverse order.
-    pub fn shuffle_next_events(&self, n: usize) {
-        self.shared.faults_mut(|f| {
-            f.shuffle_next = n;
-            f.shuffle_batch = n;
-        });
-    }
-    /// Releases events held by [`Sim::shuffle_next_events`] before the batch is full.
-    pub fn release_shuffled(&self) {
-        self.shared.flush_shuffled();
-    }
-    pub fn delay_deliveries(&self, d: Duration) {
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        self.shared.faults_mut(|f| f.delivery_delay_ms = ms);
-    }
-    /// Fails the next `n` delivery attempts (to `endpoint`, or to any endpoint) with a 500.
-    pub fn fail_next_deliveries(&self, n: usize, endpoint: Option<&str>) {
-        self.shared.faults_mut(|f| match endpoint {
-            Some(e) => {
-                f.fail_deliveries_for.insert(e.to_owned(), n);
-            }
-            None => f.fail_deliveries = n,
-        });
-    }
-    /// Answers the next `n` API calls with `status` (500 or 429).
-    pub fn fail_next_api_calls(&self, n: usize, status: u16) {
-        self.shared.faults_mut(|f| {
-            f.api_errors = n;
-            f.api_error_status = status;
-        });
-    }
-    /// `Retry-After` (seconds) sent with injected 429s; 1 until changed.
-    pub fn set_api_retry_after(&self, secs: u64) {
-        self.shared.faults_mut(|f| f.api_retry_after = secs);
-    }
-    pub fn set_api_latency(&self, d: Duration) {
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        self.shared.faults_mut(|f| f.api_latency_ms = ms);
-    }
-    /// Clears every fault switch and releases held events.
-    pub fn reset_faults(&self) {
-        self.shared.reset_faults();
+    /// The fault switches (webhook duplication, reordering, delays and failures; API errors,
+    /// latency and the gate that holds API calls).
+    pub fn faults(&self) -> FaultSwitches<'_> {
+        FaultSwitches {
+            shared: &self.shared,
+        }
     }
 }
 

@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
-use crate::SimConfig;
 use crate::faults::Faults;
 use crate::idempotency::IdemStore;
 use crate::model::Outgoing;
@@ -23,6 +22,17 @@ pub(crate) enum Msg {
     Flush,
 }
 
+/// How webhook deliveries are attempted (the delivery part of `SimConfig`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeliveryPolicy {
+    /// Attempts per event and endpoint, the first included.
+    pub(crate) max_attempts: u32,
+    /// Wait before the first retry; doubles on each further retry.
+    pub(crate) retry_base: Duration,
+    /// Per-attempt timeout.
+    pub(crate) timeout: Duration,
+}
+
 pub(crate) struct Shared {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
@@ -32,7 +42,7 @@ pub(crate) struct Shared {
     pending: AtomicUsize,
     /// `/v1` requests received, for tests that assert the app made no Stripe call.
     api_requests: AtomicUsize,
-    pub(crate) config: SimConfig,
+    pub(crate) delivery: DeliveryPolicy,
     /// The client webhook deliveries go out with.
     pub(crate) http: reqwest::Client,
     shutdown: watch::Sender<bool>,
@@ -41,7 +51,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         store: Store,
-        config: SimConfig,
+        delivery: DeliveryPolicy,
         http: reqwest::Client,
         tx: UnboundedSender<Msg>,
     ) -> Self {
@@ -53,7 +63,7 @@ impl Shared {
             tx,
             pending: AtomicUsize::new(0),
             api_requests: AtomicUsize::new(0),
-            config,
+            delivery,
             http,
             shutdown,
         }
@@ -97,7 +107,7 @@ impl Shared {
     }
 
     pub(crate) fn reset_faults(&self) {
-        self.faults_mut(|f| *f = Faults::default());
+        self.faults_mut(Faults::reset);
         let _ = self.tx.send(Msg::Flush);
     }
 

@@ -34,7 +34,8 @@ pub(crate) struct Store {
     pub(crate) deliveries: Vec<Delivery>,
     /// Deliveries requested by the current operation, handed to the dispatcher afterwards.
     pub(crate) outbox: Vec<Outgoing>,
-    /// `product.created`/`price.created` events of the seed catalog, replayed to new endpoints.
+    /// `product.created`/`price.created` events of the seed catalog, replayed to new endpoints
+    /// (none when `SimConfig::replay_seed_events` is off).
     pub(crate) seed_events: Vec<String>,
 }
 

@@ -180,12 +180,12 @@ async fn worker(shared: Arc<Shared>, mut rx: UnboundedReceiver<Job>) {
 }
 
 async fn retry(shared: Arc<Shared>, job: Job) {
-    let max = shared.config.webhook_max_attempts.max(1);
+    let max = shared.delivery.max_attempts.max(1);
     for n in 2..=max {
         let factor = 2u32.saturating_pow(n - 2);
         let wait = shared
-            .config
-            .webhook_retry_base
+            .delivery
+            .retry_base
             .saturating_mul(factor)
             .min(Duration::from_secs(3600));
         if !shared.sleep(wait).await || attempt(&shared, &job, n).await {
@@ -286,7 +286,7 @@ async fn post(shared: &Shared, target: &Target) -> (Option<u16>, Option<String>)
             "Stripe/1.0 (+https://stripe.com/docs/webhooks) stripe-sim",
         )
         .body(target.payload.clone())
-        .timeout(shared.config.webhook_timeout)
+        .timeout(shared.delivery.timeout)
         .send()
         .await;
     match response {

@@ -1,9 +1,11 @@
 //! The speed issue's caches, seen from outside: anonymous pages served from memory (fresh CSP nonce
 //! per response, never to a signed-in visitor, invalidated by catalog changes on every instance),
-//! and sessions and users cached per instance (sign-out and access changes reach every instance).
+//! and sessions and users cached per instance (sign-out and access changes reach every instance),
+//! and signed-in pages that follow changes to the user's orders made elsewhere.
 
 use crate::helpers::{
     BROWSER_ACCEPT, CARD_OK, PASSWORD, TestApp, eventually, no_redirects, session_cookie,
+    unique_email,
 };
 use reqwest::Method;
 use std::time::Duration;
@@ -252,4 +254,63 @@ async fn signed_in_pages_are_per_user_and_follow_billing_changes() {
         403,
         "Bob is still free"
     );
+}
+
+/// A pay-on-page order gets its PaymentIntent on whichever instance the buyer pays (here written by
+/// SQL, as another instance would): from then on the dashboard lists it, also where it was cached.
+/// Only `payment_intent_id` changes, and it alone decides whether the dashboard lists an order
+/// (`Shop::orders_of`, src/shop/ssr/orders.rs).
+#[tokio::test]
+async fn an_order_given_its_payment_intent_elsewhere_reaches_the_cached_dashboard() {
+    let app = TestApp::spawn().await;
+    // The seed catalog's webhooks reload the catalog, which would empty the page cache anyway.
+    app.settle_webhooks().await;
+    let email = unique_email("intent-elsewhere");
+    let browser = app.new_user(&email).await;
+    let pool = &app.state.db.pool;
+    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_one(pool)
+        .await
+        .expect("the user");
+    let now = storefront::db::now_unix();
+    // As the pay page's first step writes it: pending, to be paid on our page, no intent yet.
+    let order_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (user_id, status, currency, total, cart_key, payment_flow, created_at, \
+         updated_at) VALUES ($1, 'pending', 'usd', 1200, 'price_test:1', 'intent', $2, $2) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .expect("an order");
+    sqlx::query(
+        "INSERT INTO order_items (order_id, price_id, product_id, name, unit_amount, quantity) \
+         VALUES ($1, 'price_test', 'prod_test', 'Test mug', 1200, 1)",
+    )
+    .bind(order_id)
+    .execute(pool)
+    .await
+    .expect("its item");
+    let link = format!("href=\"/shop/orders/{order_id}\"");
+    // Rendered, then served from the cache.
+    for _ in 0..2 {
+        let dashboard = app.page(&browser, "/dashboard").await;
+        assert!(dashboard.contains(&email), "signed in");
+        assert!(!dashboard.contains(&link), "no intent yet, so not listed");
+    }
+    sqlx::query("UPDATE orders SET payment_intent_id = $2 WHERE id = $1")
+        .bind(order_id)
+        .bind("pi_created_elsewhere")
+        .execute(pool)
+        .await
+        .expect("the intent is recorded");
+    // The poll reads invalidations twice a second. A cached signed-in page has no age limit: without
+    // an invalidation it stays until the catalog or some user's rows change.
+    eventually(
+        Duration::from_secs(10),
+        "the cached dashboard does not list the order that now has an intent",
+        || async { app.page(&browser, "/dashboard").await.contains(&link) },
+    )
+    .await;
 }

@@ -112,20 +112,23 @@ async fn l5_a_catalog_change_overtaken_by_another_instance_reads_again() {
         assert_eq!(response.status(), 200);
         app.sim.api_requests() - before
     };
-    app.sim
-        .set_api_latency(std::time::Duration::from_millis(400));
     let before = app.sim.api_requests();
+    // The delivery's first Stripe call is held until the other instance has written: the order of
+    // the two is certain, not a matter of timing.
+    let gate = app.sim.faults().hold_next_api_call();
     let signature = crate::webhooks::signed(&payload);
     let delivery = crate::webhooks::deliver(&app, &payload, Some(&signature));
     let other_instance_writes = async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        tokio::time::timeout(std::time::Duration::from_secs(20), gate.wait_until_held())
+            .await
+            .expect("the delivery reads Stripe");
         sqlx::query("UPDATE installation SET catalog_generation = catalog_generation + 1")
             .execute(&app.state.db.pool)
             .await
             .expect("another instance's catalog write");
+        gate.release();
     };
     let (response, ()) = tokio::join!(delivery, other_instance_writes);
-    app.sim.set_api_latency(std::time::Duration::ZERO);
     assert_eq!(response.status(), 200);
     assert_eq!(
         app.sim.api_requests() - before,

@@ -186,8 +186,4 @@ async fn mails_survive_an_smtp_outage_and_arrive_once_when_it_ends() {
          {delivered_after:.1?} after it; {attempts_total} attempts in all, at most {max_attempts} \
          for one mail"
     );
-    assert!(
-        delivered_after < Duration::from_secs(20),
-        "delivered {delivered_after:?} after the server came back"
-    );
 }

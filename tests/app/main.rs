@@ -21,6 +21,7 @@ mod helpers;
 mod mail;
 mod operations;
 mod redirects;
+mod schema;
 mod shop;
 mod slow_stripe;
 mod throttling;

@@ -15,6 +15,7 @@ mod switch;
 mod sync;
 
 pub use cart::{Cart, CartChange, CartCount, SessionCart, load_cart_count};
+pub use orders::ORDER_COLUMNS;
 
 use crate::auth::ssr::UserPages;
 use crate::catalog::ssr::CatalogStore;

@@ -28,7 +28,9 @@ struct ItemRow {
     quantity: i64,
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, status, currency, total, amount_refunded, checkout_session_id, \
+/// The order columns the order page and the dashboard read. Every one an UPDATE can change must be
+/// in the `orders_changed` trigger's list (cached signed-in pages), which a test checks against this.
+pub const ORDER_COLUMNS: &str = "id, user_id, status, currency, total, amount_refunded, checkout_session_id, \
                              payment_intent_id, receipt_url, created_at, paid_at";
 
 /// How an order is being paid, to recognise the buyer coming back from it.

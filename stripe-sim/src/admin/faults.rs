@@ -47,8 +47,7 @@ fn usize_of(v: u64) -> usize {
 type AdminResult = Result<Json<Value>, ApiError>;
 
 fn current(sim: &Shared) -> AdminResult {
-    let f = sim.faults_mut(|f| f.clone());
-    serde_json::to_value(f)
+    sim.faults_mut(|f| serde_json::to_value(&*f))
         .map(Json)
         .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))
 }

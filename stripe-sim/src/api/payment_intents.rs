@@ -12,10 +12,11 @@ use axum::{Extension, Router};
 use super::{body_params, list_page, list_query, nullable, one, query_params};
 use crate::auth::KeyKind;
 use crate::billing::confirm;
-use crate::billing::intents::{self, CANCELLATION_REASONS, IntentUpdate, NewIntent};
+use crate::billing::intents::{self, CANCELLATION_REASONS, IntentUpdate};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::ApiResult;
+use crate::model::NewIntent;
 use crate::render::payments as render;
 use crate::shared::Shared;
 use crate::store::Store;
@@ -102,6 +103,7 @@ fn new_intent(params: &Params) -> Result<NewIntent, ApiError> {
         description: nullable(params, "description").flatten(),
         receipt_email: nullable(params, "receipt_email").flatten(),
         automatic_payment_methods: automatic_methods(params)?,
+        ..NewIntent::default()
     })
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 
 use super::{body_params, one, retrieve_one};
-use crate::billing::payments::create_card_method;
+use crate::billing::cards::create_card_method;
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::ApiResult;

@@ -1,6 +1,7 @@
 //! Completing a Checkout Session: charge the card (or start a bank debit), create customer,
 //! subscription and invoice, or the payment (`payment_mode`).
 
+use super::cards;
 use super::customers::{create_customer, set_default_card};
 use super::payment_mode::{self, Method};
 use super::payments;
@@ -63,7 +64,7 @@ pub(crate) fn pay(
     card: &str,
 ) -> Result<PayOutcome, ApiError> {
     payable_session(store, id)?;
-    let method = payments::add_card(store, card, None)?;
+    let method = cards::add_card(store, card, None)?;
     collect_email(store, id, email);
     if store.payment_method(&method).map(|m| m.behavior) == Some(CardBehavior::Authenticate) {
         if let Some(s) = store.session_mut(id) {

@@ -3,30 +3,16 @@
 
 use serde_json::json;
 
-use super::intents::unexpected_state;
-use super::payment_mode::{emit_charge, emit_intent};
+use super::cards::add_card;
+use super::intents::{self, emit_charge, emit_intent, no_such_intent, unexpected_state};
 use crate::error::ApiError;
 use crate::model::{
-    CardBehavior, Charge, ChargeStatus, IntentStatus, MethodType, NextAction, PaymentError,
+    CardBehavior, Instrument, IntentStatus, MethodType, NewCharge, NextAction, PaymentError,
     ReceiptLine,
 };
 use crate::render::payment_methods::payment_method as render_pm;
 use crate::render::payments::payment_intent as render_intent;
 use crate::store::Store;
-
-const DECLINED: PaymentError = PaymentError {
-    kind: "card_error",
-    code: "card_declined",
-    decline_code: Some("generic_decline"),
-    message: "Your card was declined.",
-};
-
-const INSUFFICIENT_FUNDS: PaymentError = PaymentError {
-    kind: "card_error",
-    code: "card_declined",
-    decline_code: Some("insufficient_funds"),
-    message: "Your card has insufficient funds.",
-};
 
 const AUTHENTICATION_FAILED: PaymentError = PaymentError {
     kind: "invalid_request_error",
@@ -41,10 +27,6 @@ pub(crate) fn status(store: &Store, id: &str) -> String {
         .payment_intent(id)
         .map(|p| p.status.as_str().to_owned())
         .unwrap_or_default()
-}
-
-fn no_such_intent(id: &str) -> ApiError {
-    ApiError::missing_resource("payment_intent", id, "intent")
 }
 
 /// Only intents waiting for a payment method (or for authentication, to switch cards) can be
@@ -111,19 +93,21 @@ pub(crate) fn confirm(
             emit_intent(store, "payment_intent.requires_action", id);
             Ok(())
         }
-        CardBehavior::Decline => Err(fail(store, id, &pm, DECLINED)),
-        CardBehavior::InsufficientFunds => Err(fail(store, id, &pm, INSUFFICIENT_FUNDS)),
-        CardBehavior::Succeed | CardBehavior::FailOffSession => {
-            succeed(store, id, &pm);
-            Ok(())
-        }
+        // A confirm is on-session: cards that decline only off-session go through.
+        other => match other.decline(true) {
+            Some(error) => Err(fail(store, id, &pm, error.clone())),
+            None => {
+                succeed(store, id, &pm);
+                Ok(())
+            }
+        },
     }
 }
 
-/// `Sim::confirm_intent`: stores the test card (detached, as `POST /v1/payment_methods`
+/// `sim.act().confirm_intent`: stores the test card (detached, as `POST /v1/payment_methods`
 /// does), confirms with it and returns the intent's status.
 pub(crate) fn with_card(store: &mut Store, id: &str, number: &str) -> Result<String, ApiError> {
-    let pm = super::payments::add_card(store, number, None)?;
+    let pm = add_card(store, number, None)?;
     confirm(store, id, Some(&pm), None)?;
     Ok(status(store, id))
 }
@@ -158,7 +142,6 @@ fn succeed(store: &mut Store, id: &str, pm: &str) {
     let ch = new_charge(store, id, pm, None);
     if let Some(pi) = store.payment_intent_mut(id) {
         pi.status = IntentStatus::Succeeded;
-        pi.latest_charge = Some(ch.clone());
         pi.next_action = None;
     }
     emit_charge(store, "charge.succeeded", &ch);
@@ -171,7 +154,6 @@ fn fail(store: &mut Store, id: &str, pm: &str, error: PaymentError) -> ApiError 
     let ch = new_charge(store, id, pm, Some(error.clone()));
     if let Some(pi) = store.payment_intent_mut(id) {
         pi.status = IntentStatus::RequiresPaymentMethod;
-        pi.latest_charge = Some(ch.clone());
         pi.payment_method = None;
         pi.last_payment_error = Some(error.clone());
     }
@@ -179,54 +161,44 @@ fn fail(store: &mut Store, id: &str, pm: &str, error: PaymentError) -> ApiError 
     emit_intent(store, "payment_intent.payment_failed", id);
     let intent = store.payment_intent(id).map(render_intent);
     let method = store.payment_method(pm).map(render_pm);
-    ApiError::card(error.code, error.decline_code, error.message)
-        .with_doc_url(error.code)
+    error
+        .card_error()
         .with_detail("charge", json!(ch))
         .with_detail("payment_intent", intent.unwrap_or_default())
         .with_detail("payment_method", method.unwrap_or_default())
 }
 
-/// A Charge of the intent's amount with its metadata, succeeded or failed with `failure`.
+/// A card Charge of the intent's amount, succeeded or failed with `failure`; its id.
 fn new_charge(store: &mut Store, id: &str, pm: &str, failure: Option<PaymentError>) -> String {
-    let ch = store.id("ch");
     let (brand, last4) = store
         .payment_method(pm)
         .map(|m| (m.brand.clone(), m.last4.clone()))
         .unwrap_or_default();
-    let Some(pi) = store.payment_intent(id) else {
-        return ch;
-    };
-    let charge = Charge {
-        id: ch.clone(),
-        amount: pi.amount,
-        amount_refunded: 0,
-        currency: pi.currency.clone(),
-        customer: pi.customer.clone(),
-        payment_intent: pi.id.clone(),
-        payment_method: pm.to_owned(),
-        method_type: MethodType::Card,
-        brand,
-        last4,
-        status: if failure.is_some() {
-            ChargeStatus::Failed
-        } else {
-            ChargeStatus::Succeeded
+    let (billing_email, line) = store
+        .payment_intent(id)
+        .map(|pi| {
+            let line = ReceiptLine {
+                description: pi
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| "Payment".to_owned()),
+                quantity: 1,
+                amount: pi.amount,
+            };
+            (pi.receipt_email.clone(), line)
+        })
+        .unzip();
+    let charge = NewCharge {
+        instrument: Instrument {
+            payment_method: pm.to_owned(),
+            method_type: MethodType::Card,
+            brand,
+            last4,
         },
         failure,
-        metadata: pi.metadata.clone(),
-        billing_email: pi.receipt_email.clone(),
-        lines: vec![ReceiptLine {
-            description: pi
-                .description
-                .clone()
-                .unwrap_or_else(|| "Payment".to_owned()),
-            quantity: 1,
-            amount: pi.amount,
-        }],
-        refunds: Vec::new(),
         settles: None,
-        created: store.now,
+        billing_email: billing_email.flatten(),
+        lines: line.into_iter().collect(),
     };
-    store.charges.push(charge);
-    ch
+    intents::add_charge(store, id, charge)
 }

@@ -1,22 +1,13 @@
-//! PaymentIntents created over the API: create, update and cancel (confirming them is in
-//! `confirm`). Payment-mode Checkout creates its own in `payment_mode`.
+//! The core both payment engines share: a PaymentIntent is opened ([`open`]) and charged
+//! ([`add_charge`]) here, whether hosted Checkout's payment mode (`payment_mode`) or the API
+//! (`create` here, then `confirm`) drives it. Also updating and canceling API intents.
 
-use super::payment_mode::emit_intent;
 use crate::error::ApiError;
-use crate::model::{IntentStatus, Meta, MethodType, PaymentIntent, merge_metadata};
+use crate::model::{
+    Charge, IntentStatus, Meta, NewCharge, NewIntent, PaymentIntent, merge_metadata,
+};
+use crate::render::payments as render;
 use crate::store::Store;
-
-/// The parameters of `POST /v1/payment_intents`, already checked for form.
-#[derive(Debug, Default)]
-pub(crate) struct NewIntent {
-    pub(crate) amount: i64,
-    pub(crate) currency: String,
-    pub(crate) customer: Option<String>,
-    pub(crate) metadata: Meta,
-    pub(crate) description: Option<String>,
-    pub(crate) receipt_email: Option<String>,
-    pub(crate) automatic_payment_methods: bool,
-}
 
 /// Changes allowed by `POST /v1/payment_intents/{id}` (`None`: leave as is).
 #[derive(Debug, Default)]
@@ -28,7 +19,7 @@ pub(crate) struct IntentUpdate {
     pub(crate) receipt_email: Option<Option<String>>,
 }
 
-fn no_such_intent(id: &str) -> ApiError {
+pub(crate) fn no_such_intent(id: &str) -> ApiError {
     ApiError::missing_resource("payment_intent", id, "intent")
 }
 
@@ -42,33 +33,51 @@ fn check_customer(store: &Store, customer: Option<&str>) -> Result<(), ApiError>
     }
 }
 
-/// Creates a PaymentIntent in `requires_payment_method` and emits `payment_intent.created`.
-pub(crate) fn create(store: &mut Store, new: NewIntent) -> Result<String, ApiError> {
-    check_customer(store, new.customer.as_deref())?;
+/// Adds a PaymentIntent in `requires_payment_method` and returns its id; no event (payment-mode
+/// Checkout sends none for its intent).
+pub(crate) fn open(store: &mut Store, new: NewIntent) -> String {
     let id = store.id("pi");
     let client_secret = store.client_secret(&id);
-    store.payment_intents.push(PaymentIntent {
-        id: id.clone(),
-        amount: new.amount,
-        currency: new.currency,
-        customer: new.customer,
-        status: IntentStatus::RequiresPaymentMethod,
-        latest_charge: None,
-        payment_method: None,
-        method_type: MethodType::Card,
-        metadata: new.metadata,
-        last_payment_error: None,
-        created: store.now,
-        client_secret,
-        description: new.description,
-        receipt_email: new.receipt_email,
-        automatic_payment_methods: new.automatic_payment_methods,
-        canceled_at: None,
-        cancellation_reason: None,
-        next_action: None,
-    });
+    let intent = PaymentIntent::new(id.clone(), client_secret, store.now, new);
+    store.payment_intents.push(intent);
+    id
+}
+
+/// `POST /v1/payment_intents`: checks the customer, opens the intent and emits
+/// `payment_intent.created`.
+pub(crate) fn create(store: &mut Store, new: NewIntent) -> Result<String, ApiError> {
+    check_customer(store, new.customer.as_deref())?;
+    let id = open(store, new);
     emit_intent(store, "payment_intent.created", &id);
     Ok(id)
+}
+
+/// Charges intent `id` (its whole amount) and makes the charge its `latest_charge`; returns the
+/// `ch_…` id. The caller moves the intent's status and emits the events.
+pub(crate) fn add_charge(store: &mut Store, id: &str, new: NewCharge) -> String {
+    let ch = store.id("ch");
+    let now = store.now;
+    let Some(intent) = store.payment_intent(id) else {
+        return ch;
+    };
+    let charge = Charge::new(ch.clone(), intent, new, now);
+    store.charges.push(charge);
+    if let Some(intent) = store.payment_intent_mut(id) {
+        intent.latest_charge = Some(ch.clone());
+    }
+    ch
+}
+
+pub(crate) fn emit_charge(store: &mut Store, kind: &str, id: &str) {
+    if let Some(object) = store.charge(id).map(|c| render::charge(store, c)) {
+        store.emit(kind, object, None);
+    }
+}
+
+pub(crate) fn emit_intent(store: &mut Store, kind: &str, id: &str) {
+    if let Some(object) = store.payment_intent(id).map(render::payment_intent) {
+        store.emit(kind, object, None);
+    }
 }
 
 /// Updates an intent that has neither succeeded nor been canceled (Stripe sends no event).

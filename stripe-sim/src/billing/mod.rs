@@ -1,5 +1,6 @@
 //! Money movement and object lifecycles shared by the API, the hosted pages and the clock.
 
+pub(crate) mod cards;
 pub(crate) mod checkout;
 pub(crate) mod confirm;
 pub(crate) mod customers;

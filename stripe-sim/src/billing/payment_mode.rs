@@ -1,13 +1,13 @@
 //! Payment-mode Checkout: the PaymentIntent and Charge a paid session creates, and bank debits
 //! (US bank account test numbers) that settle on the clock 60 s after the session completed.
 
+use super::intents::{self, emit_charge, emit_intent};
 use crate::error::ApiError;
 use crate::model::{
-    Charge, ChargeStatus, CheckoutSession, IntentStatus, MethodType, PaymentError, PaymentIntent,
-    ReceiptLine, SessionStatus, Settlement,
+    ChargeStatus, CheckoutSession, Instrument, IntentStatus, MethodType, NewCharge, NewIntent,
+    PaymentError, ReceiptLine, SessionStatus, Settlement,
 };
 use crate::render::checkout::session as render_session;
-use crate::render::payments as render;
 use crate::store::Store;
 
 /// How long a bank debit takes to settle (or fail) on the sim clock.
@@ -67,124 +67,80 @@ fn receipt_lines(store: &Store, session: &CheckoutSession) -> Vec<ReceiptLine> {
         .collect()
 }
 
-/// The payment method a charge shows.
-struct Instrument {
-    method_type: MethodType,
-    payment_method: String,
-    /// Card brand, or the bank's name.
-    brand: String,
-    last4: String,
-    settles: Option<(i64, Settlement)>,
-}
-
-fn instrument(store: &mut Store, method: Method<'_>) -> Instrument {
+/// The payment method the charge shows, and when a bank debit settles.
+fn instrument(store: &mut Store, method: Method<'_>) -> (Instrument, Option<(i64, Settlement)>) {
     match method {
         Method::Card(pm) => {
             let card = store.payment_method(pm);
-            Instrument {
-                method_type: MethodType::Card,
+            let instrument = Instrument {
                 payment_method: pm.to_owned(),
+                method_type: MethodType::Card,
                 brand: card.map_or_else(|| "visa".to_owned(), |c| c.brand.clone()),
                 last4: card.map_or_else(|| "4242".to_owned(), |c| c.last4.clone()),
-                settles: None,
-            }
+            };
+            (instrument, None)
         }
         Method::Bank(number, outcome) => {
             let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-            let last4 = digits[digits.len().saturating_sub(4)..].iter().collect();
-            Instrument {
-                method_type: MethodType::UsBankAccount,
+            let instrument = Instrument {
                 payment_method: store.id("pm"),
+                method_type: MethodType::UsBankAccount,
                 brand: TEST_BANK.to_owned(),
-                last4,
-                settles: Some((store.now + BANK_SETTLEMENT_SECS, outcome)),
-            }
+                last4: digits[digits.len().saturating_sub(4)..].iter().collect(),
+            };
+            (
+                instrument,
+                Some((store.now + BANK_SETTLEMENT_SECS, outcome)),
+            )
         }
     }
 }
 
-/// Creates the session's PaymentIntent and its Charge: succeeded for a card (with
-/// `charge.succeeded` and `payment_intent.succeeded`), processing/pending for a bank debit
-/// (no events until it settles). Returns the PaymentIntent id.
+/// Creates the session's PaymentIntent and its Charge through the same `intents` path as the
+/// API: succeeded for a card (with `charge.succeeded` and `payment_intent.succeeded`),
+/// processing/pending for a bank debit (no events until it settles). The card was charged
+/// (or declined) before the session completed, so nothing here fails. Returns the intent id.
 pub(crate) fn pay(
     store: &mut Store,
     session: &CheckoutSession,
     customer: Option<String>,
     method: Method<'_>,
 ) -> String {
-    let now = store.now;
-    let (pi_id, ch_id) = (store.id("pi"), store.id("ch"));
-    let client_secret = store.client_secret(&pi_id);
-    let Instrument {
-        method_type,
-        payment_method,
-        brand,
-        last4,
-        settles,
-    } = instrument(store, method);
-    let paid = settles.is_none();
-    let (charge_status, intent_status) = if paid {
-        (ChargeStatus::Succeeded, IntentStatus::Succeeded)
-    } else {
-        (ChargeStatus::Pending, IntentStatus::Processing)
-    };
-    store.charges.push(Charge {
-        id: ch_id.clone(),
-        amount: session.amount_total,
-        amount_refunded: 0,
-        currency: session.currency.clone(),
-        customer: customer.clone(),
-        payment_intent: pi_id.clone(),
-        payment_method: payment_method.clone(),
-        method_type,
-        brand,
-        last4,
-        status: charge_status,
+    let (instrument, settles) = instrument(store, method);
+    let payment_method = instrument.payment_method.clone();
+    let pi = intents::open(
+        store,
+        NewIntent {
+            amount: session.amount_total,
+            currency: session.currency.clone(),
+            customer,
+            metadata: session.payment_intent_metadata.clone(),
+            method_type: instrument.method_type,
+            ..NewIntent::default()
+        },
+    );
+    let charge = NewCharge {
+        instrument,
         failure: None,
-        metadata: session.payment_intent_metadata.clone(),
+        settles,
         billing_email: store.checkout_email(session),
         lines: receipt_lines(store, session),
-        refunds: Vec::new(),
-        settles,
-        created: now,
-    });
-    store.payment_intents.push(PaymentIntent {
-        id: pi_id.clone(),
-        amount: session.amount_total,
-        currency: session.currency.clone(),
-        customer,
-        status: intent_status,
-        latest_charge: Some(ch_id.clone()),
-        payment_method: Some(payment_method),
-        method_type,
-        metadata: session.payment_intent_metadata.clone(),
-        last_payment_error: None,
-        created: now,
-        client_secret,
-        description: None,
-        receipt_email: None,
-        automatic_payment_methods: false,
-        canceled_at: None,
-        cancellation_reason: None,
-        next_action: None,
-    });
+    };
+    let ch = intents::add_charge(store, &pi, charge);
+    let paid = settles.is_none();
+    if let Some(intent) = store.payment_intent_mut(&pi) {
+        intent.payment_method = Some(payment_method);
+        intent.status = if paid {
+            IntentStatus::Succeeded
+        } else {
+            IntentStatus::Processing
+        };
+    }
     if paid {
-        emit_charge(store, "charge.succeeded", &ch_id);
-        emit_intent(store, "payment_intent.succeeded", &pi_id);
+        emit_charge(store, "charge.succeeded", &ch);
+        emit_intent(store, "payment_intent.succeeded", &pi);
     }
-    pi_id
-}
-
-pub(crate) fn emit_charge(store: &mut Store, kind: &str, id: &str) {
-    if let Some(object) = store.charge(id).map(|c| render::charge(store, c)) {
-        store.emit(kind, object, None);
-    }
-}
-
-pub(crate) fn emit_intent(store: &mut Store, kind: &str, id: &str) {
-    if let Some(object) = store.payment_intent(id).map(render::payment_intent) {
-        store.emit(kind, object, None);
-    }
+    pi
 }
 
 /// A bank debit has settled (or failed): update charge, intent and session, and tell the app.

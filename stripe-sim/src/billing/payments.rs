@@ -1,7 +1,9 @@
-//! Test cards, charges and the invoice lifecycle (draft → open → paid, with dunning retries).
+//! Charging a saved card, and the invoice lifecycle (draft → open → paid, with dunning retries).
+//! What each test card does is in `cards`.
 
+use super::cards::{NO_PAYMENT_METHOD, decline};
 use crate::error::ApiError;
-use crate::model::{CardBehavior, Invoice, InvoiceLine, InvoiceStatus, PaymentMethod};
+use crate::model::{Invoice, InvoiceLine, InvoiceStatus};
 use crate::render::billing as render;
 use crate::store::Store;
 use crate::time::DAY;
@@ -11,164 +13,11 @@ use crate::time::DAY;
 /// canceled.
 const RETRY_DAYS: [i64; 3] = [3, 5, 7];
 
-fn luhn_ok(digits: &str) -> bool {
-    let sum: u32 = digits
-        .chars()
-        .rev()
-        .filter_map(|c| c.to_digit(10))
-        .enumerate()
-        .map(|(i, d)| {
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// Maps a card number to its test behaviour, like Stripe's test-mode card numbers.
-fn card_behavior(number: &str) -> Result<CardBehavior, ApiError> {
-    let digits: String = number
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if digits.len() < 12
-        || digits.len() > 19
-        || !digits.chars().all(|c| c.is_ascii_digit())
-        || !luhn_ok(&digits)
-    {
-        return Err(
-            ApiError::card("incorrect_number", None, "Your card number is incorrect.")
-                .with_param("card[number]"),
-        );
-    }
-    Ok(match digits.as_str() {
-        "4000000000000002" => CardBehavior::Decline,
-        "4000000000009995" => CardBehavior::InsufficientFunds,
-        "4000000000003220" | "4000002500003155" => CardBehavior::Authenticate,
-        "4000000000000341" => CardBehavior::FailOffSession,
-        _ => CardBehavior::Succeed,
-    })
-}
-
-fn brand(number: &str) -> &'static str {
-    match number.chars().next() {
-        Some('4') => "visa",
-        Some('5') | Some('2') => "mastercard",
-        Some('3') => "amex",
-        _ => "unknown",
-    }
-}
-
-/// Stores a card as a payment method (attached to `customer`, if given); returns its id.
-/// Hosted pages do not keep the expiry they check, so the card shows 12/2034.
-pub(crate) fn add_card(
-    store: &mut Store,
-    number: &str,
-    customer: Option<&str>,
-) -> Result<String, ApiError> {
-    store_card(store, number, customer, (12, 2034))
-}
-
-/// `POST /v1/payment_methods` with `type=card`: checks number, expiry (`(month, year)`, a
-/// two-digit year means 20YY) like Stripe, then stores the card detached. Only the last four
-/// digits and the test behaviour are kept.
-pub(crate) fn create_card_method(
-    store: &mut Store,
-    number: &str,
-    expiry: (i64, i64),
-) -> Result<String, ApiError> {
-    let (month, year) = expiry;
-    let year = if (0..100).contains(&year) {
-        2000 + year
-    } else {
-        year
-    };
-    card_behavior(number)?;
-    if !(1..=12).contains(&month) {
-        return Err(ApiError::card(
-            "invalid_expiry_month",
-            None,
-            "Your card's expiration month is invalid.",
-        )
-        .with_param("card[exp_month]"));
-    }
-    let (now_year, now_month) = crate::time::year_month(store.now);
-    if year < now_year || year > now_year + 50 || (year == now_year && month < now_month) {
-        let (code, message) = if year == now_year {
-            (
-                "invalid_expiry_month",
-                "Your card's expiration month is invalid.",
-            )
-        } else {
-            (
-                "invalid_expiry_year",
-                "Your card's expiration year is invalid.",
-            )
-        };
-        let param = if year == now_year {
-            "card[exp_month]"
-        } else {
-            "card[exp_year]"
-        };
-        return Err(ApiError::card(code, None, message).with_param(param));
-    }
-    store_card(store, number, None, (month, year))
-}
-
-fn store_card(
-    store: &mut Store,
-    number: &str,
-    customer: Option<&str>,
-    (exp_month, exp_year): (i64, i64),
-) -> Result<String, ApiError> {
-    let behavior = card_behavior(number)?;
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let id = store.id("pm");
-    store.payment_methods.push(PaymentMethod {
-        id: id.clone(),
-        customer: customer.map(str::to_owned),
-        last4: digits[digits.len().saturating_sub(4)..].to_owned(),
-        brand: brand(&digits).to_owned(),
-        exp_month,
-        exp_year,
-        behavior,
-        created: store.now,
-    });
-    Ok(id)
-}
-
-/// The card error a charge with a card of this behaviour gets, if any. On-session charges
-/// (the hosted pages, saving a card in the portal) go through for cards that only fail
-/// off-session.
-pub(crate) fn decline(behavior: CardBehavior, on_session: bool) -> Result<(), ApiError> {
-    match behavior {
-        CardBehavior::Succeed | CardBehavior::Authenticate => Ok(()),
-        CardBehavior::FailOffSession if on_session => Ok(()),
-        CardBehavior::FailOffSession | CardBehavior::Decline => Err(ApiError::card(
-            "card_declined",
-            Some("generic_decline"),
-            "Your card was declined.",
-        )),
-        CardBehavior::InsufficientFunds => Err(ApiError::card(
-            "card_declined",
-            Some("insufficient_funds"),
-            "Your card has insufficient funds.",
-        )),
-    }
-}
-
 /// Charges a card. `on_session` charges happen on the hosted page (3-D Secure is handled
 /// there); off-session charges are renewals and retries.
 pub(crate) fn charge(store: &Store, card: Option<&str>, on_session: bool) -> Result<(), ApiError> {
     let Some(method) = card.and_then(|id| store.payment_method(id)) else {
-        return Err(ApiError::card(
-            "card_declined",
-            Some("generic_decline"),
-            "The customer has no attached payment source or default payment method.",
-        ));
+        return Err(NO_PAYMENT_METHOD.card_error());
     };
     decline(method.behavior, on_session)
 }
@@ -304,39 +153,4 @@ pub(crate) fn pay_invoice(store: &mut Store, id: &str, on_session: bool) -> Resu
         }
     }
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn test_cards_map_to_behaviours() {
-        assert_eq!(
-            card_behavior("4242 4242 4242 4242").ok(),
-            Some(CardBehavior::Succeed)
-        );
-        assert_eq!(
-            card_behavior("4000000000000002").ok(),
-            Some(CardBehavior::Decline)
-        );
-        assert_eq!(
-            card_behavior("4000000000009995").ok(),
-            Some(CardBehavior::InsufficientFunds)
-        );
-        assert_eq!(
-            card_behavior("4000000000003220").ok(),
-            Some(CardBehavior::Authenticate)
-        );
-        assert_eq!(
-            card_behavior("4000000000000341").ok(),
-            Some(CardBehavior::FailOffSession)
-        );
-        assert!(card_behavior("4242424242424241").is_err());
-        assert!(card_behavior("abc").is_err());
-        assert_eq!(
-            card_behavior("4000002500003155").ok(),
-            Some(CardBehavior::Authenticate)
-        );
-    }
 }

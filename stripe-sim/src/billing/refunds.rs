@@ -1,4 +1,4 @@
-//! Refunds of succeeded charges (`POST /v1/refunds`, `Sim::refund`): always `succeeded` at
+//! Refunds of succeeded charges (`POST /v1/refunds`, `sim.act().refund`): always `succeeded` at
 //! once, like card refunds in test mode.
 
 use crate::error::ApiError;

@@ -1,8 +1,7 @@
 //! Customers and their saved cards.
 
-use serde::Serialize;
-
 use super::Meta;
+use super::payments::PaymentError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Customer {
@@ -20,17 +19,28 @@ pub(crate) struct Customer {
     pub(crate) delinquent: bool,
 }
 
-/// How a test card behaves (see `billing::payments::card_behavior`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// How a test card behaves (the table is `billing::test_cards::TEST_CARDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CardBehavior {
     Succeed,
-    Decline,
-    InsufficientFunds,
-    /// Needs a 3-D Secure step on the hosted page; charges after that succeed.
+    /// Needs a 3-D Secure step first; charges after that succeed.
     Authenticate,
-    /// Succeeds on the first (on-session) charge, declines every off-session renewal.
-    FailOffSession,
+    /// Every charge is declined with this error.
+    Decline(&'static PaymentError),
+    /// On-session charges (hosted pages, confirm) succeed; off-session renewals are declined
+    /// with this error.
+    DeclineOffSession(&'static PaymentError),
+}
+
+impl CardBehavior {
+    /// The decline a charge with this card gets, if any.
+    pub(crate) fn decline(self, on_session: bool) -> Option<&'static PaymentError> {
+        match self {
+            Self::Succeed | Self::Authenticate => None,
+            Self::Decline(error) => Some(error),
+            Self::DeclineOffSession(error) => (!on_session).then_some(error),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -22,8 +22,8 @@ pub(crate) use customers::{CardBehavior, Customer, PaymentMethod};
 pub use events::Delivery;
 pub(crate) use events::{Endpoint, Event, Outgoing};
 pub(crate) use payments::{
-    Charge, ChargeStatus, IntentStatus, MethodType, NextAction, PaymentError, PaymentIntent,
-    ReceiptLine, Refund, Settlement,
+    Charge, ChargeStatus, Instrument, IntentStatus, MethodType, NewCharge, NewIntent, NextAction,
+    PaymentError, PaymentIntent, ReceiptLine, Refund, Settlement,
 };
 
 /// `metadata`: string keys to string values, sorted like Stripe's JSON.

@@ -1,7 +1,9 @@
-//! One-time payments: PaymentIntents, their Charges and Refunds (created by payment-mode
-//! Checkout and `POST /v1/refunds`).
+//! One-time payments: PaymentIntents, their Charges and Refunds. Both payment engines (hosted
+//! Checkout's payment mode and the PaymentIntents API) build intents and charges through
+//! [`PaymentIntent::new`] and [`Charge::new`].
 
 use super::Meta;
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IntentStatus {
@@ -35,6 +37,26 @@ pub(crate) struct PaymentError {
     pub(crate) message: &'static str,
 }
 
+impl PaymentError {
+    /// The 402 card error a declined payment answers with (hosted pages, confirm, renewals).
+    pub(crate) fn card_error(&self) -> ApiError {
+        ApiError::card(self.code, self.decline_code, self.message).with_doc_url(self.code)
+    }
+}
+
+/// What the creator of a PaymentIntent chooses; everything else starts empty.
+#[derive(Debug, Default)]
+pub(crate) struct NewIntent {
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) customer: Option<String>,
+    pub(crate) metadata: Meta,
+    pub(crate) description: Option<String>,
+    pub(crate) receipt_email: Option<String>,
+    pub(crate) automatic_payment_methods: bool,
+    pub(crate) method_type: MethodType,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct PaymentIntent {
     pub(crate) id: String,
@@ -61,6 +83,32 @@ pub(crate) struct PaymentIntent {
     pub(crate) next_action: Option<NextAction>,
 }
 
+impl PaymentIntent {
+    /// A new intent in `requires_payment_method`, not yet confirmed or charged.
+    pub(crate) fn new(id: String, client_secret: String, created: i64, new: NewIntent) -> Self {
+        Self {
+            id,
+            amount: new.amount,
+            currency: new.currency,
+            customer: new.customer,
+            status: IntentStatus::RequiresPaymentMethod,
+            latest_charge: None,
+            payment_method: None,
+            method_type: new.method_type,
+            metadata: new.metadata,
+            last_payment_error: None,
+            created,
+            client_secret,
+            description: new.description,
+            receipt_email: new.receipt_email,
+            automatic_payment_methods: new.automatic_payment_methods,
+            canceled_at: None,
+            cancellation_reason: None,
+            next_action: None,
+        }
+    }
+}
+
 /// `next_action.redirect_to_url` of an intent waiting for 3-D Secure.
 #[derive(Debug, Clone)]
 pub(crate) struct NextAction {
@@ -68,8 +116,9 @@ pub(crate) struct NextAction {
     pub(crate) return_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum MethodType {
+    #[default]
     Card,
     UsBankAccount,
 }
@@ -140,7 +189,59 @@ pub(crate) struct Charge {
     pub(crate) created: i64,
 }
 
+/// The payment method a charge shows.
+#[derive(Debug, Clone)]
+pub(crate) struct Instrument {
+    pub(crate) payment_method: String,
+    pub(crate) method_type: MethodType,
+    /// Card brand (`visa`, …) or the bank name.
+    pub(crate) brand: String,
+    pub(crate) last4: String,
+}
+
+/// What a new Charge records besides its intent's amount, currency, customer and metadata.
+#[derive(Debug)]
+pub(crate) struct NewCharge {
+    pub(crate) instrument: Instrument,
+    /// Why it failed; `None` for a charge that succeeded or is pending.
+    pub(crate) failure: Option<PaymentError>,
+    /// A bank debit that settles (or fails) later: the charge is pending until then.
+    pub(crate) settles: Option<(i64, Settlement)>,
+    pub(crate) billing_email: Option<String>,
+    pub(crate) lines: Vec<ReceiptLine>,
+}
+
 impl Charge {
+    /// A charge of `intent`'s whole amount: failed with `new.failure`, else pending while a
+    /// debit is to settle, else succeeded.
+    pub(crate) fn new(id: String, intent: &PaymentIntent, new: NewCharge, created: i64) -> Self {
+        let status = match (&new.failure, new.settles) {
+            (Some(_), _) => ChargeStatus::Failed,
+            (None, Some(_)) => ChargeStatus::Pending,
+            (None, None) => ChargeStatus::Succeeded,
+        };
+        Self {
+            id,
+            amount: intent.amount,
+            amount_refunded: 0,
+            currency: intent.currency.clone(),
+            customer: intent.customer.clone(),
+            payment_intent: intent.id.clone(),
+            payment_method: new.instrument.payment_method,
+            method_type: new.instrument.method_type,
+            brand: new.instrument.brand,
+            last4: new.instrument.last4,
+            status,
+            failure: new.failure,
+            metadata: intent.metadata.clone(),
+            billing_email: new.billing_email,
+            lines: new.lines,
+            refunds: Vec::new(),
+            settles: new.settles,
+            created,
+        }
+    }
+
     pub(crate) fn captured(&self) -> bool {
         self.status != ChargeStatus::Failed
     }

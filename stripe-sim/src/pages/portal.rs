@@ -13,8 +13,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::{esc, form, money, not_found, page, per, see_other};
+use crate::billing::cards::{add_card, decline};
 use crate::billing::customers::set_default_card;
-use crate::billing::payments::{add_card, decline};
 use crate::billing::plan_change::change_price;
 use crate::billing::subscriptions::{retry_invoice, set_cancel_at_period_end};
 use crate::error::ApiError;

@@ -172,7 +172,7 @@ async fn bank_debit_of_a_closed_account_fails() {
         assert_eq!(done.status, Some(CheckoutSessionStatus::Complete));
         assert_eq!(done.payment_status, CheckoutSessionPaymentStatus::Unpaid);
         // Refunding a failed payment is refused.
-        assert!(sim.refund(&pi, None).is_err());
+        assert!(sim.act().refund(&pi, None).is_err());
         assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
         inbox
             .wait_for_type("checkout.session.async_payment_failed")
@@ -201,15 +201,18 @@ async fn unknown_account_numbers_are_refused() {
         assert_eq!(open.status, Some(CheckoutSessionStatus::Open));
         // The same through the Sim method; a subscription session has no bank form.
         assert!(
-            sim.pay_checkout_with_bank(s.id.as_str(), None, "123")
+            sim.act()
+                .pay_checkout_with_bank(s.id.as_str(), None, "123")
                 .is_err()
         );
         let sub = session(&sim, &c, None, "basic_monthly", None).await;
         assert!(
-            sim.pay_checkout_with_bank(sub.id.as_str(), Some("a@b.c"), "000123456789")
+            sim.act()
+                .pay_checkout_with_bank(sub.id.as_str(), Some("a@b.c"), "000123456789")
                 .is_err()
         );
         let outcome = sim
+            .act()
             .pay_checkout_with_bank(s.id.as_str(), Some("a@b.c"), "000123456789")
             .expect("bank payment");
         assert_eq!(

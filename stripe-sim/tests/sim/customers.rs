@@ -167,7 +167,7 @@ async fn sessions_for_a_deleted_customer_are_refused_like_unknown_ones() {
             .send(&c)
             .await
             .expect("portal");
-        sim.delete_customer(&cus).expect("delete hook");
+        sim.act().delete_customer(&cus).expect("delete hook");
 
         for portal in [false, true] {
             let (status, body) = session_error(&sim, &cus, portal).await;
@@ -182,7 +182,9 @@ async fn sessions_for_a_deleted_customer_are_refused_like_unknown_ones() {
             assert_eq!(unknown.1["error"]["code"], body["error"]["code"]);
         }
         // A session opened before the delete cannot complete any more.
-        let paid = sim.pay_checkout(open.id.as_str(), None, "4242424242424242");
+        let paid = sim
+            .act()
+            .pay_checkout(open.id.as_str(), None, "4242424242424242");
         assert_eq!(
             paid.map_err(|e| e.code),
             Err(Some("resource_missing".to_owned()))
@@ -201,7 +203,7 @@ async fn sessions_for_a_deleted_customer_are_refused_like_unknown_ones() {
         assert_eq!(posted.expect("post").status(), 303);
         let page = text(http().get(&portal.url).send().await.expect("get")).await;
         assert!(page.contains("No such customer"), "{page}");
-        assert!(sim.delete_customer(&cus).is_err(), "already deleted");
+        assert!(sim.act().delete_customer(&cus).is_err(), "already deleted");
     })
     .await;
 }

@@ -26,7 +26,7 @@ fn created_customer_ids(inbox: &Inbox) -> Vec<String> {
 async fn duplicate_delivers_the_same_event_twice() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
-        sim.duplicate_next_events(1);
+        sim.faults().duplicate_next_events(1);
         let c = client(&sim);
         customer(&c, "dup1@x.io").await;
         customer(&c, "dup2@x.io").await;
@@ -48,7 +48,7 @@ async fn duplicate_delivers_the_same_event_twice() {
 async fn shuffle_reorders_the_next_events() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
-        sim.shuffle_next_events(3);
+        sim.faults().shuffle_next_events(3);
         let c = client(&sim);
         let mut created = Vec::new();
         for i in 0..3 {
@@ -84,13 +84,13 @@ async fn shuffle_reorders_the_next_events() {
 async fn shuffled_events_can_be_released_early() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
-        sim.shuffle_next_events(5);
+        sim.faults().shuffle_next_events(5);
         let c = client(&sim);
         customer(&c, "x@x.io").await;
         customer(&c, "y@x.io").await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(created_customer_ids(&inbox).is_empty(), "held back");
-        sim.release_shuffled();
+        sim.faults().release_shuffled();
         assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
         assert_eq!(created_customer_ids(&inbox).len(), 2);
     })
@@ -101,7 +101,7 @@ async fn shuffled_events_can_be_released_early() {
 async fn delay_postpones_deliveries() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
-        sim.delay_deliveries(Duration::from_millis(300));
+        sim.faults().delay_deliveries(Duration::from_millis(300));
         let started = Instant::now();
         customer(&client(&sim), "late@x.io").await;
         inbox.wait_for_type("customer.created").await;
@@ -115,7 +115,7 @@ async fn failing_first_deliveries_to_an_endpoint() {
     bounded(async {
         let (sim, inbox) = sim_with_hook().await;
         let endpoint = sim.webhook_endpoint_id().expect("endpoint").to_owned();
-        sim.fail_next_deliveries(2, Some(&endpoint));
+        sim.faults().fail_next_deliveries(2, Some(&endpoint));
         customer(&client(&sim), "flaky@x.io").await;
         inbox.wait_for_type("customer.created").await;
         assert!(sim.wait_for_deliveries(Duration::from_secs(10)).await);
@@ -145,7 +145,7 @@ async fn api_errors_latency_and_retrying_clients() {
     bounded(async {
         let sim = sim().await;
         let c = client(&sim);
-        sim.fail_next_api_calls(1, 500);
+        sim.faults().fail_next_api_calls(1, 500);
         match ListCustomer::new().send(&c).await {
             Err(StripeError::Stripe(e, 500)) => {
                 assert_eq!(e.type_, stripe::ApiErrorsType::ApiError)
@@ -156,7 +156,7 @@ async fn api_errors_latency_and_retrying_clients() {
             ListCustomer::new().send(&c).await.is_ok(),
             "only the next call fails"
         );
-        sim.fail_next_api_calls(1, 429);
+        sim.faults().fail_next_api_calls(1, 429);
         match ListCustomer::new().send(&c).await {
             Err(StripeError::Stripe(e, 429)) => {
                 assert_eq!(e.code, Some(stripe::ApiErrorsCode::RateLimit))
@@ -164,19 +164,19 @@ async fn api_errors_latency_and_retrying_clients() {
             other => panic!("expected 429, got {other:?}"),
         }
         // A client that retries gets through (the sim sends Stripe-Should-Retry: true).
-        sim.fail_next_api_calls(2, 500);
+        sim.faults().fail_next_api_calls(2, 500);
         let ok = ListCustomer::new()
             .customize()
             .request_strategy(RequestStrategy::Retry(3))
             .send(&c)
             .await;
         assert!(ok.is_ok(), "{ok:?}");
-        sim.set_api_latency(Duration::from_millis(200));
+        sim.faults().set_api_latency(Duration::from_millis(200));
         let t = Instant::now();
         ListCustomer::new().send(&c).await.expect("slow call");
         assert!(t.elapsed() >= Duration::from_millis(200));
-        sim.reset_faults();
-        assert_eq!(sim.faults(), stripe_sim::Faults::default());
+        sim.faults().reset();
+        assert!(sim.faults().is_clear());
     })
     .await;
 }
@@ -218,8 +218,11 @@ async fn fault_switches_over_http() {
             (all["api_errors"].as_u64(), all["api_error_status"].as_u64()),
             (Some(1), Some(429))
         );
-        let f = sim.faults();
-        assert_eq!((f.duplicate_next, f.api_errors), (2, 1));
+        let f = sim.faults().snapshot();
+        assert_eq!(
+            (&f["duplicate_next"], &f["api_errors"]),
+            (&2.into(), &1.into())
+        );
         let resp = http
             .get(format!("{base}/v1/customers"))
             .bearer_auth(KEY)
@@ -246,7 +249,7 @@ async fn fault_switches_over_http() {
         );
         let reset = set_fault(&http, base, "reset", &[]).await;
         assert_eq!(reset["duplicate_next"], 0);
-        assert_eq!(sim.faults(), stripe_sim::Faults::default());
+        assert!(sim.faults().is_clear());
     })
     .await;
 }
@@ -283,8 +286,8 @@ async fn rate_limits_carry_retry_after_and_server_errors_should_retry() {
         let slower = [("count", "1"), ("status", "429"), ("retry_after", "7")];
         set_fault(&http, base, "api_errors", &slower).await;
         assert_eq!(customers_headers(&http, base).await, expect("7"));
-        sim.set_api_retry_after(3);
-        sim.fail_next_api_calls(1, 429);
+        sim.faults().set_api_retry_after(3);
+        sim.faults().fail_next_api_calls(1, 429);
         assert_eq!(customers_headers(&http, base).await, expect("3"));
 
         set_fault(

@@ -98,7 +98,7 @@ async fn create_and_confirm_with_4242_succeeds_with_a_charge() {
         inbox.wait_for_type("payment_intent.succeeded").await;
         assert!(inbox.types().contains(&"payment_intent.created".to_owned()));
         // A paid intent can be refunded like a Checkout payment.
-        assert!(sim.refund(&id, Some(400)).is_ok());
+        assert!(sim.act().refund(&id, Some(400)).is_ok());
     })
     .await;
 }
@@ -272,15 +272,16 @@ async fn three_d_secure_failed_needs_a_new_payment_method() {
         );
         // The Sim helpers: 3220 asks again, completing pays; nothing left to authenticate then.
         assert_eq!(
-            sim.confirm_intent(id, "4000000000003220").as_deref(),
+            sim.act().confirm_intent(id, "4000000000003220").as_deref(),
             Ok("requires_action")
         );
         assert_eq!(
-            sim.authenticate_intent(id, true).as_deref(),
+            sim.act().authenticate_intent(id, true).as_deref(),
             Ok("succeeded")
         );
-        assert!(sim.authenticate_intent(id, false).is_err());
+        assert!(sim.act().authenticate_intent(id, false).is_err());
         let declined = sim
+            .act()
             .confirm_intent(id, "4000000000000002")
             .expect_err("already paid");
         assert_eq!(
@@ -298,6 +299,7 @@ async fn sim_helper_declines_carry_the_intent() {
         let pi = intent(sim.base_url(), &[]).await;
         let id = pi["id"].as_str().expect("id");
         let e = sim
+            .act()
             .confirm_intent(id, "4000000000000002")
             .expect_err("declined");
         assert_eq!(e.status.as_u16(), 402);
@@ -307,7 +309,7 @@ async fn sim_helper_declines_carry_the_intent() {
             Some(&Value::from("requires_payment_method"))
         );
         assert_eq!(
-            sim.confirm_intent(id, "4242424242424242").as_deref(),
+            sim.act().confirm_intent(id, "4242424242424242").as_deref(),
             Ok("succeeded")
         );
     })

@@ -3,11 +3,13 @@
 
 mod account;
 mod api;
+mod api_gate;
 mod bank;
 mod clock;
 mod common;
 mod conventions;
 mod customers;
+mod declines;
 mod faults;
 mod hosted;
 mod intent_helpers;

@@ -11,7 +11,8 @@ use crate::shop::*;
 /// A paid order of one poster (25.00) and one mug (14.00); returns (PI id, charge id).
 async fn paid_order(sim: &stripe_sim::Sim, c: &stripe::Client) -> (String, String) {
     let s = goods_session(sim, c, None, &[("goods_poster", 1), ("goods_mug", 1)]).await;
-    sim.pay_checkout(s.id.as_str(), Some("r@example.com"), "4242424242424242")
+    sim.act()
+        .pay_checkout(s.id.as_str(), Some("r@example.com"), "4242424242424242")
         .expect("paid");
     let charge = last_event(sim, "charge.succeeded")["data"]["object"].clone();
     let pi = charge["payment_intent"].as_str().expect("pi").to_owned();
@@ -154,7 +155,7 @@ async fn refund_errors_as_stripe() {
         let (status, _) =
             post_refund(&base, &[("payment_intent", &pi), ("reason", "bored")], None).await;
         assert_eq!(status, 400);
-        let full = sim.refund(&pi, None).expect("full refund");
+        let full = sim.act().refund(&pi, None).expect("full refund");
         let nested = api_get(&http(), &base, &format!("/v1/charges/{ch}/refunds")).await;
         assert_eq!(nested["data"][0]["id"], full.as_str());
         assert_eq!(nested["data"][0]["amount"], 3900);
@@ -187,7 +188,8 @@ async fn refunds_are_idempotent_and_need_a_succeeded_payment() {
         assert_eq!(all.data.len(), 1, "the replay refunded nothing more");
         // A bank debit still processing cannot be refunded yet.
         let s = goods_session(&sim, &c, None, &[("goods_stickers", 1)]).await;
-        sim.pay_checkout_with_bank(s.id.as_str(), Some("b@x.io"), "000123456789")
+        sim.act()
+            .pay_checkout_with_bank(s.id.as_str(), Some("b@x.io"), "000123456789")
             .expect("bank");
         let processing =
             last_event(&sim, "checkout.session.completed")["data"]["object"]["payment_intent"]

@@ -150,7 +150,8 @@ async fn payment_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'st
     let base = sim.base_url();
     let s =
         crate::shop::goods_session(sim, c, None, &[("goods_mug", 2), ("goods_hoodie", 1)]).await;
-    sim.pay_checkout(s.id.as_str(), Some("shape@x.io"), "4242424242424242")
+    sim.act()
+        .pay_checkout(s.id.as_str(), Some("shape@x.io"), "4242424242424242")
         .expect("paid");
     let session = api_get(&http, base, &format!("/v1/checkout/sessions/{}", s.id)).await;
     let pi = session["payment_intent"].as_str().expect("pi").to_owned();

@@ -329,3 +329,36 @@ async fn webhook_endpoints_api_and_seed_replay() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn seed_replay_can_be_switched_off() {
+    bounded(async {
+        let (url, inbox) = receiver().await;
+        let sim = stripe_sim::Sim::start(SimConfig {
+            webhook_url: Some(url),
+            webhook_secret: Some(SECRET.to_owned()),
+            replay_seed_events: false,
+            ..config()
+        })
+        .await
+        .expect("sim starts");
+        let (later_url, later_inbox) = receiver().await;
+        sim.add_webhook_endpoint(&later_url, Some(SECRET));
+        customer(&client(&sim), "quiet@x.io").await;
+        inbox.wait_for_type("customer.created").await;
+        later_inbox.wait_for_type("customer.created").await;
+        assert!(sim.wait_for_deliveries(Duration::from_secs(5)).await);
+        assert_eq!(
+            inbox.types(),
+            ["customer.created"],
+            "no seed events at start"
+        );
+        assert_eq!(later_inbox.types(), ["customer.created"], "nor when added");
+        assert_eq!(
+            sim.events().len(),
+            SEED_EVENTS + 1,
+            "the seed events are still recorded"
+        );
+    })
+    .await;
+}

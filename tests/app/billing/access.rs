@@ -1,7 +1,7 @@
 //! The access policy when nothing arrives (security review M4) and when Stripe forgets a customer
 //! (L14).
 
-use crate::helpers::{CARD_OK, TestApp};
+use crate::helpers::{CARD_OK, TestApp, eventually};
 use std::time::Duration;
 use storefront::db::now_unix;
 
@@ -23,7 +23,7 @@ async fn m4_a_lost_webhook_does_not_keep_a_paid_role() {
     app.settle_webhooks().await;
 
     // From here on every delivery fails: the app never hears that the subscription ended.
-    app.sim.fail_next_deliveries(10_000, None);
+    app.sim.faults().fail_next_deliveries(10_000, None);
     let now = app
         .sim
         .advance_clock(Duration::from_secs(40 * DAY))
@@ -41,7 +41,7 @@ async fn m4_a_lost_webhook_does_not_keep_a_paid_role() {
         0,
         "a reconciled customer is not read again"
     );
-    app.sim.reset_faults();
+    app.sim.faults().reset();
 }
 
 /// M4: the role read on each request honours the stored access end, whatever the role column says.
@@ -60,14 +60,12 @@ async fn m4_a_role_past_its_access_end_reads_as_free() {
         .expect("expire");
     // Changed behind the app's back, so the user cache learns it from the `users` trigger at its next
     // poll (twice a second) rather than at once.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while app.get(&browser, "/pro").await.status() == 200 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Pro is gated once its access has ended"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "Pro is gated once its access has ended",
+        || async { app.get(&browser, "/pro").await.status() != 200 },
+    )
+    .await;
     let dashboard = app.page(&browser, "/dashboard").await;
     assert!(
         dashboard.contains(r#"<dd data-testid="plan">Free</dd>"#),
@@ -85,7 +83,10 @@ async fn l14_a_customer_deleted_in_stripe_can_buy_again() {
         .await;
     app.settle_webhooks().await;
     let old_customer = app.customer_of("deleted@example.com").await;
-    app.sim.delete_customer(&old_customer).expect("deleted");
+    app.sim
+        .act()
+        .delete_customer(&old_customer)
+        .expect("deleted");
     app.settle_webhooks().await;
     assert_eq!(app.role_of("deleted@example.com").await, "free");
     let session = app.start_checkout(&browser, "pro_monthly").await;
@@ -106,8 +107,11 @@ async fn l14_a_deleted_customer_is_noticed_without_its_webhook() {
         .await;
     app.settle_webhooks().await;
     let old_customer = app.customer_of("silent@example.com").await;
-    app.sim.fail_next_deliveries(10_000, None);
-    app.sim.delete_customer(&old_customer).expect("deleted");
+    app.sim.faults().fail_next_deliveries(10_000, None);
+    app.sim
+        .act()
+        .delete_customer(&old_customer)
+        .expect("deleted");
     let response = app.request_checkout(&browser, "pro_monthly").await;
     assert_eq!(
         response.status(),
@@ -115,5 +119,5 @@ async fn l14_a_deleted_customer_is_noticed_without_its_webhook() {
         "checkout goes on with a new customer"
     );
     assert_ne!(app.customer_of("silent@example.com").await, old_customer);
-    app.sim.reset_faults();
+    app.sim.faults().reset();
 }

@@ -55,7 +55,7 @@ async fn subscribing_sets_the_role_through_the_webhook() {
 #[tokio::test]
 async fn success_page_syncs_before_the_webhook_arrives() {
     let app = TestApp::spawn().await;
-    app.sim.delay_deliveries(Duration::from_secs(30));
+    app.sim.faults().delay_deliveries(Duration::from_secs(30));
     let browser = app.new_user("early@example.com").await;
     let session = app.start_checkout(&browser, "basic_monthly").await;
     let success_url = app.pay(&session, CARD_OK);
@@ -188,7 +188,10 @@ async fn declined_card_keeps_the_user_on_free() {
     let browser = app.new_user("declined@example.com").await;
     let session = app.start_checkout(&browser, "basic_monthly").await;
     assert!(
-        app.sim.pay_checkout(&session, None, CARD_DECLINED).is_err(),
+        app.sim
+            .act()
+            .pay_checkout(&session, None, CARD_DECLINED)
+            .is_err(),
         "the card is declined"
     );
     app.settle_webhooks().await;
@@ -199,11 +202,11 @@ async fn declined_card_keeps_the_user_on_free() {
 async fn stripe_errors_are_retried_and_an_outage_gets_a_clear_message() {
     let app = TestApp::spawn().await;
     let browser = app.new_user("flaky@example.com").await;
-    app.sim.fail_next_api_calls(2, 500);
+    app.sim.faults().fail_next_api_calls(2, 500);
     app.start_checkout(&browser, "basic_monthly").await;
 
     let other = app.new_user("outage@example.com").await;
-    app.sim.fail_next_api_calls(50, 503);
+    app.sim.faults().fail_next_api_calls(50, 503);
     let price = app.price_id("pro_monthly");
     let response = app
         .post_script(
@@ -231,8 +234,8 @@ async fn l15_a_rate_limited_call_waits_for_retry_after() {
     app.settle_webhooks().await;
     let customer =
         storefront::CustomerId::from(app.customer_of("patient@example.com").await.as_str());
-    app.sim.set_api_retry_after(2);
-    app.sim.fail_next_api_calls(1, 429);
+    app.sim.faults().set_api_retry_after(2);
+    app.sim.faults().fail_next_api_calls(1, 429);
     let started = std::time::Instant::now();
     app.billing
         .sync_customer(&customer, None)
@@ -243,5 +246,5 @@ async fn l15_a_rate_limited_call_waits_for_retry_after() {
         "retried after {:?}",
         started.elapsed()
     );
-    app.sim.reset_faults();
+    app.sim.faults().reset();
 }

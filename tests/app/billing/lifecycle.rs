@@ -116,7 +116,7 @@ async fn resync_command_repairs_state_after_lost_webhooks() {
     // The seed catalog's own webhooks first: if the start-up catalog copy lost its generation race to
     // them, they are what fills the catalog, and failing them too would leave nothing to buy.
     app.settle_webhooks().await;
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     app.subscriber("lost@example.com", "pro_monthly", CARD_OK)
         .await;
     app.settle_webhooks().await;
@@ -125,7 +125,7 @@ async fn resync_command_repairs_state_after_lost_webhooks() {
         "free",
         "every delivery failed"
     );
-    app.sim.reset_faults();
+    app.sim.faults().reset();
 
     let output = run_resync(&app).await;
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -18,7 +18,7 @@ async fn a_subscriber_is_sent_to_the_portal_instead_of_a_second_subscription() {
 #[tokio::test]
 async fn a_subscriber_whose_webhook_is_late_still_cannot_subscribe_twice() {
     let app = TestApp::spawn().await;
-    app.sim.delay_deliveries(Duration::from_secs(30));
+    app.sim.faults().delay_deliveries(Duration::from_secs(30));
     let browser = app
         .subscriber("hasty@example.com", "basic_monthly", CARD_OK)
         .await;

@@ -66,6 +66,7 @@ impl TestApp {
     pub fn pay(&self, session_id: &str, card: &str) -> String {
         match self
             .sim
+            .act()
             .pay_checkout(session_id, None, card)
             .expect("payment accepted")
         {

@@ -1,16 +1,17 @@
 //! Test harness: starts the real app and a stripe-sim on random ports with a fresh database, plus
 //! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`;
-//! the SMTP server every app sends to is in `maildev`.
+//! the SMTP server every app sends to is in `maildev`; fresh databases are in `database`.
 
+mod database;
 mod flows;
 mod maildev;
 mod shop;
 
+pub use database::{TestDatabase, testing_postgres};
 pub use flows::{portal_cancel, portal_switch};
 pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -42,13 +43,9 @@ pub struct TestApp {
     pub fatal: tokio::sync::watch::Receiver<Option<String>>,
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
-    /// Only the first instance owns (and drops) the database.
+    /// Only the first instance owns (and drops) the database; the last field, so it is dropped
+    /// after the shutdown is sent.
     database: Option<TestDatabase>,
-}
-
-enum TestDatabase {
-    Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
 }
 
 /// An address no other test uses: mails in the shared maildev are told apart by recipient.
@@ -82,45 +79,6 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-async fn fresh_database() -> (String, TestDatabase) {
-    match std::env::var("STOREFRONT_TEST_DB").as_deref() {
-        Ok("postgres") => {
-            let admin_url = postgres_admin_url();
-            let name = unique_name("storefront_test");
-            let admin = sqlx::PgPool::connect(&admin_url)
-                .await
-                .expect("connect to TEST_POSTGRES_URL");
-            // An identifier, which cannot be a bound parameter; `unique_name` makes it safe.
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin)
-                .await
-                .expect("create test database");
-            admin.close().await;
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .unwrap_or(admin_url.clone());
-            (
-                format!("{base}/{name}"),
-                TestDatabase::Postgres { admin_url, name },
-            )
-        }
-        _ => {
-            let dir = std::env::temp_dir().join(unique_name("storefront-test"));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            (
-                format!("sqlite://{}/app.db", dir.display()),
-                TestDatabase::Sqlite(dir),
-            )
-        }
-    }
-}
-
 /// A sim whose webhooks go to `app_base`, retried quickly so tests stay short.
 async fn start_sim(app_base: &str) -> Sim {
     Sim::start(SimConfig {
@@ -148,7 +106,7 @@ impl TestApp {
         // its catalog's webhooks at once, and they should not pile up while the app is not serving yet.
         maildev::shared();
         let sim = Arc::new(start_sim(&base).await);
-        let (database_url, database) = fresh_database().await;
+        let (database_url, database) = TestDatabase::fresh().await;
         let mut app = Self::start(listener, sim, database_url, overrides).await;
         app.database = Some(database);
         app
@@ -303,6 +261,14 @@ impl TestApp {
             .await
             .expect("count query")
     }
+
+    /// The one text value `sql` selects.
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        sqlx::query_scalar::<_, String>(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("text query")
+    }
 }
 
 /// A client builder that does not follow redirects: tests look at them.
@@ -368,29 +334,6 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
-        }
-        match self.database.take() {
-            None => {}
-            Some(TestDatabase::Sqlite(dir)) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Some(TestDatabase::Postgres { admin_url, name }) => {
-                // Drop runs inside the test's runtime, which must not block: use a runtime of our own.
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    runtime.block_on(async {
-                        let admin = sqlx::PgPool::connect(&admin_url).await.ok()?;
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&admin)
-                            .await
-                            .ok()
-                    })
-                })
-                .join();
-            }
         }
     }
 }

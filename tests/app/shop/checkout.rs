@@ -114,12 +114,12 @@ async fn stripe_failing_at_checkout_gives_the_stock_back() {
     app.buy(&buyer, &[("goods_stickers", 1)]).await;
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
     app.add_to_cart(&buyer, "goods_hoodie", 2).await;
-    app.sim.fail_next_api_calls(100, 503);
+    app.sim.faults().fail_next_api_calls(100, 503);
     let refused = app.checkout_cart(&buyer).await;
     assert!(refused.status().is_redirection());
     let message = form_error(&location(&refused)).unwrap_or_default();
     assert!(message.contains("payment provider"), "{message}");
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     assert_eq!(app.stock_of("hoodie").await, (10, 0), "nothing stays held");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM orders WHERE status = 'failed'")

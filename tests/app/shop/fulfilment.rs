@@ -81,7 +81,7 @@ async fn the_order_page_shows_paid_before_the_webhook_arrives() {
     app.settle_webhooks().await;
     let buyer = app.new_user("early@example.com").await;
     let session = app.buy(&buyer, &[("goods_hoodie", 1)]).await;
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     let back = pay(&app, &session);
     let page = app.page(&buyer, &back.replace(&app.base, "")).await;
     assert!(
@@ -90,7 +90,7 @@ async fn the_order_page_shows_paid_before_the_webhook_arrives() {
     );
     assert_eq!(app.stock_of("hoodie").await, (9, 0));
     // The webhook, when it finally arrives, changes nothing more.
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     app.settle_webhooks().await;
     assert_eq!(app.stock_of("hoodie").await, (9, 0), "sold once");
     assert_eq!(app.order_of_session(&session).await.status, "paid");
@@ -145,7 +145,10 @@ async fn refunds_are_recorded_and_a_full_refund_restocks() {
         .expect("paid with an intent");
     assert_eq!(app.stock_of("hoodie").await, (8, 0));
 
-    app.sim.refund(&intent, Some(1000)).expect("partial refund");
+    app.sim
+        .act()
+        .refund(&intent, Some(1000))
+        .expect("partial refund");
     app.settle_webhooks().await;
     assert_eq!(
         app.order_of_session(&session).await.status,
@@ -157,7 +160,7 @@ async fn refunds_are_recorded_and_a_full_refund_restocks() {
         "a partial refund keeps the goods sold"
     );
 
-    app.sim.refund(&intent, None).expect("the rest");
+    app.sim.act().refund(&intent, None).expect("the rest");
     app.settle_webhooks().await;
     assert_eq!(app.order_of_session(&session).await.status, "refunded");
     assert_eq!(app.stock_of("hoodie").await, (10, 0), "back on the shelf");
@@ -174,11 +177,13 @@ async fn a_delayed_payment_settles_or_fails_later() {
     let buyer = app.new_user("bank@example.com").await;
     let good = app.buy(&buyer, &[("goods_mug", 1)]).await;
     app.sim
+        .act()
         .pay_checkout_with_bank(&good, None, "000123456789")
         .expect("bank debit accepted");
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
     let bad = app.buy(&buyer, &[("goods_stickers", 2)]).await;
     app.sim
+        .act()
         .pay_checkout_with_bank(&bad, None, "000111111113")
         .expect("bank debit accepted");
     app.settle_webhooks().await;
@@ -204,8 +209,8 @@ async fn duplicated_and_shuffled_order_events_end_in_stripes_state() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("chaos-shop@example.com").await;
-    app.sim.duplicate_next_events(300);
-    app.sim.shuffle_next_events(300);
+    app.sim.faults().duplicate_next_events(300);
+    app.sim.faults().shuffle_next_events(300);
     let paid = app.buy(&buyer, &[("goods_mug", 3)]).await;
     pay(&app, &paid);
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
@@ -217,14 +222,14 @@ async fn duplicated_and_shuffled_order_events_end_in_stripes_state() {
         .as_str()
         .expect("intent")
         .to_owned();
-    app.sim.refund(&intent, Some(900)).expect("partial");
-    app.sim.refund(&intent, None).expect("rest");
+    app.sim.act().refund(&intent, Some(900)).expect("partial");
+    app.sim.act().refund(&intent, None).expect("rest");
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
     let expired = app.buy(&buyer, &[("goods_stickers", 4)]).await;
     app.sim
         .advance_clock(Duration::from_secs(32 * 60))
         .expect("clock");
-    app.sim.release_shuffled();
+    app.sim.faults().release_shuffled();
     app.settle_webhooks().await;
 
     assert_eq!(app.order_of_session(&paid).await.status, "paid");

@@ -4,6 +4,7 @@
 mod cart;
 mod checkout;
 mod fulfilment;
+mod order_sync;
 mod pay_on_page;
 mod replay;
 

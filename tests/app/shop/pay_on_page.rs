@@ -80,6 +80,7 @@ async fn a_confirmed_intent_marks_the_order_paid_sells_and_sends_one_receipt() {
     assert_eq!(app.stock_of("hoodie").await, (10, 1), "held");
     let status = app
         .sim
+        .act()
         .confirm_intent(answer.intent(), CARD_OK)
         .expect("paid");
     assert_eq!(status, "succeeded");
@@ -130,8 +131,9 @@ async fn the_order_page_reads_the_intent_not_the_url() {
         "it refreshes itself"
     );
 
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     app.sim
+        .act()
         .confirm_intent(answer.intent(), CARD_OK)
         .expect("paid");
     let page = app.page(&buyer, &unpaid).await;
@@ -141,7 +143,7 @@ async fn the_order_page_reads_the_intent_not_the_url() {
         "synced from Stripe"
     );
     assert_eq!(app.stock_of("mug").await, (24, 0));
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     app.settle_webhooks().await;
     assert_eq!(app.stock_of("mug").await, (24, 0), "sold once");
 }
@@ -156,6 +158,7 @@ async fn a_declined_card_leaves_the_order_payable_with_another_card() {
     let answer = app.pay_answer(&buyer).await;
     let declined = app
         .sim
+        .act()
         .confirm_intent(answer.intent(), CARD_DECLINED)
         .expect_err("declined");
     assert_eq!(declined.code.as_deref(), Some("card_declined"));
@@ -172,6 +175,7 @@ async fn a_declined_card_leaves_the_order_payable_with_another_card() {
     assert_eq!(again.order_id, answer.order_id);
     assert_eq!(again.client_secret, answer.client_secret);
     app.sim
+        .act()
         .confirm_intent(again.intent(), CARD_OK)
         .expect("paid");
     app.settle_webhooks().await;
@@ -189,10 +193,12 @@ async fn three_d_secure_completed_pays_and_failed_leaves_it_payable() {
     let answer = app.pay_answer(&buyer).await;
     let status = app
         .sim
+        .act()
         .confirm_intent(answer.intent(), CARD_3DS)
         .expect("challenge");
     assert_eq!(status, "requires_action");
     app.sim
+        .act()
         .authenticate_intent(answer.intent(), false)
         .expect("failed");
     app.settle_webhooks().await;
@@ -205,11 +211,13 @@ async fn three_d_secure_completed_pays_and_failed_leaves_it_payable() {
 
     let status = app
         .sim
+        .act()
         .confirm_intent(answer.intent(), CARD_3DS)
         .expect("challenge");
     assert_eq!(status, "requires_action");
     let status = app
         .sim
+        .act()
         .authenticate_intent(answer.intent(), true)
         .expect("done");
     assert_eq!(status, "succeeded");
@@ -224,7 +232,7 @@ async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
     app.settle_webhooks().await;
     // No webhook reaches the app in this test (not even a late `payment_intent.created`, whose sync
     // would read the paid intent): only the sweep may move these orders.
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     let buyer = app.new_user("abandons@example.com").await;
     app.fill_cart(&buyer, &[("goods_poster", 1)]).await;
     let abandoned = app.pay_answer(&buyer).await;
@@ -233,9 +241,10 @@ async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
     let paid_late = app.pay_answer(&rival).await;
     // Both reservations run out; one buyer pays at the last moment.
     app.sim
+        .act()
         .confirm_intent(paid_late.intent(), CARD_OK)
         .expect("paid");
-    sqlx::query("UPDATE orders SET checkout_expires_at = $1")
+    sqlx::query("UPDATE orders SET reserved_until = $1")
         .bind(storefront::db::now_unix() - 1)
         .execute(&app.state.db.pool)
         .await
@@ -257,7 +266,7 @@ async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
     assert_eq!(app.stock_of("hoodie").await, (9, 0));
 
     // The buyer comes back: a new order and intent for the same cart.
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     let fresh = app.pay_answer(&buyer).await;
     assert_ne!(fresh.order_id, abandoned.order_id);
     assert_eq!(app.stock_of("poster").await, (1, 1));
@@ -268,30 +277,38 @@ async fn duplicated_and_shuffled_intent_events_end_in_stripes_state() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("intent-chaos@example.com").await;
-    app.sim.duplicate_next_events(300);
-    app.sim.shuffle_next_events(300);
+    app.sim.faults().duplicate_next_events(300);
+    app.sim.faults().shuffle_next_events(300);
     app.fill_cart(&buyer, &[("goods_mug", 2)]).await;
     let paid = app.pay_answer(&buyer).await;
     app.sim
+        .act()
         .confirm_intent(paid.intent(), CARD_DECLINED)
         .expect_err("declined");
     app.sim
+        .act()
         .confirm_intent(paid.intent(), CARD_3DS)
         .expect("challenge");
     app.sim
+        .act()
         .authenticate_intent(paid.intent(), false)
         .expect("failed");
     app.sim
+        .act()
         .confirm_intent(paid.intent(), CARD_OK)
         .expect("paid");
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
     app.fill_cart(&buyer, &[("goods_hoodie", 1)]).await;
     let refunded = app.pay_answer(&buyer).await;
     app.sim
+        .act()
         .confirm_intent(refunded.intent(), CARD_OK)
         .expect("paid");
-    app.sim.refund(refunded.intent(), None).expect("refund");
-    app.sim.release_shuffled();
+    app.sim
+        .act()
+        .refund(refunded.intent(), None)
+        .expect("refund");
+    app.sim.faults().release_shuffled();
     app.settle_webhooks().await;
 
     assert_eq!(app.order(paid.order_id).await.status, "paid");
@@ -358,8 +375,9 @@ async fn a_cart_paid_on_our_page_is_not_paid_again_on_the_hosted_one() {
     let answer = app.pay_answer(&buyer).await;
     // Paid, but no webhook has told us and the buyer never reached the order page.
     app.settle_webhooks().await;
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     app.sim
+        .act()
         .confirm_intent(answer.intent(), CARD_OK)
         .expect("paid");
     let response = app.checkout_cart(&buyer).await;

@@ -14,7 +14,7 @@ async fn any_order_of_order_events_with_duplicates_ends_in_stripes_state() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
     // Nothing reaches the app while the history is made: every delivery fails (and is given up).
-    app.sim.fail_next_deliveries(10_000, None);
+    app.sim.faults().fail_next_deliveries(10_000, None);
     let buyer = app.new_user("replay-shop@example.com").await;
     let partly = app.buy(&buyer, &[("goods_hoodie", 2)]).await;
     app.pay(&partly, CARD_OK);
@@ -24,22 +24,27 @@ async fn any_order_of_order_events_with_duplicates_ends_in_stripes_state() {
     clear(&app, &buyer).await;
     let failed = app.buy(&buyer, &[("goods_stickers", 3)]).await;
     app.sim
+        .act()
         .pay_checkout_with_bank(&failed, None, "000111111113")
         .expect("bank debit accepted");
     clear(&app, &buyer).await;
     let expired = app.buy(&buyer, &[("goods_poster", 1)]).await;
     let after_checkout = stock(&app).await;
     app.sim
+        .act()
         .refund(&intent_of(&app, &partly).await, Some(1500))
         .expect("refund");
     let mug_intent = intent_of(&app, &fully).await;
-    app.sim.refund(&mug_intent, Some(400)).expect("refund");
-    app.sim.refund(&mug_intent, None).expect("refund");
+    app.sim
+        .act()
+        .refund(&mug_intent, Some(400))
+        .expect("refund");
+    app.sim.act().refund(&mug_intent, None).expect("refund");
     app.sim
         .advance_clock(Duration::from_secs(32 * 60))
         .expect("clock");
     app.settle_webhooks().await;
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     let events: Vec<String> = app
         .sim
         .events()

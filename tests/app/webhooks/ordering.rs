@@ -10,8 +10,8 @@ use std::collections::HashSet;
 async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
-    app.sim.duplicate_next_events(200);
-    app.sim.shuffle_next_events(200);
+    app.sim.faults().duplicate_next_events(200);
+    app.sim.faults().shuffle_next_events(200);
     let browser = app
         .subscriber("chaos@example.com", "basic_monthly", CARD_OK)
         .await;
@@ -20,7 +20,7 @@ async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
     let subscription = app.synced_subscription_of("chaos@example.com").await;
     let pro = app.price_id("pro_monthly");
     portal_switch(&portal, &subscription, &pro).await;
-    app.sim.release_shuffled();
+    app.sim.faults().release_shuffled();
     app.settle_webhooks().await;
 
     assert_eq!(
@@ -56,11 +56,11 @@ async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
 #[tokio::test]
 async fn a_failure_answers_5xx_records_nothing_and_the_retry_applies() {
     let app = TestApp::spawn().await;
-    app.sim.fail_next_deliveries(1000, None);
+    app.sim.faults().fail_next_deliveries(1000, None);
     app.subscriber("retry@example.com", "basic_monthly", CARD_OK)
         .await;
     app.settle_webhooks().await;
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     let event = app
         .sim
         .events()
@@ -70,13 +70,13 @@ async fn a_failure_answers_5xx_records_nothing_and_the_retry_applies() {
     let payload = event.to_string();
     let id = event["id"].as_str().expect("id").to_owned();
 
-    app.sim.fail_next_api_calls(100, 500);
+    app.sim.faults().fail_next_api_calls(100, 500);
     let failed = deliver(&app, &payload, Some(&signed(&payload))).await;
     assert!(failed.status().is_server_error(), "{}", failed.status());
     assert_eq!(times_recorded(&app, &id).await, 0);
     assert_eq!(app.role_of("retry@example.com").await, "free");
 
-    app.sim.reset_faults();
+    app.sim.faults().reset();
     let retried = deliver(&app, &payload, Some(&signed(&payload))).await;
     assert_eq!(retried.status(), 200);
     assert_eq!(retried.text().await.expect("body"), "applied");
@@ -104,7 +104,7 @@ async fn catalog_changes_arrive_by_webhook_even_price_before_product() {
     assert_eq!(renamed.status(), 200);
 
     // A new plan whose price event is delivered before its product's.
-    app.sim.shuffle_next_events(2);
+    app.sim.faults().shuffle_next_events(2);
     let product: serde_json::Value = app
         .stripe_api(Method::POST, "/v1/products")
         .form(&[
@@ -129,7 +129,7 @@ async fn catalog_changes_arrive_by_webhook_even_price_before_product() {
         .send()
         .await
         .expect("price");
-    app.sim.release_shuffled();
+    app.sim.faults().release_shuffled();
     app.settle_webhooks().await;
     let html = app.page(&app.browser(), "/pricing").await;
     assert!(html.contains(">Pro Plus</h2>"), "rename shown");
@@ -172,7 +172,7 @@ struct History {
 /// Records a whole life: subscribe, switch plan, cancel at period end. Deliveries fail, so the app
 /// has seen none of it; the test delivers the events itself.
 async fn record_history(app: &TestApp, email: &str) -> History {
-    app.sim.fail_next_deliveries(100_000, None);
+    app.sim.faults().fail_next_deliveries(100_000, None);
     let browser = app.subscriber(email, "basic_monthly", CARD_OK).await;
     let customer = app.customer_of(email).await;
     let portal = app.open_portal(&browser).await;
@@ -187,7 +187,7 @@ async fn record_history(app: &TestApp, email: &str) -> History {
     portal_switch(&portal, &subscription, &pro_price).await;
     portal_cancel(&portal, &subscription).await;
     app.settle_webhooks().await;
-    app.sim.reset_faults();
+    app.sim.faults().reset();
 
     let events = app
         .sim
@@ -331,13 +331,15 @@ async fn l4_a_sync_overtaken_while_reading_stripe_reads_again_before_writing() {
             .expect("sync");
         app.sim.api_requests() - before
     };
-    app.sim
-        .set_api_latency(std::time::Duration::from_millis(400));
     let before = app.sim.api_requests();
+    // The sync's first Stripe call is held until the other writer has committed.
+    let gate = app.sim.faults().hold_next_api_call();
     let billing = app.billing.clone();
     let slow_sync = tokio::spawn(async move { billing.sync_customer(&customer, None).await });
+    tokio::time::timeout(std::time::Duration::from_secs(20), gate.wait_until_held())
+        .await
+        .expect("the sync reads Stripe");
     // While the sync waits on Stripe, another writer commits (what a newer sync's write does).
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     sqlx::query(
         "UPDATE users SET billing_generation = billing_generation + 1, role = 'pro' \
          WHERE email = 'overtaken@example.com'",
@@ -345,8 +347,8 @@ async fn l4_a_sync_overtaken_while_reading_stripe_reads_again_before_writing() {
     .execute(&app.state.db.pool)
     .await
     .expect("concurrent write");
+    gate.release();
     slow_sync.await.expect("task").expect("sync");
-    app.sim.set_api_latency(std::time::Duration::ZERO);
     assert_eq!(
         app.sim.api_requests() - before,
         2 * calls_per_read,

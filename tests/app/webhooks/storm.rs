@@ -145,7 +145,7 @@ async fn fresh_events_arriving_together_share_one_follow_up_sync() {
             .expect("sync");
         app.sim.api_requests() - before
     };
-    app.sim.set_api_latency(Duration::from_millis(150));
+    app.sim.faults().set_api_latency(Duration::from_millis(150));
     let payloads: Vec<String> = (0..EVENTS_PER_CUSTOMER)
         .map(|n| event(n, customer, 0))
         .collect();
@@ -161,7 +161,7 @@ async fn fresh_events_arriving_together_share_one_follow_up_sync() {
         }
     }))
     .await;
-    app.sim.set_api_latency(Duration::ZERO);
+    app.sim.faults().set_api_latency(Duration::ZERO);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     let syncs = (app.sim.api_requests() - before) / calls_per_sync;
     assert!(
