@@ -52,7 +52,7 @@ async fn unsent(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_committed_mail_arrives_once_with_both_parts_and_a_rolled_back_one_never() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     let buyer = unique_email("receipt");
     let ghost = unique_email("rolled-back");
 
@@ -106,7 +106,7 @@ async fn a_committed_mail_arrives_once_with_both_parts_and_a_rolled_back_one_nev
 #[tokio::test]
 async fn two_instances_on_one_outbox_send_every_mail_exactly_once() {
     const MAILS: usize = 20;
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     let other = app.another_instance().await;
     let to = unique_email("shared-outbox");
     let mails: Vec<Mail> = (0..MAILS)
@@ -136,7 +136,11 @@ async fn mails_survive_an_smtp_outage_and_arrive_once_when_it_ends() {
     // Below the ephemeral range: while the server is down, no other test can be given its port.
     let [smtp_port, web_port] = fixed_free_ports();
     let mut smtp = Maildev::start(smtp_port, web_port);
-    let app = TestApp::spawn_with(&[("SMTP_URL", smtp.smtp_url().as_str())]).await;
+    let app = TestApp::builder()
+        .mail()
+        .env(&[("SMTP_URL", smtp.smtp_url().as_str())])
+        .start()
+        .await;
     smtp.stop();
     let to = unique_email("outage");
     let mails: Vec<Mail> = (0..MAILS)

@@ -9,7 +9,7 @@ const DAY: u64 = 86_400;
 
 #[tokio::test]
 async fn a_first_checkout_sends_one_welcome_mail() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     let email = unique_email("welcome");
     app.subscriber(&email, "basic_monthly", CARD_OK).await;
     app.settle_webhooks().await;
@@ -30,7 +30,7 @@ async fn a_first_checkout_sends_one_welcome_mail() {
 
 #[tokio::test]
 async fn a_failed_renewal_sends_one_payment_failed_mail() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     let email = unique_email("renewal");
     app.subscriber(&email, "basic_monthly", CARD_FAILS_ON_RENEWAL)
         .await;
@@ -60,7 +60,7 @@ async fn a_failed_renewal_sends_one_payment_failed_mail() {
 /// sim's subscription as its object, as Stripe sends it three days before the trial ends.
 #[tokio::test]
 async fn trial_will_end_sends_one_trial_ending_mail() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     let email = unique_email("trial");
     app.subscriber(&email, "pro_monthly", CARD_OK).await;
     app.settle_webhooks().await;

@@ -42,6 +42,8 @@ pub struct TestApp {
     /// Why the instance stopped serving on its own, if it did (`Services::fatal_errors`).
     pub fatal: tokio::sync::watch::Receiver<Option<String>>,
     database_url: String,
+    /// Whether this app sends mail (its other instances do likewise).
+    mail: bool,
     shutdown: Option<oneshot::Sender<()>>,
     /// Only the first instance owns (and drops) the database; the last field, so it is dropped
     /// after the shutdown is sent.
@@ -80,36 +82,80 @@ fn unique_name(prefix: &str) -> String {
 }
 
 /// A sim whose webhooks go to `app_base`, retried quickly so tests stay short.
-async fn start_sim(app_base: &str) -> Sim {
+async fn start_sim(app_base: &str, replay_seed_events: bool) -> Sim {
     Sim::start(SimConfig {
         webhook_url: Some(format!("{app_base}/api/webhooks/stripe")),
         webhook_secret: Some(WEBHOOK_SECRET.into()),
         webhook_retry_base: Duration::from_millis(50),
+        replay_seed_events,
         ..Default::default()
     })
     .await
     .expect("stripe-sim starts")
 }
 
-impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(&[]).await
+/// What a test needs of its app, said where the test starts it. By default: no mail leaves the
+/// outbox (rows are still written), and the sim does not replay its seed catalog's creation events
+/// (the app copies the catalog at start-up anyway, so only catalog-webhook tests want them).
+#[derive(Default)]
+pub struct TestAppBuilder {
+    env: Vec<(String, String)>,
+    mail: bool,
+    seed_events: bool,
+}
+
+impl TestAppBuilder {
+    /// Mail is sent, to the shared maildev (or to the `SMTP_URL` given with `env`).
+    pub fn mail(mut self) -> Self {
+        self.mail = true;
+        self
     }
 
-    /// Starts the app (and a stripe-sim) with the test defaults plus `overrides` as environment variables.
-    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+    /// The sim sends the app its seed catalog's `product.created`/`price.created` events, as a new
+    /// Stripe account's webhook endpoint would get them.
+    pub fn seed_events(mut self) -> Self {
+        self.seed_events = true;
+        self
+    }
+
+    /// Environment variables over the test defaults.
+    pub fn env(mut self, vars: &[(&str, &str)]) -> Self {
+        self.env
+            .extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        // The shared SMTP server first (the first test waits seconds for it): the sim starts sending
-        // its catalog's webhooks at once, and they should not pile up while the app is not serving yet.
-        maildev::shared();
-        let sim = Arc::new(start_sim(&base).await);
+        if self.mail {
+            // The shared SMTP server first (the first test waits seconds for it): the sim starts
+            // sending webhooks at once, and they should not pile up while the app is not serving.
+            maildev::shared();
+        }
+        let sim = Arc::new(start_sim(&base, self.seed_events).await);
         let (database_url, database) = TestDatabase::fresh().await;
-        let mut app = Self::start(listener, sim, database_url, overrides).await;
+        let mut app = TestApp::start(listener, sim, database_url, self.mail, &self.env).await;
         app.database = Some(database);
         app
+    }
+}
+
+impl TestApp {
+    /// An app with the test defaults (see `TestAppBuilder`).
+    pub async fn spawn() -> Self {
+        Self::builder().start().await
+    }
+
+    /// An app with the test defaults plus `overrides` as environment variables.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        Self::builder().env(overrides).start().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
     }
 
     /// A second instance of the app on the same database and the same Stripe, with the same public
@@ -123,7 +169,8 @@ impl TestApp {
             listener,
             self.sim.clone(),
             self.database_url.clone(),
-            &[("APP_URL", app_url.as_str())],
+            self.mail,
+            &[("APP_URL".to_owned(), app_url)],
         )
         .await
     }
@@ -132,7 +179,8 @@ impl TestApp {
         listener: tokio::net::TcpListener,
         sim: Arc<Sim>,
         database_url: String,
-        overrides: &[(&str, &str)],
+        mail: bool,
+        overrides: &[(String, String)],
     ) -> TestApp {
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
@@ -147,13 +195,15 @@ impl TestApp {
             ("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
             ("STRIPE_API_BASE".into(), sim.base_url().to_owned()),
             ("BIND_ADDR".into(), addr.to_string()),
-            ("SMTP_URL".into(), maildev::shared().smtp_url()),
             // Retries after about a second, not 5 s, so that SMTP fault tests stay short.
             ("MAIL_RETRY_BASE_MS".into(), "200".into()),
         ]);
-        for (k, v) in overrides {
-            vars.insert(k.to_string(), v.to_string());
+        if mail {
+            vars.insert("SMTP_URL".into(), maildev::shared().smtp_url());
+        } else {
+            vars.insert("MAIL_DISABLED".into(), "1".into());
         }
+        vars.extend(overrides.iter().cloned());
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
         // Logs only on request (TEST_LOG=1): the subscriber writes past the test harness's capture.
         if std::env::var_os("TEST_LOG").is_some() {
@@ -175,6 +225,7 @@ impl TestApp {
             services,
             sim,
             database_url,
+            mail,
             shutdown: Some(shutdown),
             database: None,
         }

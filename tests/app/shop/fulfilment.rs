@@ -12,7 +12,7 @@ fn pay(app: &TestApp, session: &str) -> String {
 
 #[tokio::test]
 async fn a_paid_checkout_marks_the_order_paid_and_sells_the_stock() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("paid@example.com").await;
     let session = app
@@ -77,7 +77,7 @@ async fn a_paid_checkout_marks_the_order_paid_and_sells_the_stock() {
 
 #[tokio::test]
 async fn the_order_page_shows_paid_before_the_webhook_arrives() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("early@example.com").await;
     let session = app.buy(&buyer, &[("goods_hoodie", 1)]).await;
@@ -98,7 +98,7 @@ async fn the_order_page_shows_paid_before_the_webhook_arrives() {
 
 #[tokio::test]
 async fn an_expired_checkout_gives_the_last_item_back() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     // Both put the poster in their cart while it is free; the first to check out holds it.
     let second = app.new_user("patient@example.com").await;
@@ -132,7 +132,7 @@ async fn an_expired_checkout_gives_the_last_item_back() {
 
 #[tokio::test]
 async fn refunds_are_recorded_and_a_full_refund_restocks() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("refund@example.com").await;
     let session = app.buy(&buyer, &[("goods_hoodie", 2)]).await;
@@ -172,7 +172,7 @@ async fn refunds_are_recorded_and_a_full_refund_restocks() {
 
 #[tokio::test]
 async fn a_delayed_payment_settles_or_fails_later() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("bank@example.com").await;
     let good = app.buy(&buyer, &[("goods_mug", 1)]).await;
@@ -206,7 +206,7 @@ async fn a_delayed_payment_settles_or_fails_later() {
 
 #[tokio::test]
 async fn duplicated_and_shuffled_order_events_end_in_stripes_state() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().seed_events().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("chaos-shop@example.com").await;
     app.sim.faults().duplicate_next_events(300);

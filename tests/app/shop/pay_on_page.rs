@@ -9,7 +9,7 @@ const CARD_3DS: &str = "4000002500003155";
 
 #[tokio::test]
 async fn the_intent_charges_the_servers_total_whatever_the_client_sends() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("on-page@example.com").await;
     app.fill_cart(&buyer, &[("goods_mug", 2), ("goods_stickers", 1)])
@@ -71,7 +71,7 @@ async fn the_intent_charges_the_servers_total_whatever_the_client_sends() {
 
 #[tokio::test]
 async fn a_confirmed_intent_marks_the_order_paid_sells_and_sends_one_receipt() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let email = "intent-paid@example.com";
     let buyer = app.new_user(email).await;
@@ -110,7 +110,7 @@ async fn a_confirmed_intent_marks_the_order_paid_sells_and_sends_one_receipt() {
 
 #[tokio::test]
 async fn the_order_page_reads_the_intent_not_the_url() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("early-intent@example.com").await;
     app.fill_cart(&buyer, &[("goods_mug", 1)]).await;
@@ -150,7 +150,7 @@ async fn the_order_page_reads_the_intent_not_the_url() {
 
 #[tokio::test]
 async fn a_declined_card_leaves_the_order_payable_with_another_card() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let email = "declined-then-ok@example.com";
     let buyer = app.new_user(email).await;
@@ -186,7 +186,7 @@ async fn a_declined_card_leaves_the_order_payable_with_another_card() {
 
 #[tokio::test]
 async fn three_d_secure_completed_pays_and_failed_leaves_it_payable() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("three-ds@example.com").await;
     app.fill_cart(&buyer, &[("goods_poster", 1)]).await;
@@ -228,7 +228,7 @@ async fn three_d_secure_completed_pays_and_failed_leaves_it_payable() {
 
 #[tokio::test]
 async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     // No webhook reaches the app in this test (not even a late `payment_intent.created`, whose sync
     // would read the paid intent): only the sweep may move these orders.
@@ -274,7 +274,7 @@ async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
 
 #[tokio::test]
 async fn duplicated_and_shuffled_intent_events_end_in_stripes_state() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().seed_events().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("intent-chaos@example.com").await;
     app.sim.faults().duplicate_next_events(300);
@@ -326,7 +326,7 @@ async fn duplicated_and_shuffled_intent_events_end_in_stripes_state() {
 
 #[tokio::test]
 async fn switching_between_hosted_checkout_and_our_page_holds_the_stock_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("switches@example.com").await;
     app.fill_cart(&buyer, &[("goods_poster", 1)]).await;
@@ -368,7 +368,7 @@ async fn switching_between_hosted_checkout_and_our_page_holds_the_stock_once() {
 
 #[tokio::test]
 async fn a_cart_paid_on_our_page_is_not_paid_again_on_the_hosted_one() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().mail().start().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("paid-once@example.com").await;
     app.fill_cart(&buyer, &[("goods_mug", 1)]).await;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 #[tokio::test]
 async fn duplicated_and_reordered_deliveries_end_in_stripes_state() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().seed_events().start().await;
     app.settle_webhooks().await;
     app.sim.faults().duplicate_next_events(200);
     app.sim.faults().shuffle_next_events(200);
