@@ -8,7 +8,7 @@
 //! the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses the
 //! cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
-use super::payment::{NewOrder, PaymentStart, RESERVATION_SECS, WayToPay, total_of};
+use super::payment::{CardPayment, NewOrder, PaymentStart, RESERVATION_SECS, WayToPay, total_of};
 use super::{Cart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
@@ -16,15 +16,6 @@ use crate::domain::{Money, OrderId};
 use crate::error::{AppError, AppResult};
 use crate::shop::PAY_ON_PAGE_OFF;
 use crate::stripe_gateway::{IntentState, NewOrderIntent};
-
-/// What the browser needs to confirm the payment: never the amount to charge (the intent has it).
-#[derive(Debug, Clone)]
-pub struct CardPayment {
-    pub order_id: OrderId,
-    pub client_secret: String,
-    pub publishable_key: String,
-    pub total: Money,
-}
 
 impl Shop {
     /// The publishable key when paying on our own page is set up.

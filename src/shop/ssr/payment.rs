@@ -7,10 +7,9 @@
 
 use super::Shop;
 use super::cart::Cart;
-use super::on_page::CardPayment;
 use crate::auth::User;
 use crate::catalog::{Catalog, Good};
-use crate::domain::{CustomerId, OrderId, PaymentFlow};
+use crate::domain::{CustomerId, Money, OrderId, PaymentFlow};
 use crate::error::{AppError, AppResult};
 use crate::shop::{EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE};
 
@@ -35,6 +34,15 @@ impl WayToPay<'_> {
             WayToPay::OnPage { .. } => PaymentFlow::Intent,
         }
     }
+}
+
+/// What the browser needs to confirm the payment: never the amount to charge (the intent has it).
+#[derive(Debug, Clone)]
+pub struct CardPayment {
+    pub order_id: OrderId,
+    pub client_secret: String,
+    pub publishable_key: String,
+    pub total: Money,
 }
 
 /// Where the buyer goes to pay.
