@@ -28,7 +28,7 @@ async fn main() -> ExitCode {
 
 /// Argon2 allocates 19 MiB per hash. After the first such block is freed, glibc raises its mmap
 /// threshold and keeps later blocks in per-thread arenas: a handful of sign-ins left ~100 MiB
-/// resident (speed issue, RSS budget). A fixed threshold keeps blocks of 1 MiB and more mmapped, so
+/// resident (docs/BENCHMARKS.md, memory). A fixed threshold keeps blocks of 1 MiB and more mmapped, so
 /// they go back to the system when freed, at the cost of a page-fault pass per hash.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_large_allocations_out_of_the_heap() {

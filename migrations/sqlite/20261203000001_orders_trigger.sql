@@ -1,7 +1,7 @@
 -- The orders trigger (20261125000001_shop.sql) empties the signed-in pages of an order's owner on every
 -- instance when an order changes. It now also fires on the two columns the order views read that it
 -- missed: payment_intent_id, which decides whether the dashboard lists an order paid on our page
--- (issue 11), and paid_at. Everything else is as before. The migration runs in one transaction, so
+-- (paying on our own page), and paid_at. Everything else is as before. The migration runs in one transaction, so
 -- no write meanwhile goes unseen.
 DROP TRIGGER IF EXISTS orders_changed;
 

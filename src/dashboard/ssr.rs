@@ -1,5 +1,5 @@
-//! The dashboard's read: the user's subscriptions and recent invoices, in one query (one round trip
-//! per page, speed issue item 3).
+//! The dashboard's read of billing: the user's subscriptions and recent invoices, in one query (the
+//! page adds the shop's orders, `Shop::orders_of`, two more).
 
 use super::{DashboardData, InvoiceSummary, SubscriptionSummary};
 use crate::db::Database;

@@ -1,4 +1,4 @@
-//! The page cache (speed issue, items 1 and 3). What a signed-out visitor sees on `/`, `/pricing`,
+//! The page cache (docs/BENCHMARKS.md). What a signed-out visitor sees on `/`, `/pricing`,
 //! `/login` and `/signup` depends only on the path, the month/year choice and the catalog snapshot,
 //! so each such page is rendered once per snapshot and then served from memory. A signed-in user's
 //! `/dashboard`, `/pricing` and `/pro` depend on that and on the user's own rows, so they are kept

@@ -1,7 +1,7 @@
 //! Logging: pretty for development, JSON with `LOG_FORMAT=json`. Filter with `RUST_LOG`.
 //!
-//! Cost (speed issue, item 2): a request's log line used to cost ~22 µs of CPU, mostly one `write`
-//! system call per line to stdout and ANSI colouring nobody sees in a file. Lines now collect in a
+//! Why lines are buffered: one `write` system call per line to stdout, and ANSI colouring nobody
+//! sees in a file, were most of a request's logging cost (docs/BENCHMARKS.md). Lines collect in a
 //! buffer that is written out when it fills, at least every `FLUSH_EVERY`, at once for warnings and
 //! errors, and when the process ends (`LogGuard`). Colours only go to a terminal.
 

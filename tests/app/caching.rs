@@ -1,4 +1,4 @@
-//! The speed issue's caches, seen from outside: anonymous pages served from memory (fresh CSP nonce
+//! The caches (docs/ARCHITECTURE.md), seen from outside: anonymous pages served from memory (fresh CSP nonce
 //! per response, never to a signed-in visitor, invalidated by catalog changes on every instance),
 //! and sessions and users cached per instance (sign-out and access changes reach every instance),
 //! and signed-in pages that follow changes to the user's orders made elsewhere.

@@ -1,4 +1,4 @@
-//! In-process caches of sessions and users (speed issue, item 3), so a signed-in page costs no
+//! In-process caches of sessions and users (docs/ARCHITECTURE.md, Caches), so a signed-in page costs no
 //! database read while nothing changed.
 //!
 //! Bounded (`CAPACITY` entries each, least recently used out first). Kept right by invalidation:

@@ -94,7 +94,7 @@ async fn stored_sync(db: &Database, customer_id: &CustomerId) -> AppResult<Optio
 }
 
 /// A write of one Stripe read, valid only if the customer is still at `generation`.
-struct Write<'a> {
+struct SyncWrite<'a> {
     generation: i64,
     read_started: i64,
     stripe: &'a StripeState,
@@ -199,7 +199,7 @@ impl Billing {
                     .read_within_deadline(self.read_stripe(customer_id))
                     .await?
             };
-            let write = Write {
+            let write = SyncWrite {
                 generation,
                 read_started,
                 stripe: &stripe,
@@ -230,7 +230,7 @@ enum Written {
 async fn write_if_unchanged(
     db: &Database,
     customer_id: &CustomerId,
-    write: Write<'_>,
+    write: SyncWrite<'_>,
     events: &[&VerifiedEvent],
 ) -> AppResult<Written> {
     let mut tx = db.pool.begin().await?;

@@ -128,7 +128,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_first() {
     assert_eq!(location(&response), "/login?next=/pricing");
 }
 
-/// Security review, issue item 10: a script gets the status, a browser keeps its redirect.
+/// Security review: a script gets the status, a browser keeps its redirect.
 #[tokio::test]
 async fn i10_signed_out_scripts_get_401_from_server_functions() {
     let app = TestApp::spawn().await;
