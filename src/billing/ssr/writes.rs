@@ -26,10 +26,13 @@ pub(super) async fn write_billing(
     for price in &billing.prices {
         upsert_price(tx, price, Existing::Keep).await?;
     }
+    // Before this sync writes anything: a previous read may have caught the first paid invoice
+    // without its subscription (two list calls), and that invoice must still count as new once this
+    // read brings the subscription, or nobody is ever welcomed.
+    let had_paid_before = had_paid_invoice(tx, user_id).await?;
     for subscription in &billing.subscriptions {
         upsert_subscription(tx, user_id, subscription, now).await?;
     }
-    let had_paid_before = had_paid_invoice(tx, user_id).await?;
     for invoice in &billing.invoices {
         upsert_invoice(tx, user_id, invoice, now).await?;
     }

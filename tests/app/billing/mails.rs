@@ -109,3 +109,28 @@ fn trial_date(unix: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp(unix).expect("a date");
     format!("{} {} {}", at.day(), at.month(), at.year())
 }
+
+/// A read of Stripe can catch the first paid invoice before its subscription (two list calls): that
+/// sync stores the invoice and welcomes no one, and the next sync, which brings the subscription,
+/// must still see the invoice as the first paid one. (It did not: it looked for an earlier paid
+/// invoice after writing the subscription, found this one, and nobody was ever welcomed.)
+#[tokio::test]
+async fn a_first_invoice_read_before_its_subscription_still_welcomes() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("split-read");
+    app.subscriber(&email, "basic_monthly", CARD_OK).await;
+    app.settle_webhooks().await;
+    let welcomes = "SELECT COUNT(*) FROM outbox WHERE kind = 'welcome'";
+    assert_eq!(app.count(welcomes).await, 1);
+    // What the split read left: the paid invoice stored, its subscription not, no welcome queued.
+    sqlx::query("DELETE FROM outbox WHERE kind = 'welcome'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("no welcome yet");
+    sqlx::query("DELETE FROM subscriptions")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("the subscription not read yet");
+    app.synced_subscription_of(&email).await;
+    assert_eq!(app.count(welcomes).await, 1, "the next sync welcomes");
+}
