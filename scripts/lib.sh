@@ -24,6 +24,7 @@ as_root() {
 }
 
 ensure_wasm_target() {
+  # rust-toolchain.toml names the target too; this covers a toolchain installed without it.
   rustup target list --installed | grep -qx wasm32-unknown-unknown || {
     log "adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown
   }
@@ -73,11 +74,18 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# What `cargo leptos build --release` needs beyond the toolchain and the npm packages (wasm-opt).
+ensure_release_tools() {
+  ensure_wasm_bindgen
+  ensure_cargo_leptos
+}
+
+# Everything scripts/run and scripts/bench need before they build (scripts/test installs each tool
+# just before the step that needs it).
 ensure_build_tools() {
   ensure_wasm_target
   ensure_npm_packages
-  ensure_wasm_bindgen
-  ensure_cargo_leptos
+  ensure_release_tools
 }
 
 # Builds the server binary and the browser bundle (target/site) in release mode.
@@ -94,8 +102,9 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# Starts the release builds of stripe-sim and storefront on free ports, with a fresh SQLite database
-# in $1, and a maildev (SMTP and its web inbox) that the app sends mail to, and waits for them. Sets
+# Starts the release build of storefront and a stripe-sim (STACK_SIM_BIN, default the release build
+# target/release/stripe-sim; scripts/test passes the debug one) on free ports, with a fresh SQLite
+# database in $1, and a maildev (SMTP and its web inbox) that the app sends mail to, and waits for them. Sets
 # APP_BASE, SIM_BASE, STACK_PIDS (the sim's first, the app's last) and exports MAIL_API_BASE (maildev's
 # REST API, which the Playwright specs read receipts from); logs go to $1/sim.log, $1/maildev.log and
 # $1/server.log; `stop_stack` ends them all. With STACK_MAIL=off no maildev is started and the app runs
@@ -121,7 +130,7 @@ start_stack_once() {
   rm -f "$dir"/app.db*
   APP_BASE="http://127.0.0.1:$port"; SIM_BASE="http://127.0.0.1:$sim_port"
   STRIPE_SIM_WEBHOOK_URL="$APP_BASE/api/webhooks/stripe" STRIPE_SIM_WEBHOOK_SECRET=whsec_stack \
-    "$ROOT/target/release/stripe-sim" --port "$sim_port" >"$dir/sim.log" 2>&1 &
+    "${STACK_SIM_BIN:-$ROOT/target/release/stripe-sim}" --port "$sim_port" >"$dir/sim.log" 2>&1 &
   sim_pid=$!
   STACK_PIDS="$sim_pid"
   if [ "${STACK_MAIL:-}" = off ]; then
