@@ -7,6 +7,7 @@ mod fulfilment;
 mod order_sync;
 mod pay_on_page;
 mod replay;
+mod switching;
 
 use crate::helpers::TestApp;
 
