@@ -102,8 +102,8 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# Starts the release build of storefront and a stripe-sim (STACK_SIM_BIN, default the release build
-# target/release/stripe-sim; scripts/test passes the debug one) on free ports, with a fresh SQLite
+# Starts storefront (STACK_APP_BIN) and a stripe-sim (STACK_SIM_BIN), by default their release builds
+# in target/release (scripts/test passes the debug ones its test build wrote), on free ports, with a fresh SQLite
 # database in $1, and a maildev (SMTP and its web inbox) that the app sends mail to, and waits for them. Sets
 # APP_BASE, SIM_BASE, STACK_PIDS (the sim's first, the app's last) and exports MAIL_API_BASE (maildev's
 # REST API, which the Playwright specs read receipts from); logs go to $1/sim.log, $1/maildev.log and
@@ -147,7 +147,8 @@ start_stack_once() {
   fi
   env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
-    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" TRUSTED_PROXIES=127.0.0.1/32 "${mail_env[@]}" "$@" "$ROOT/target/release/storefront" >"$dir/server.log" 2>&1 &
+    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" TRUSTED_PROXIES=127.0.0.1/32 "${mail_env[@]}" "$@" \
+    "${STACK_APP_BIN:-$ROOT/target/release/storefront}" >"$dir/server.log" 2>&1 &
   app_pid=$!
   STACK_PIDS="$STACK_PIDS $app_pid"
   wait_for_http "$SIM_BASE/_sim/health" 60 "$sim_pid" || { cat "$dir/sim.log"; return 1; }
