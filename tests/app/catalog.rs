@@ -1,6 +1,6 @@
 //! Security review L3 and L5: the catalog follows Stripe's, and only catalog changes write it.
 
-use crate::helpers::{CARD_OK, TestApp};
+use crate::helpers::{CARD_OK, TestApp, deliver, event_json, signed};
 use storefront::CustomerId;
 
 async fn active(app: &TestApp, table_and_id: (&str, &str)) -> i64 {
@@ -92,7 +92,7 @@ async fn l5_a_catalog_change_overtaken_by_another_instance_reads_again() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
     let price = app.price_id("pro_monthly");
-    let payload = crate::webhooks::event_json(
+    let payload = event_json(
         "evt_l5_price",
         "price.updated",
         false,
@@ -100,15 +100,13 @@ async fn l5_a_catalog_change_overtaken_by_another_instance_reads_again() {
     );
     let quick = {
         let before = app.sim.api_requests();
-        let warm_up = crate::webhooks::event_json(
+        let warm_up = event_json(
             "evt_l5_warm_up",
             "price.updated",
             false,
             serde_json::json!({"object": "price", "id": price}),
         );
-        let response =
-            crate::webhooks::deliver(&app, &warm_up, Some(&crate::webhooks::signed(&warm_up)))
-                .await;
+        let response = deliver(&app, &warm_up, Some(&signed(&warm_up))).await;
         assert_eq!(response.status(), 200);
         app.sim.api_requests() - before
     };
@@ -116,8 +114,8 @@ async fn l5_a_catalog_change_overtaken_by_another_instance_reads_again() {
     // The delivery's first Stripe call is held until the other instance has written: the order of
     // the two is certain, not a matter of timing.
     let gate = app.sim.faults().hold_next_api_call();
-    let signature = crate::webhooks::signed(&payload);
-    let delivery = crate::webhooks::deliver(&app, &payload, Some(&signature));
+    let signature = signed(&payload);
+    let delivery = deliver(&app, &payload, Some(&signature));
     let other_instance_writes = async {
         tokio::time::timeout(std::time::Duration::from_secs(20), gate.wait_until_held())
             .await

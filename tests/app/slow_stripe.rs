@@ -3,8 +3,7 @@
 //! dashboard and `/readyz` must keep answering, on both databases. The numbers are printed for
 //! docs/RELIABILITY.md (run with `--nocapture`); the test asserts only that everything answered.
 
-use crate::helpers::{PASSWORD, TestApp};
-use crate::webhooks::{deliver, event_json, signed};
+use crate::helpers::{PASSWORD, TestApp, deliver, event_json, signed};
 use std::time::{Duration, Instant};
 use storefront::db::now_unix;
 

@@ -1,8 +1,9 @@
 //! Billing's mails, from real flows: a first checkout welcomes, a failed renewal warns once, and
 //! Stripe's `customer.subscription.trial_will_end` announces the trial's end.
 
-use crate::helpers::{CARD_FAILS_ON_RENEWAL, CARD_OK, TestApp, unique_email};
-use crate::webhooks::{deliver, event_json, signed};
+use crate::helpers::{
+    CARD_FAILS_ON_RENEWAL, CARD_OK, TestApp, deliver, event_json, signed, unique_email,
+};
 use std::time::Duration;
 
 const DAY: u64 = 86_400;

@@ -1,15 +1,23 @@
 //! Test harness: starts the real app and a stripe-sim on random ports with a fresh database, plus
 //! browser-like HTTP helpers. The domain steps (sign up, check out, pay, portal) are in `flows`;
-//! the SMTP server every app sends to is in `maildev`; fresh databases are in `database`.
+//! the SMTP server every app sends to is in `maildev`; fresh databases are in `database`; signed
+//! webhook deliveries are in `webhooks`; reading pages and form answers is in `pages`.
 
 mod database;
 mod flows;
 mod maildev;
+mod pages;
 mod shop;
+mod webhooks;
 
 pub use database::{TestDatabase, testing_postgres};
 pub use flows::{portal_cancel, portal_switch};
 pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
+pub use pages::{cart_count, form_error, testid_text};
+pub use shop::set_stock;
+pub use webhooks::{
+    deliver, deliver_in_bursts, event_json, signature_header, signed, v1_signature,
+};
 
 use std::collections::HashMap;
 use std::sync::Arc;

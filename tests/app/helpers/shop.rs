@@ -185,3 +185,13 @@ impl TestApp {
         .expect("a good with that slug")
     }
 }
+
+/// Sets the stock of a good (an operator's count after a delivery).
+pub async fn set_stock(app: &TestApp, slug: &str, on_hand: i64) {
+    sqlx::query("UPDATE products SET stock_on_hand = $1 WHERE slug = $2")
+        .bind(on_hand)
+        .bind(slug)
+        .execute(&app.state.db.pool)
+        .await
+        .expect("stock set");
+}

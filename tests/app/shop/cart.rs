@@ -1,8 +1,7 @@
 //! Browsing the goods and the cart: plain forms (no JavaScript), the script answer, bounds, and the
 //! cart following the visitor into sign-in.
 
-use super::{cart_count, form_error, set_stock};
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, TestApp, cart_count, form_error, location, set_stock};
 
 #[tokio::test]
 async fn the_shop_lists_goods_with_their_stock_and_pages() {

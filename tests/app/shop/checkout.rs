@@ -1,9 +1,7 @@
 //! Checking out a cart: sign-in first, the order and its reservation, the Checkout Session Stripe
 //! gets, reuse on a double click, the race for the last item, and Stripe failing midway.
 
-use super::form_error;
-use crate::helpers::TestApp;
-use crate::helpers::location;
+use crate::helpers::{TestApp, form_error, location};
 
 #[tokio::test]
 async fn checkout_creates_an_order_reserves_stock_and_a_payment_session() {

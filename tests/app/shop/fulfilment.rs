@@ -1,8 +1,7 @@
 //! Fulfilment: an order follows Stripe's state whichever way it hears of it (webhook, success page,
 //! sweep), exactly once, in any order: payment, expiry, delayed payment, refunds.
 
-use super::{form_error, testid_text};
-use crate::helpers::{CARD_OK, TestApp, location};
+use crate::helpers::{CARD_OK, TestApp, form_error, location, testid_text};
 use std::time::Duration;
 
 /// Pays the session on the sim's hosted page; returns the URL the buyer comes back to.

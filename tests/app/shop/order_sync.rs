@@ -2,8 +2,7 @@
 //! Stripe call, a burst of events for one order shares its reads, a stalled Stripe ends the sync at
 //! the deadline (503, nothing recorded, Stripe retries), and fulfilment is independent of refunds.
 
-use crate::helpers::{CARD_OK, TestApp, unique_email};
-use crate::webhooks::{deliver, event_json, signed};
+use crate::helpers::{CARD_OK, TestApp, deliver, event_json, signed, unique_email};
 use std::time::{Duration, Instant};
 
 /// A paid hosted-Checkout order of one mug: (order id, its `storefront_order` tag, its intent).

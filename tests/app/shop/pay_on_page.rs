@@ -2,8 +2,7 @@
 //! for the server's total; the buyer confirms it with Stripe.js (here: the sim's confirm, exactly
 //! the calls Stripe.js makes), and the order follows the intent as Stripe reports it.
 
-use super::testid_text;
-use crate::helpers::{CARD_DECLINED, CARD_OK, STRIPE_PUBLISHABLE_KEY, TestApp};
+use crate::helpers::{CARD_DECLINED, CARD_OK, STRIPE_PUBLISHABLE_KEY, TestApp, testid_text};
 
 const CARD_3DS: &str = "4000002500003155";
 

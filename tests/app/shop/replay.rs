@@ -3,8 +3,7 @@
 //! orders with duplicates racing each other, always ends in Stripe's state with each stock move
 //! made exactly once.
 
-use crate::helpers::{CARD_OK, TestApp};
-use crate::webhooks::ordering::deliver_in_bursts;
+use crate::helpers::{CARD_OK, TestApp, deliver_in_bursts};
 use std::time::Duration;
 
 const SLUGS: [&str; 4] = ["mug", "stickers", "hoodie", "poster"];

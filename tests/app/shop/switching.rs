@@ -1,8 +1,7 @@
 //! One open way to pay per cart: switching between hosted Checkout and our own page holds the stock
 //! once, and a cart paid one way is not paid again the other way.
 
-use super::form_error;
-use crate::helpers::{CARD_OK, TestApp, location};
+use crate::helpers::{CARD_OK, TestApp, form_error, location};
 
 #[tokio::test]
 async fn switching_between_hosted_checkout_and_our_page_holds_the_stock_once() {

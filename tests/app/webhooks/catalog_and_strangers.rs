@@ -1,7 +1,7 @@
 //! Security review L3 and L13: deleted prices, and events about customers that are not ours.
 
-use super::{deliver, event_json, signed, times_recorded};
-use crate::helpers::TestApp;
+use super::times_recorded;
+use crate::helpers::{TestApp, deliver, event_json, signed};
 
 #[tokio::test]
 async fn l3_price_deleted_marks_the_price_inactive_and_answers_200() {

@@ -1,8 +1,10 @@
 //! Exactly-once application in any order: duplicates, reordering, concurrency, and failed deliveries
 //! that Stripe retries.
 
-use super::{deliver, events_recorded, signed, times_recorded};
-use crate::helpers::{CARD_OK, TestApp, portal_cancel, portal_switch};
+use super::{events_recorded, times_recorded};
+use crate::helpers::{
+    CARD_OK, TestApp, deliver, deliver_in_bursts, portal_cancel, portal_switch, signed,
+};
 use reqwest::Method;
 use std::collections::HashSet;
 
@@ -139,25 +141,6 @@ async fn catalog_changes_arrive_by_webhook_even_price_before_product() {
     );
 }
 
-/// A tiny deterministic PRNG (xorshift), so a failing order can be replayed from its seed.
-struct Shuffler(u64);
-
-impl Shuffler {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
-}
-
 /// A subscription's (status, cancel_at_period_end, price id).
 type SubscriptionState = (String, bool, Option<String>);
 
@@ -245,28 +228,6 @@ async fn reset_billing_tables(app: &TestApp) {
             .execute(&app.state.db.pool)
             .await
             .expect(sql);
-    }
-}
-
-/// Delivers `events`, about half of them twice, in an order picked by `seed`, four at once so that
-/// duplicates race each other. Every delivery must succeed.
-pub(crate) async fn deliver_in_bursts(app: &TestApp, events: &[String], seed: u64) {
-    let mut rng = Shuffler(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut deliveries: Vec<&String> = events.iter().collect();
-    deliveries.extend(events.iter().filter(|_| rng.next().is_multiple_of(2)));
-    rng.shuffle(&mut deliveries);
-    for burst in deliveries.chunks(4) {
-        let sends = burst.iter().map(|payload| {
-            let signature = signed(payload);
-            async move { deliver(app, payload, Some(&signature)).await }
-        });
-        for response in futures::future::join_all(sends).await {
-            assert!(
-                response.status().is_success(),
-                "seed {seed}: {}",
-                response.status()
-            );
-        }
     }
 }
 

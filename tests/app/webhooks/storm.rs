@@ -1,7 +1,6 @@
 //! Issue 9: webhook storms cost a few Stripe calls per customer, on one instance or several.
 
-use super::{deliver, signed};
-use crate::helpers::{CARD_OK, TestApp};
+use crate::helpers::{CARD_OK, TestApp, deliver, signed};
 use futures::StreamExt;
 use std::time::Duration;
 use storefront::db::now_unix;

@@ -1,9 +1,9 @@
 //! What the webhook route accepts: signatures (forged, stale, rotated secrets), livemode and size.
 
-use super::{
-    deliver, event_json, events_recorded, signature_header, signed, times_recorded, v1_signature,
+use super::{events_recorded, times_recorded};
+use crate::helpers::{
+    TestApp, WEBHOOK_SECRET, deliver, event_json, signature_header, signed, v1_signature,
 };
-use crate::helpers::{TestApp, WEBHOOK_SECRET};
 use storefront::db::now_unix;
 
 #[tokio::test]
