@@ -29,7 +29,7 @@ pub(super) fn mail_config(
     };
     let smtp_url = match (get("SMTP_URL"), disabled) {
         (_, true) => None,
-        (Some(url), false) => Some(checked_smtp_url(url)?),
+        (Some(url), false) => Some(checked_smtp_url(url, plaintext_allowed(get)?)?),
         (None, false) => {
             return err(
                 "SMTP_URL is not set: set it to your mail server (smtp://127.0.0.1:1025 for a local \
@@ -61,8 +61,21 @@ pub(super) fn mail_config(
     })
 }
 
+/// `SMTP_ALLOW_PLAINTEXT=1`: plain SMTP to a relay that is not on this machine (a sidecar on a private
+/// network) is accepted anyway.
+fn plaintext_allowed(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match get("SMTP_ALLOW_PLAINTEXT").as_deref() {
+        None | Some("0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => err(format!("SMTP_ALLOW_PLAINTEXT={other:?}: use 1 or 0")),
+    }
+}
+
 /// Only the shape is checked here; the message never repeats the URL, which may hold a password.
-fn checked_smtp_url(raw: String) -> Result<SecretString, ConfigError> {
+/// Plain `smtp://` without `tls=required` is lettre's plaintext transport: receipts (and perhaps the
+/// credentials) would cross the network in clear, so it is refused for a host other than this machine
+/// (security review 2, L11) unless `SMTP_ALLOW_PLAINTEXT=1`.
+fn checked_smtp_url(raw: String, plaintext_allowed: bool) -> Result<SecretString, ConfigError> {
     let url = url::Url::parse(&raw);
     let valid = url
         .as_ref()
@@ -73,6 +86,28 @@ fn checked_smtp_url(raw: String) -> Result<SecretString, ConfigError> {
         return err(
             "SMTP_URL must look like smtp://host:port (plain or STARTTLS with ?tls=required) or \
              smtps://user:password@host:465",
+        );
+    }
+    let encrypted = url.as_ref().is_ok_and(|u| {
+        u.scheme() == "smtps" || u.query_pairs().any(|(k, v)| k == "tls" && v == "required")
+    });
+    let loopback = url.as_ref().is_ok_and(|u| match u.host() {
+        // `smtp:` is no special scheme to the URL parser, so an address comes back as a domain.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    });
+    if !encrypted && !loopback && !plaintext_allowed {
+        return err(
+            "SMTP_URL sends mail unencrypted to another host: use smtps://…:465 or \
+             smtp://…:587?tls=required (plain smtp:// is for a server on this machine, such as maildev), \
+             or set SMTP_ALLOW_PLAINTEXT=1 for a relay on a private network",
         );
     }
     Ok(SecretString::from(raw))

@@ -4,14 +4,16 @@
 //! wrapped in `SecretString` so that `Debug` output and logs never show them.
 
 mod mail;
+mod proxies;
 mod stripe;
 
 pub use mail::MailConfig;
 use mail::mail_config;
+use proxies::trusted_proxies;
+pub use proxies::{ClientIpHeader, TrustedProxies};
 use stripe::stripe_config;
 pub use stripe::{StripeConfig, StripeMode};
 
-use ipnet::IpNet;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,8 +38,8 @@ pub struct Config {
     pub site_root: String,
     pub log_format: LogFormat,
     pub stripe: StripeConfig,
-    /// Proxies whose `X-Forwarded-For`/`Forwarded` are believed (empty: the TCP peer is the client).
-    pub trusted_proxies: Vec<IpNet>,
+    /// Proxies whose client-address header is believed, and that header.
+    pub trusted_proxies: TrustedProxies,
     pub password_hashing: PasswordHashing,
     pub mail: MailConfig,
 }
@@ -106,7 +108,7 @@ impl Config {
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
         refuse_project_root(&site_root)?;
         let stripe = stripe_config(&get, &app_url)?;
-        let trusted_proxies = trusted_proxies(get("TRUSTED_PROXIES").as_deref())?;
+        let trusted_proxies = trusted_proxies(&get)?;
         let password_hashing = password_hashing(&get)?;
         let mail = mail_config(&get)?;
 
@@ -189,25 +191,6 @@ fn refuse_project_root(site_root: &str) -> Result<(), ConfigError> {
         )),
         None => Ok(()),
     }
-}
-
-/// `TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges, e.g. `10.0.0.0/8, 192.0.2.7`.
-fn trusted_proxies(raw: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
-    raw.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            entry
-                .parse::<IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    ConfigError(format!(
-                        "TRUSTED_PROXIES entry {entry:?} is not an address or CIDR range like 10.0.0.0/8"
-                    ))
-                })
-        })
-        .collect()
 }
 
 fn password_hashing(get: &impl Fn(&str) -> Option<String>) -> Result<PasswordHashing, ConfigError> {

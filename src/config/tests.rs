@@ -138,16 +138,41 @@ fn trusted_proxies_are_addresses_or_ranges() {
         ("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::/32"),
     ])
     .expect("valid");
-    let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+    let shown: Vec<String> = c
+        .trusted_proxies
+        .nets
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+    assert_eq!(
+        c.trusted_proxies.header,
+        ClientIpHeader::XForwardedFor,
+        "the default"
+    );
     let bad = config(&[
         ("STRIPE_SECRET_KEY", "sk_test_abc"),
         ("TRUSTED_PROXIES", "proxy.local"),
     ]);
     assert!(bad.unwrap_err().0.contains("TRUSTED_PROXIES"));
     let none = config(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).expect("valid");
-    assert!(none.trusted_proxies.is_empty());
+    assert!(none.trusted_proxies.nets.is_empty());
     assert!(none.password_hashing.concurrency >= 1);
+}
+
+#[test]
+fn the_client_ip_header_is_one_named_header() {
+    let forwarded = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("CLIENT_IP_HEADER", "Forwarded"),
+    ])
+    .expect("valid");
+    assert_eq!(forwarded.trusted_proxies.header, ClientIpHeader::Forwarded);
+    let bad = config(&[
+        ("STRIPE_SECRET_KEY", "sk_test_abc"),
+        ("CLIENT_IP_HEADER", "x-real-ip"),
+    ]);
+    assert!(bad.unwrap_err().0.contains("CLIENT_IP_HEADER"));
 }
 
 #[test]
@@ -189,6 +214,39 @@ fn start_up_refuses_a_missing_smtp_url_unless_mail_is_disabled() {
         exact_config(&[key, ("MAIL_DISABLED", "0")]).is_err(),
         "0 still needs SMTP_URL"
     );
+}
+
+/// Security review 2, L11: `smtp://` without `tls=required` is plaintext SMTP; it was accepted for any
+/// host, so receipts crossed the network in clear.
+#[test]
+fn l11_plaintext_smtp_to_another_host_is_refused() {
+    let key = ("STRIPE_SECRET_KEY", "sk_test_abc");
+    let remote = exact_config(&[
+        key,
+        ("SMTP_URL", "smtp://shop:smtppassword@mail.example.com:587"),
+    ])
+    .unwrap_err();
+    assert!(
+        remote.0.contains("unencrypted") && !remote.0.contains("smtppassword"),
+        "{remote}"
+    );
+    for accepted in [
+        "smtp://shop:pw@mail.example.com:587?tls=required",
+        "smtps://shop:pw@mail.example.com:465",
+        "smtp://localhost:1025",
+        "smtp://[::1]:1025",
+    ] {
+        assert!(
+            exact_config(&[key, ("SMTP_URL", accepted)]).is_ok(),
+            "{accepted}"
+        );
+    }
+    let relay = exact_config(&[
+        key,
+        ("SMTP_URL", "smtp://relay.internal:25"),
+        ("SMTP_ALLOW_PLAINTEXT", "1"),
+    ]);
+    assert!(relay.is_ok(), "an explicit choice for a private relay");
 }
 
 #[test]

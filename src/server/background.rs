@@ -7,7 +7,9 @@ use crate::billing::ssr::Billing;
 use crate::db::now_unix;
 use crate::mail::MailWorker;
 use crate::stripe_sync::ledger;
+use futures_util::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
 
@@ -162,8 +164,19 @@ where
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = task().await {
-                tracing::warn!(task = name, %error, "periodic task failed; it runs again next time");
+            // A panic in one run must not end the task for the life of the process (security review
+            // 2, L10): the sweep, the mail worker, the invalidation poll and reconciliation run here.
+            match AssertUnwindSafe(task()).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(task = name, %error, "periodic task failed; it runs again next time");
+                }
+                Err(_) => {
+                    tracing::error!(
+                        task = name,
+                        "periodic task panicked; it runs again next time"
+                    );
+                }
             }
         }
     })
@@ -174,6 +187,26 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Security review 2, L10: a panic in one run ended the task for good.
+    #[tokio::test(start_paused = true)]
+    async fn l10_a_periodic_task_keeps_running_after_a_panic() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let task = spawn_periodic("test", Duration::from_secs(10), move || {
+            let run = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(run != 0, "a bug in the first run");
+                Ok::<(), String>(())
+            }
+        });
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        assert!(!task.is_finished(), "the task outlived the panic");
+        assert!(runs.load(Ordering::SeqCst) >= 3, "and ran again");
+        task.abort();
+    }
 
     /// Security review L6: one failed run does not end the task.
     #[tokio::test(start_paused = true)]

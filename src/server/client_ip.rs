@@ -1,35 +1,37 @@
 //! Who the client is. Directly connected, it is the TCP peer. Behind a proxy listed in
-//! `TRUSTED_PROXIES`, it is the right-most address in `Forwarded` (or `X-Forwarded-For`) that is not a
-//! trusted proxy: each proxy appends the address it received from, so everything left of the first
-//! untrusted hop may be forged by the client and is ignored.
+//! `TRUSTED_PROXIES`, it is the right-most address that is not a trusted proxy in the one header those
+//! proxies write (`CLIENT_IP_HEADER`: `X-Forwarded-For` by default, or `Forwarded`): each proxy appends
+//! the address it received from, so everything left of the first untrusted hop may be forged by the
+//! client and is ignored. The other header is never read: proxies pass it through as the client wrote
+//! it (security review 2, H3).
 
+use crate::config::{ClientIpHeader, TrustedProxies};
 use crate::request::ClientIp;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
-use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Middleware: puts the resolved `ClientIp` into the request's extensions.
 pub async fn resolve_client_ip(
-    State(trusted): State<Arc<Vec<IpNet>>>,
+    State(proxies): State<Arc<TrustedProxies>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let client = client_ip(peer.ip(), request.headers(), &trusted);
+    let client = client_ip(peer.ip(), request.headers(), &proxies);
     request.extensions_mut().insert(ClientIp(client));
     next.run(request).await
 }
 
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, proxies: &TrustedProxies) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| proxies.nets.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops = forwarded_hops(headers);
+    let hops = forwarded_hops(headers, proxies.header);
     let mut client = peer;
     for hop in hops.iter().rev() {
         // An unreadable hop ends what can be believed; the last trusted address stands for the client.
@@ -42,22 +44,18 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
     client
 }
 
-/// The hops of `Forwarded: for=…` (RFC 7239) if present, else of `X-Forwarded-For`, left to right,
-/// over every instance of the header; `None` for a hop that is not an address.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &str| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|hop| hop.trim().to_owned())
-            .collect()
-    };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
+/// The hops of `header` over every instance of it, left to right; `None` for a hop that is not an
+/// address. `Forwarded` is read as RFC 7239 (`for=` of each element).
+fn forwarded_hops(headers: &HeaderMap, header: ClientIpHeader) -> Vec<Option<IpAddr>> {
+    let hops = headers
+        .get_all(header.name())
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim);
+    match header {
+        ClientIpHeader::XForwardedFor => hops.map(parse_node).collect(),
+        ClientIpHeader::Forwarded => hops
             .map(|element| {
                 element
                     .split(';')
@@ -67,12 +65,8 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
                     })
                     .and_then(parse_node)
             })
-            .collect();
+            .collect(),
     }
-    values("x-forwarded-for")
-        .iter()
-        .map(|hop| parse_node(hop))
-        .collect()
 }
 
 /// `192.0.2.1`, `192.0.2.1:8080`, `"[2001:db8::1]:4711"`, `2001:db8::1`.
@@ -103,9 +97,16 @@ mod tests {
         raw.parse().expect("ip")
     }
 
+    fn behind(header: ClientIpHeader) -> TrustedProxies {
+        TrustedProxies {
+            nets: vec!["10.0.0.0/8".parse().expect("net")],
+            header,
+        }
+    }
+
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
-        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let proxies = behind(ClientIpHeader::XForwardedFor);
         let xff = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.2")]);
         // The peer is not a proxy of ours: its header is ignored.
         assert_eq!(
@@ -115,7 +116,11 @@ mod tests {
         // Through two of our proxies: the right-most untrusted hop, not the forged left one.
         assert_eq!(client_ip(ip("10.0.0.1"), &xff, &proxies), ip("203.0.113.9"));
         // Nothing trusted configured: always the peer.
-        assert_eq!(client_ip(ip("10.0.0.1"), &xff, &[]), ip("10.0.0.1"));
+        let nothing_trusted = TrustedProxies::default();
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &xff, &nothing_trusted),
+            ip("10.0.0.1")
+        );
         // No header at all behind a proxy: the proxy is all we know.
         assert_eq!(
             client_ip(ip("10.0.0.1"), &HeaderMap::new(), &proxies),
@@ -124,8 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_header_wins_and_is_parsed_like_rfc_7239() {
-        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+    fn only_the_configured_header_is_read_and_forwarded_is_parsed_like_rfc_7239() {
         let both = headers(&[
             (
                 "forwarded",
@@ -133,18 +137,20 @@ mod tests {
             ),
             ("x-forwarded-for", "192.0.2.1"),
         ]);
+        // The proxy writes X-Forwarded-For: a client's own Forwarded is not believed.
+        let xff = behind(ClientIpHeader::XForwardedFor);
+        assert_eq!(client_ip(ip("10.0.0.1"), &both, &xff), ip("192.0.2.1"));
+        // The proxy writes Forwarded: now X-Forwarded-For is the client's.
+        let forwarded = behind(ClientIpHeader::Forwarded);
         assert_eq!(
-            client_ip(ip("10.0.0.1"), &both, &proxies),
+            client_ip(ip("10.0.0.1"), &both, &forwarded),
             ip("2001:db8::7")
         );
         let garbage = headers(&[("x-forwarded-for", "203.0.113.9, nonsense")]);
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &garbage, &proxies),
-            ip("10.0.0.1")
-        );
+        assert_eq!(client_ip(ip("10.0.0.1"), &garbage, &xff), ip("10.0.0.1"));
         let with_port = headers(&[("forwarded", "for=192.0.2.60:8080")]);
         assert_eq!(
-            client_ip(ip("10.0.0.1"), &with_port, &proxies),
+            client_ip(ip("10.0.0.1"), &with_port, &forwarded),
             ip("192.0.2.60")
         );
     }

@@ -294,6 +294,7 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
         ))
         .layer(
             ServiceBuilder::new()
+                .map_request(telemetry::drop_foreign_request_id)
                 .layer(SetRequestIdLayer::x_request_id(telemetry::FastRequestId))
                 .layer(
                     TraceLayer::new_for_http()

@@ -58,6 +58,22 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     )
 }
 
+/// A client's (or proxy's) `X-Request-Id` is kept only if it is a UUID, so that a request can be
+/// followed from the proxy's log into ours; anything else is dropped and replaced by our own. Before
+/// (security review 2, L11), any value was logged verbatim, and in text logs spaces and `key=value`
+/// in it forged fields.
+pub fn drop_foreign_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let is_uuid = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() == 36 && uuid::Uuid::try_parse(v).is_ok());
+    if !is_uuid {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
 /// Request ids: UUID-shaped, from a fast thread-local generator. They name log lines, not secrets, so
 /// they need not come from the operating system's random source (one system call per request).
 #[derive(Clone, Copy, Default)]

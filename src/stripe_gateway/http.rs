@@ -13,6 +13,9 @@ use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeClientErr,
 
 /// Waiting for TCP (and TLS) is bounded separately from the whole request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest answer read. Stripe's biggest (a list of 100 objects with expansions) is a few hundred
+/// KiB; a body beyond this is refused rather than held in memory (security review 2, L11).
+const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 pub struct StripeHttp {
     http: reqwest::Client,
@@ -59,6 +62,8 @@ impl StripeHttp {
             .timeout(timeout)
             .connect_timeout(CONNECT_TIMEOUT)
             .user_agent(concat!("storefront/", env!("CARGO_PKG_VERSION")))
+            // Stripe's API never redirects; following one would send the key elsewhere (review 2, L11).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
@@ -114,7 +119,7 @@ impl StripeClient for StripeHttp {
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
             let should_retry = header("stripe-should-retry").and_then(|v| v.parse::<bool>().ok());
-            let body = response.bytes().await.map_err(transport_error)?;
+            let body = read_capped(response).await?;
             if status.is_success() {
                 return Ok(body);
             }
@@ -137,10 +142,99 @@ impl StripeClient for StripeHttp {
     }
 }
 
+/// The body, at most `MAX_RESPONSE_BYTES` of it (a longer one is a decode error: not Stripe's).
+async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, CallError> {
+    let too_big = || CallError::Decode(format!("a response over {MAX_RESPONSE_BYTES} bytes"));
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
 fn transport_error(error: reqwest::Error) -> CallError {
     if error.is_timeout() {
         CallError::Timeout
     } else {
         CallError::Network(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use stripe_client_core::RequestBuilder;
+
+    /// An API that misbehaves: a redirect elsewhere (which records whether it was followed) and a body
+    /// one byte over the cap.
+    async fn misbehaving_api(followed: Arc<AtomicBool>) -> String {
+        let app = axum::Router::new()
+            .route(
+                "/v1/redirect",
+                get(|| async {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [("location", "/v1/elsewhere")],
+                    )
+                }),
+            )
+            .route(
+                "/v1/elsewhere",
+                get(move || {
+                    followed.store(true, Ordering::SeqCst);
+                    async { "{}" }
+                }),
+            )
+            .route(
+                "/v1/huge",
+                get(|| async { vec![b' '; MAX_RESPONSE_BYTES + 1] }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}")
+    }
+
+    async fn call(http: &StripeHttp, path: &str) -> Result<(), CallError> {
+        RequestBuilder::new(StripeMethod::Get, path)
+            .customize::<stripe_shared::Customer>()
+            .send(http)
+            .await
+            .map(|_| ())
+    }
+
+    /// Security review 2, L11: the client followed redirects (with the key) and read any body whole.
+    #[tokio::test]
+    async fn l11_the_stripe_client_follows_no_redirect_and_caps_the_body() {
+        let followed = Arc::new(AtomicBool::new(false));
+        let base = misbehaving_api(followed.clone()).await;
+        let key = SecretString::from("sk_test_cap");
+        let http = StripeHttp::new(&key, &base, Duration::from_secs(5)).expect("client");
+        let redirected = call(&http, "/redirect").await;
+        assert!(
+            matches!(redirected, Err(CallError::Api { status: 307, .. })),
+            "{redirected:?}"
+        );
+        assert!(
+            !followed.load(Ordering::SeqCst),
+            "the redirect was not followed"
+        );
+        let huge = call(&http, "/huge").await;
+        assert!(matches!(huge, Err(CallError::Decode(_))), "{huge:?}");
     }
 }

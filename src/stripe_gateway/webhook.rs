@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 /// Stripe's own libraries' default: a delivery older (or newer) than this is refused as a replay.
-const TOLERANCE_SECS: i64 = 300;
+const TOLERANCE_SECS: u64 = 300;
 
 impl StripeGateway {
     /// Verifies the signature against every configured secret (rotation) and names the event's subject.
@@ -35,38 +35,62 @@ impl StripeGateway {
     }
 }
 
-/// Accepts when any `v1` value matches any secret (both sides of a roll) and `t` is fresh.
+/// At most this many `v1` values: Stripe sends one per active secret of the endpoint (two during a
+/// roll). Security review 2, H1: every value used to cost one HMAC of the whole body.
+const MAX_V1_VALUES: usize = 8;
+/// A header longer than this is refused unread. Stripe's is about 70 bytes per signature (`v1=` plus 64
+/// hex digits) plus `t=…` and, in test mode, a `v0`: eight `v1` values and a `v0` fit in well under 1 KiB.
+const MAX_SIGNATURE_HEADER_BYTES: usize = 1024;
+
+/// Accepts when any `v1` value matches any secret (both sides of a roll) and `t` is fresh. The work is
+/// bounded before anything is trusted: a short header, at most `MAX_V1_VALUES` well-formed values, and
+/// one HMAC of the body per configured secret (each value is compared with the finished tag), so a
+/// forged delivery costs what a real one does (docs/BENCHMARKS.md, "Webhook verification").
 pub(super) fn verify_signature(
     payload: &str,
     header: &str,
     secrets: &[String],
     now: i64,
 ) -> Result<(), WebhookRejection> {
+    if header.len() > MAX_SIGNATURE_HEADER_BYTES {
+        return Err(WebhookRejection::BadSignature);
+    }
     let mut timestamp = None;
-    let mut signatures = Vec::new();
+    let mut signatures: Vec<[u8; 32]> = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signatures.extend(hex::decode(value).ok()),
+            Some(("v1", value)) => {
+                let mut signature = [0u8; 32];
+                // Exactly 64 hex digits, as Stripe writes them; anything else is not a signature.
+                if hex::decode_to_slice(value, &mut signature).is_err()
+                    || signatures.len() == MAX_V1_VALUES
+                {
+                    return Err(WebhookRejection::BadSignature);
+                }
+                signatures.push(signature);
+            }
             _ => {} // v0 (test-mode legacy scheme) and future schemes are ignored, as Stripe advises.
         }
     }
     let timestamp = timestamp.ok_or(WebhookRejection::BadSignature)?;
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    // `abs_diff`: `(now - t).abs()` overflowed for the smallest `t` (review 2, L11).
+    if now.abs_diff(timestamp) > TOLERANCE_SECS {
         return Err(WebhookRejection::BadSignature);
     }
     let signed = format!("{timestamp}.{payload}");
-    let matches = |secret: &String, expected: &Vec<u8>| {
+    let matched = secrets.iter().any(|secret| {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
             return false;
         };
         mac.update(signed.as_bytes());
-        mac.verify_slice(expected).is_ok() // constant-time comparison
-    };
-    if secrets
-        .iter()
-        .any(|secret| signatures.iter().any(|sig| matches(secret, sig)))
-    {
+        // A clone of the hashed state only finishes the tag (two blocks), so each value is cheap;
+        // `verify_slice` compares in constant time.
+        signatures
+            .iter()
+            .any(|signature| mac.clone().verify_slice(signature).is_ok())
+    });
+    if matched {
         Ok(())
     } else {
         Err(WebhookRejection::BadSignature)
@@ -193,6 +217,68 @@ mod tests {
         assert_eq!(verify_signature(PAYLOAD, &stale, &secrets, now), refused);
         for junk in ["", "t=,v1=", "v1=zz", "t=1700000000"] {
             assert_eq!(verify_signature(PAYLOAD, junk, &secrets, now), refused);
+        }
+    }
+
+    /// Security review 2, H1: before, each `v1` value (the empty one too) cost one HMAC of the whole body,
+    /// and a header of 10,000 values with one good signature among them was accepted after 10,000 of
+    /// them. Now the header is refused before anything is hashed.
+    #[test]
+    fn h1_a_header_with_10000_v1_values_is_refused_before_hashing() {
+        let now = 1_700_000_000;
+        let secrets = ["whsec_ours".to_owned()];
+        let good = sign("whsec_ours", now, PAYLOAD);
+        let flood = format!("t={now},{}v1={good}", "v1=,".repeat(10_000));
+        assert_eq!(
+            verify_signature(PAYLOAD, &flood, &secrets, now),
+            Err(WebhookRejection::BadSignature)
+        );
+        let junk = format!("t={now},{}", "v1=00,".repeat(10_000));
+        assert_eq!(
+            verify_signature(PAYLOAD, &junk, &secrets, now),
+            Err(WebhookRejection::BadSignature)
+        );
+    }
+
+    /// H1: what Stripe can send is accepted (one `v1` per active secret, up to the cap); more values,
+    /// values that are not 64 hex digits and headers over the length cap are refused.
+    #[test]
+    fn h1_at_most_eight_well_formed_v1_values_in_a_short_header() {
+        let now = 1_700_000_000;
+        let secrets = ["whsec_ours".to_owned()];
+        let good = sign("whsec_ours", now, PAYLOAD);
+        let other = sign("whsec_other", now, PAYLOAD);
+        let values = |n: usize| format!("v1={other},").repeat(n);
+        let at_cap = format!("t={now},{}v1={good},v0={other}", values(MAX_V1_VALUES - 1));
+        assert!(at_cap.len() <= MAX_SIGNATURE_HEADER_BYTES);
+        assert_eq!(verify_signature(PAYLOAD, &at_cap, &secrets, now), Ok(()));
+        let over = format!("t={now},{}v1={good}", values(MAX_V1_VALUES));
+        let short = format!("t={now},v1={},v1={good}", &other[..62]);
+        let padded = format!(
+            "t={now},v1={good},{}",
+            "x".repeat(MAX_SIGNATURE_HEADER_BYTES)
+        );
+        for refused in [over, short, padded] {
+            assert_eq!(
+                verify_signature(PAYLOAD, &refused, &secrets, now),
+                Err(WebhookRejection::BadSignature),
+                "{}",
+                &refused[..40]
+            );
+        }
+    }
+
+    /// Security review 2, L11: `(now - t).abs()` overflowed (a panic with overflow checks) for the
+    /// smallest `t`; any timestamp is now a plain comparison.
+    #[test]
+    fn l11_an_extreme_timestamp_is_refused_without_overflow() {
+        let secrets = ["whsec_ours".to_owned()];
+        for t in [i64::MIN, i64::MAX] {
+            let header = format!("t={t},v1={}", sign("whsec_ours", t, PAYLOAD));
+            assert_eq!(
+                verify_signature(PAYLOAD, &header, &secrets, 1_700_000_000),
+                Err(WebhookRejection::BadSignature)
+            );
         }
     }
 

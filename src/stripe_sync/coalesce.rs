@@ -4,10 +4,14 @@
 //! stale work.
 //!
 //! Rounds run in a spawned task: a caller that goes away (a closed connection) cannot strand the
-//! requests queued behind it.
+//! requests queued behind it. A round that panics answers its requests with None and the queue goes
+//! on (security review 2, L10: it stayed "running" for ever, and every later caller for that key
+//! waited for its request timeout).
 
+use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::watch;
 
@@ -17,8 +21,8 @@ pub struct Coalescer<T, R> {
 
 struct Queue<T, R> {
     state: Mutex<State<T>>,
-    /// The newest finished round: the last ticket it covered, and its result.
-    finished: watch::Sender<Option<(u64, Arc<R>)>>,
+    /// The newest finished round: the last ticket it covered, and its result (None: it panicked).
+    finished: watch::Sender<Option<(u64, Option<Arc<R>>)>>,
 }
 
 struct State<T> {
@@ -49,8 +53,8 @@ where
 {
     /// Queues `item` for `key` and returns the result of the first round that starts after this call.
     /// `round` does the work for a batch of items; it is called for the first request of a burst
-    /// and then once more for everything that arrived while it ran. None only if the round's task
-    /// died (a panic), which leaves the result unknown.
+    /// and then once more for everything that arrived while it ran. None only if the round panicked,
+    /// which leaves the result unknown.
     pub async fn run<F, Fut>(
         self: &Arc<Self>,
         key: &str,
@@ -83,7 +87,7 @@ where
             })
             .await
             .ok()?;
-        done.as_ref().map(|(_, result)| result.clone())
+        done.as_ref().and_then(|(_, result)| result.clone())
     }
 
     /// How many keys have a queue (for tests: the map empties itself).
@@ -140,7 +144,13 @@ impl<T, R> Member<T, R> {
                 let mut state = lock(&self.queue.state);
                 (state.requested, std::mem::take(&mut state.pending))
             };
-            let result = Arc::new(round(batch).await);
+            let result = match AssertUnwindSafe(round(batch)).catch_unwind().await {
+                Ok(result) => Some(Arc::new(result)),
+                Err(_) => {
+                    tracing::error!(key = %self.key, "a coalesced round panicked; its requests get no result");
+                    None
+                }
+            };
             let mut state = lock(&self.queue.state);
             self.queue.finished.send_replace(Some((covers, result)));
             if state.requested == covers {
@@ -227,19 +237,46 @@ mod tests {
         assert_eq!(coalescer.keys(), 0, "the map empties itself");
     }
 
+    /// Each key's round waits until both are running at once: serial rounds would never finish (the
+    /// timeout only turns that hang into a failure).
     #[tokio::test]
     async fn different_keys_run_in_parallel() {
         let coalescer: Arc<Coalescer<(), usize>> = Arc::default();
-        let started = std::time::Instant::now();
-        let slow = |_| async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            1
+        let both_running = Arc::new(tokio::sync::Barrier::new(2));
+        let round = move |_| {
+            let both_running = both_running.clone();
+            async move {
+                both_running.wait().await;
+                1
+            }
         };
-        let (a, b) = tokio::join!(
-            coalescer.run("cus_a", None, slow),
-            coalescer.run("cus_b", None, slow)
-        );
+        let (a, b) = tokio::time::timeout(Duration::from_secs(30), async {
+            tokio::join!(
+                coalescer.run("cus_a", None, round.clone()),
+                coalescer.run("cus_b", None, round.clone())
+            )
+        })
+        .await
+        .expect("both rounds ran at the same time");
         assert_eq!((a.as_deref(), b.as_deref()), (Some(&1), Some(&1)));
-        assert!(started.elapsed() < Duration::from_millis(390));
+    }
+
+    /// Security review 2, L10: a panicking round left its queue "running" for ever, so its callers and
+    /// every later one for that key waited until their request timed out.
+    #[tokio::test]
+    async fn l10_a_panicking_round_answers_none_and_the_key_recovers() {
+        let coalescer: Arc<Coalescer<(), usize>> = Arc::default();
+        let answers = tokio::time::timeout(Duration::from_secs(30), async {
+            let failed = coalescer
+                .run("cus_1", None, |_| async { panic!("a bug in the round") })
+                .await;
+            let next = coalescer.run("cus_1", None, |_| async { 7 }).await;
+            (failed, next)
+        })
+        .await
+        .expect("no caller waits for ever");
+        assert_eq!(answers.0, None, "the panicked round has no result");
+        assert_eq!(answers.1.as_deref(), Some(&7), "the key works again");
+        assert_eq!(coalescer.keys(), 0, "and its queue is gone");
     }
 }

@@ -108,3 +108,39 @@ async fn l8_a_headerless_post_with_a_session_cookie_is_refused() {
         login.status()
     );
 }
+
+/// Security review 2, L11: a client's `X-Request-Id` went into the logs verbatim (forging fields in text
+/// logs). Now only a UUID is kept (a proxy's id, to follow a request across logs); anything else is
+/// replaced by our own.
+#[tokio::test]
+async fn l11_a_client_request_id_is_kept_only_if_it_is_a_uuid() {
+    let app = TestApp::spawn().await;
+    let request_id = |sent: &'static str| {
+        let app = &app;
+        async move {
+            let answer = app
+                .browser()
+                .get(app.url("/healthz"))
+                .header("x-request-id", sent)
+                .send()
+                .await
+                .expect("request");
+            answer.headers()["x-request-id"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        }
+    };
+    let forged = request_id("abc status=500 user=admin").await;
+    assert_ne!(forged, "abc status=500 user=admin");
+    assert!(
+        uuid::Uuid::try_parse(&forged).is_ok(),
+        "ours instead: {forged}"
+    );
+    let proxy_id = "5f0c6f2e-8a4b-4c1d-9e7f-0123456789ab";
+    assert_eq!(
+        request_id(proxy_id).await,
+        proxy_id,
+        "a proxy's UUID is kept"
+    );
+}

@@ -142,3 +142,67 @@ async fn l10_one_address_cannot_lock_an_account_out() {
     assert_eq!(owner.status(), 200, "the owner signs in from elsewhere");
     assert!(session_cookie(&owner).is_some(), "and gets a session");
 }
+
+/// Failed sign-ins for one account from one client, through a proxy that appends the client's address
+/// to `proxy_header` while the client writes its own, different `client_header` each time. Returns
+/// whether any attempt was limited (429).
+async fn rotating_guesses_are_limited(
+    app: &TestApp,
+    proxy_header: &str,
+    proxy_value: &str,
+    client_header: &str,
+) -> bool {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut limited = false;
+    for n in 0..8 {
+        let forged = match client_header {
+            "forwarded" => format!("for=198.51.100.{n}"),
+            _ => format!("198.51.100.{n}"),
+        };
+        let guess = client
+            .post(app.url("/api/login"))
+            .header(client_header, forged)
+            .header(proxy_header, proxy_value)
+            .form(&[
+                ("email", "victim@example.com"),
+                ("password", "wrong password!"),
+            ])
+            .send()
+            .await
+            .expect("request");
+        limited |= guess.status() == 429;
+    }
+    limited
+}
+
+#[tokio::test]
+async fn h3_a_client_written_forwarded_header_is_not_believed_behind_an_x_forwarded_for_proxy() {
+    // The documented nginx set-up: the proxy appends to X-Forwarded-For and passes a client's own
+    // `Forwarded` through untouched. Before: `Forwarded` won, so every guess came from a new "client".
+    let app = TestApp::spawn_with(BEHIND_PROXY).await;
+    app.new_user("victim@example.com").await;
+    assert!(
+        rotating_guesses_are_limited(&app, "x-forwarded-for", "203.0.113.50", "forwarded").await,
+        "guesses from one client are limited whatever Forwarded it writes"
+    );
+}
+
+#[tokio::test]
+async fn h3_with_client_ip_header_forwarded_only_forwarded_is_read() {
+    // A proxy that writes RFC 7239 `Forwarded` (CLIENT_IP_HEADER=forwarded): now X-Forwarded-For is the
+    // header a client could forge, and it is ignored.
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.0/8"),
+        ("CLIENT_IP_HEADER", "forwarded"),
+    ])
+    .await;
+    app.new_user("victim@example.com").await;
+    assert!(
+        rotating_guesses_are_limited(&app, "forwarded", "for=203.0.113.50", "x-forwarded-for")
+            .await,
+        "guesses from one client are limited whatever X-Forwarded-For it writes"
+    );
+}
