@@ -46,14 +46,6 @@ impl PaymentFlow {
             PaymentFlow::Intent => "intent",
         }
     }
-
-    /// The other way to pay: a cart has one open way to pay at a time.
-    pub fn other(self) -> Self {
-        match self {
-            PaymentFlow::Checkout => PaymentFlow::Intent,
-            PaymentFlow::Intent => PaymentFlow::Checkout,
-        }
-    }
 }
 
 impl FromStr for PaymentFlow {

@@ -251,7 +251,10 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             Arc::new(signed_in_pages),
             page_cache::serve_signed_in_pages,
         ))
-        .route_layer(middleware::from_fn(load_cart_count))
+        .route_layer(middleware::from_fn_with_state(
+            services.shop.clone(),
+            load_cart_count,
+        ))
         .route_layer(middleware::from_fn_with_state(
             (state.db.clone(), auth_cache),
             load_current_user,

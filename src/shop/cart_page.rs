@@ -6,7 +6,7 @@ use super::{
     CartClear, CartLineView, CartUpdate, CartView, CheckoutCart, SHOP_FORM_MESSAGES, error_of,
 };
 use crate::components::FormError;
-use crate::domain::MAX_LINE_QUANTITY;
+use crate::domain::{MAX_LINE_QUANTITY, OrderId};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -14,8 +14,11 @@ use leptos::server_fn::ServerFn;
 pub(super) async fn load_cart() -> CartView {
     let loaded = async {
         let shop = crate::state::from_context::<super::ssr::Shop>()?;
-        let cart = super::ssr::SessionCart::of_request().await?.load().await?;
-        shop.cart_view(&cart).await
+        let session = super::ssr::SessionCart::of_request().await?;
+        let cart = shop.current_cart(&session).await?;
+        let mut view = shop.cart_view(&cart).await?;
+        view.bought = session.paid_order().await;
+        Ok::<_, crate::error::AppError>(view)
     };
     loaded.await.unwrap_or_else(|error| {
         tracing::error!(%error, "cart query failed");
@@ -35,7 +38,7 @@ pub fn CartPage() -> impl IntoView {
     let body = Suspend::new(async move {
         let cart = load_cart().await;
         if cart.lines.is_empty() {
-            return view! { <EmptyCart /> }.into_any();
+            return view! { <EmptyCart bought=cart.bought /> }.into_any();
         }
         let total = cart.total.as_ref().map(|t| t.format()).unwrap_or_default();
         let lines = cart
@@ -71,10 +74,17 @@ pub fn CartPage() -> impl IntoView {
     }
 }
 
-/// What the cart and pay pages show for an empty cart.
+/// What the cart and pay pages show for an empty cart; after a purchase, which order it became.
 #[component]
-pub(super) fn EmptyCart() -> impl IntoView {
+pub(super) fn EmptyCart(bought: Option<OrderId>) -> impl IntoView {
     view! {
+        {bought.map(|order_id| view! {
+            <p class="notice success" role="status" data-testid="cart-bought">
+                "Your cart was paid: "
+                <a href=format!("/shop/orders/{order_id}")>{format!("order #{order_id}")}</a>
+                "."
+            </p>
+        })}
         <p class="lead" data-testid="cart-empty">"Your cart is empty."</p>
         <p><a href="/shop" class="button primary">"Browse the shop"</a></p>
     }

@@ -46,10 +46,11 @@ async fn order_body(user: User, id: String, returned_id: Option<String>) -> AnyV
         let order = shop
             .order_page(user.id, order_id, returned_id.as_deref())
             .await?;
-        // Back from a payment: the cart has been bought.
-        if returned_id.is_some() && order.status != OrderStatus::Expired {
+        // Back from a payment: if this order (or any other of the cart) is paid now, the cart is
+        // bought and empties; any other order, or a made-up `session_id`, leaves it alone (review 2, L5).
+        if order.status.was_paid() {
             let session = super::ssr::SessionCart::of_request().await?;
-            session.save(&super::ssr::Cart::default()).await?;
+            shop.current_cart(&session).await?;
         }
         Ok::<_, AppError>(order)
     };

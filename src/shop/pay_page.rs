@@ -49,7 +49,7 @@ pub fn PayPage() -> impl IntoView {
     let body = Suspend::new(async move {
         let cart = load_cart().await;
         if cart.lines.is_empty() {
-            return view! { <EmptyCart /> }.into_any();
+            return view! { <EmptyCart bought=cart.bought /> }.into_any();
         }
         let setup = pay_setup();
         view! {

@@ -8,8 +8,8 @@ use super::{
 };
 use std::collections::HashMap;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-    ExpireCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes,
+    CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession,
 };
 use stripe_client_core::StripeRequest;
 use stripe_core::payment_intent::{
@@ -49,6 +49,11 @@ impl StripeGateway {
                     .metadata(metadata.clone())
                     .line_items(line_items.clone())
                     .payment_intent_data(intent_data.clone())
+                    // Cards only: a debit or voucher that settles days later would hold the stock
+                    // past the reservation (docs/RELIABILITY.md, security review 2, H2).
+                    .allowed_payment_method_types(vec![
+                        CreateCheckoutSessionAllowedPaymentMethodTypes::Card,
+                    ])
                     .expires_at(checkout.expires_at)
                     .success_url(checkout.success_url)
                     .cancel_url(checkout.cancel_url)
@@ -95,6 +100,11 @@ impl StripeGateway {
                     .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(
                         true,
                     ))
+                    // Cards only, as on Checkout: our page has a card field, and no client may
+                    // confirm the intent with a method that settles days later.
+                    .allowed_payment_method_types(vec![
+                        stripe_shared::PaymentIntentAllowedPaymentMethodTypes::Card,
+                    ])
                     .metadata(metadata.clone())
                     .description(intent.description)
                     .customize()

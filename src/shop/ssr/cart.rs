@@ -1,25 +1,28 @@
 //! The cart: kept in the visitor's session (so it works signed out, survives reloads and follows the
 //! visitor into sign-in, which keeps the session's data under a new id), and checked against the
-//! catalog and the stock on every change.
+//! catalog and the stock on every change. A cart has an identity from its first item on: every order
+//! records it, and once one of them is paid the cart is bought (`Shop::consume_if_paid`).
 
 use super::stock::available;
 use crate::catalog::{Catalog, Good};
 use crate::db::Database;
-use crate::domain::{MAX_CART_LINES, MAX_LINE_QUANTITY, PriceId, Quantity};
+use crate::domain::{MAX_CART_LINES, MAX_LINE_QUANTITY, OrderId, PriceId, Quantity};
 use crate::error::{AppError, AppResult};
 use crate::shop::{BAD_QUANTITY, CART_FULL, NOT_ON_SALE, SOLD_OUT, TOO_MANY};
-use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 const CART_KEY: &str = "cart";
+/// The order a bought cart became, kept after the cart is emptied so the cart page can say so.
+const PAID_ORDER_KEY: &str = "paid_cart_order";
 
-/// The cart as stored: price ids and quantities, nothing that could go stale (names and amounts
-/// come from the catalog when it is shown or bought).
+/// The cart as stored: its identity, price ids and quantities, nothing that could go stale (names
+/// and amounts come from the catalog when it is shown or bought).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cart {
+    /// Random, given with the first item (carts stored before it had none: they get one then).
+    #[serde(default)]
+    id: Option<String>,
     lines: Vec<CartLine>,
 }
 
@@ -47,6 +50,11 @@ impl Cart {
         self.lines.is_empty()
     }
 
+    /// The cart's identity, which its orders record (None only for an empty cart).
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
     fn quantity_of(&self, price_id: &PriceId) -> u32 {
         self.lines
             .iter()
@@ -65,7 +73,8 @@ impl Cart {
         lines.join(",")
     }
 
-    /// Sets the quantity of a line (0 removes it), keeping the order lines were added in.
+    /// Sets the quantity of a line (0 removes it), keeping the order lines were added in. A cart
+    /// with items has an id; an emptied one loses it, so what is put in next is a new cart.
     fn set(&mut self, price_id: &PriceId, quantity: u32) {
         match self.lines.iter().position(|l| &l.price_id == price_id) {
             Some(i) if quantity == 0 => {
@@ -77,6 +86,11 @@ impl Cart {
                 quantity,
             }),
             None => {}
+        }
+        if self.lines.is_empty() {
+            self.id = None;
+        } else if self.id.is_none() {
+            self.id = Some(uuid::Uuid::new_v4().simple().to_string());
         }
     }
 
@@ -186,29 +200,32 @@ impl SessionCart {
         }
     }
 
-    /// Saves the cart; an empty cart is removed, so a visitor who only browsed keeps no session.
+    /// Saves the cart; an empty cart is removed, so a visitor who only browsed keeps no session. A
+    /// cart with items ends the notice of a bought one.
     pub async fn save(&self, cart: &Cart) -> AppResult<()> {
         if cart.is_empty() {
             self.0.remove_value(CART_KEY).await?;
         } else {
             self.0.insert(CART_KEY, cart).await?;
+            if self.paid_order().await.is_some() {
+                self.0.remove_value(PAID_ORDER_KEY).await?;
+            }
         }
         Ok(())
     }
-}
 
-/// Middleware behind the session layer: the cart's item count for the page header. A visitor
-/// without a session cookie has no cart, and the session layer loads nothing for them.
-pub async fn load_cart_count(session: Session, mut request: Request, next: Next) -> Response {
-    let count = match SessionCart::new(session).load().await {
-        Ok(cart) => cart.count(),
-        Err(error) => {
-            tracing::warn!(%error, "could not read the cart");
-            0
-        }
-    };
-    request.extensions_mut().insert(CartCount(count));
-    next.run(request).await
+    /// Empties the cart because it was bought as `order_id` (which the cart page then names).
+    pub async fn mark_bought(&self, order_id: OrderId) -> AppResult<()> {
+        self.0.remove_value(CART_KEY).await?;
+        self.0.insert(PAID_ORDER_KEY, order_id.get()).await?;
+        Ok(())
+    }
+
+    /// The order the last cart became, if it was bought and nothing was put in the cart since.
+    pub async fn paid_order(&self) -> Option<OrderId> {
+        let id = self.0.get::<i64>(PAID_ORDER_KEY).await.ok().flatten()?;
+        Some(OrderId::new(id))
+    }
 }
 
 #[cfg(test)]
@@ -225,10 +242,22 @@ mod tests {
         assert_eq!(cart.count(), 4);
         assert_eq!(cart.lines()[0].price_id, a);
         assert_eq!(cart.key(), "price_ax3,price_bx1");
+        let id = cart.id().map(str::to_owned);
+        assert!(
+            id.as_ref().is_some_and(|id| id.len() == 32),
+            "an id with the first item"
+        );
         cart.set(&a, 0);
         assert_eq!(cart.lines().len(), 1);
+        assert_eq!(cart.id().map(str::to_owned), id, "kept while it has items");
         cart.set(&b, 0);
         assert!(cart.is_empty());
+        assert_eq!(cart.id(), None, "an emptied cart is no cart");
+        cart.set(&a, 1);
+        assert!(
+            cart.id().is_some() && cart.id().map(str::to_owned) != id,
+            "a new cart"
+        );
     }
 
     #[test]

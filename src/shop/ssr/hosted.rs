@@ -1,7 +1,7 @@
 //! Paying on Stripe's hosted Checkout page: a Checkout Session in `payment` mode for exactly the
 //! order, expiring when the order's reservation ends.
 
-use super::cart::Cart;
+use super::cart::{Cart, SessionCart};
 use super::payment::{NewOrder, PaymentStart, RESERVATION_SECS, WayToPay};
 use super::{Shop, order_tag};
 use crate::auth::User;
@@ -14,10 +14,13 @@ use crate::stripe_gateway::NewOrderCheckout;
 const REUSE_MARGIN_SECS: i64 = 5 * 60;
 
 impl Shop {
-    /// Where `checkout_cart` sends the browser: Stripe Checkout for a new order of the cart, or the
-    /// open Checkout Session of the same cart (a double click, a reload of the form).
-    pub async fn checkout(&self, user: &User, cart: &Cart) -> AppResult<String> {
-        match self.start_payment(user, cart, WayToPay::Hosted).await? {
+    /// Where `checkout_cart` sends the browser: Stripe Checkout for a new order of the session's
+    /// cart, or the open Checkout Session of the same cart (a double click, a reload of the form).
+    pub async fn checkout(&self, user: &User, session: &SessionCart) -> AppResult<String> {
+        match self
+            .pay_session_cart(user, session, WayToPay::Hosted)
+            .await?
+        {
             PaymentStart::Redirect(url) => Ok(url),
             PaymentStart::Card(_) => Err(AppError::Internal(
                 "hosted checkout answered with an intent".into(),
@@ -29,14 +32,16 @@ impl Shop {
     pub(super) async fn open_checkout_of(
         &self,
         user: &User,
-        cart_key: &str,
+        cart: &Cart,
     ) -> AppResult<Option<String>> {
         Ok(sqlx::query_scalar::<_, String>(
-            "SELECT checkout_url FROM orders WHERE user_id = $1 AND cart_key = $2 AND status = 'pending' \
-             AND checkout_url IS NOT NULL AND reserved_until > $3 ORDER BY id DESC LIMIT 1",
+            "SELECT checkout_url FROM orders WHERE user_id = $1 AND cart_id = $2 AND cart_key = $3 \
+             AND status = 'pending' AND checkout_url IS NOT NULL AND reserved_until > $4 \
+             ORDER BY id DESC LIMIT 1",
         )
         .bind(user.id)
-        .bind(cart_key)
+        .bind(cart.id())
+        .bind(cart.key())
         .bind(now_unix() + REUSE_MARGIN_SECS)
         .fetch_optional(&self.db.pool)
         .await?)

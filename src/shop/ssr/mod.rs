@@ -2,6 +2,7 @@
 //! hosted Checkout or an intent paid on our page), `sync_order` (the order's state from Stripe's),
 //! the sweep, and reading orders for their owner.
 
+mod bought;
 pub mod cart;
 mod hosted;
 mod on_page;
@@ -14,7 +15,8 @@ mod sweep;
 mod switch;
 mod sync;
 
-pub use cart::{Cart, CartChange, CartCount, SessionCart, load_cart_count};
+pub use bought::load_cart_count;
+pub use cart::{Cart, CartChange, CartCount, SessionCart};
 pub use orders::ORDER_COLUMNS;
 
 use crate::auth::ssr::UserPages;
@@ -81,7 +83,7 @@ impl Shop {
     /// Applies a cart form's change to the request's cart and saves it; answers the item count.
     pub async fn change_cart(&self, change: CartChange) -> AppResult<u32> {
         let session = SessionCart::of_request().await?;
-        let mut cart = session.load().await?;
+        let mut cart = self.current_cart(&session).await?;
         let catalog = self.catalog.current();
         match change {
             CartChange::Add { price_id, quantity } => {
@@ -182,7 +184,11 @@ impl Shop {
             .iter()
             .filter_map(|l| l.line_total.clone())
             .reduce(|a, b| crate::domain::Money::new(a.amount + b.amount, a.currency));
-        Ok(CartView { lines, total })
+        Ok(CartView {
+            lines,
+            total,
+            bought: None,
+        })
     }
 }
 

@@ -9,7 +9,7 @@
 //! cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
 use super::payment::{CardPayment, NewOrder, PaymentStart, RESERVATION_SECS, WayToPay, total_of};
-use super::{Cart, Shop, order_tag};
+use super::{Cart, SessionCart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
 use crate::domain::{Money, OrderId};
@@ -35,12 +35,12 @@ impl Shop {
 
     /// The PaymentIntent of this cart's order: the open one of the same cart (a retry after a
     /// declined card, a reload), or a new order with its reservation and a new intent.
-    pub async fn pay_cart(&self, user: &User, cart: &Cart) -> AppResult<CardPayment> {
+    pub async fn pay_cart(&self, user: &User, session: &SessionCart) -> AppResult<CardPayment> {
         let publishable_key = self
             .publishable_key()
             .ok_or_else(|| AppError::Invalid(PAY_ON_PAGE_OFF.into()))?;
         let way = WayToPay::OnPage { publishable_key };
-        match self.start_payment(user, cart, way).await? {
+        match self.pay_session_cart(user, session, way).await? {
             PaymentStart::Card(payment) => Ok(payment),
             PaymentStart::Redirect(_) => Err(AppError::Internal(
                 "paying on the page answered with a redirect".into(),
@@ -92,18 +92,19 @@ impl Shop {
     pub(super) async fn open_intent_of(
         &self,
         user: &User,
-        cart_key: &str,
+        cart: &Cart,
         publishable_key: &str,
     ) -> AppResult<Option<CardPayment>> {
         let Some((order_id, intent_id, total, currency)) =
             sqlx::query_as::<_, (OrderId, String, i64, String)>(
                 "SELECT id, payment_intent_id, total, currency FROM orders WHERE user_id = $1 \
-                 AND cart_key = $2 AND status = 'pending' AND payment_flow = 'intent' \
-                 AND payment_intent_id IS NOT NULL AND reserved_until > $3 \
+                 AND cart_id = $2 AND cart_key = $3 AND status = 'pending' AND payment_flow = 'intent' \
+                 AND payment_intent_id IS NOT NULL AND reserved_until > $4 \
                  ORDER BY id DESC LIMIT 1",
             )
             .bind(user.id)
-            .bind(cart_key)
+            .bind(cart.id())
+            .bind(cart.key())
             .bind(now_unix())
             .fetch_optional(&self.db.pool)
             .await?

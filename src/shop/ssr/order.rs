@@ -4,40 +4,48 @@
 //! apply each step, and its stock move, exactly once.
 
 use super::Shop;
-use super::cart::only_left;
+use super::cart::{Cart, only_left};
 use super::payment::{OrderLine, total_of};
 use super::stock::{self, StockMove, apply_move, available};
 use crate::auth::User;
 use crate::db::now_unix;
 use crate::domain::{OrderId, OrderStatus, PaymentFlow, ProductId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use sqlx::{Any, Transaction};
 
 impl Shop {
-    /// The order, its items and its stock reservation, in one transaction: all or nothing.
+    /// The order, its items and its stock reservation, in one transaction: all or nothing. None when
+    /// the buyer has a pending order already (`orders_one_pending_per_buyer`: another request of the
+    /// buyer made one since its open orders were ended).
     pub(super) async fn create_order(
         &self,
         user: &User,
-        cart_key: &str,
+        cart: &Cart,
         flow: PaymentFlow,
         currency: &str,
         lines: &[OrderLine<'_>],
-    ) -> AppResult<OrderId> {
+    ) -> AppResult<Option<OrderId>> {
         let total = total_of(lines);
         let now = now_unix();
         let mut tx = self.db.pool.begin().await?;
-        let order_id = sqlx::query_scalar::<_, OrderId>(
-            "INSERT INTO orders (user_id, status, currency, total, cart_key, payment_flow, created_at, \
-             updated_at) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $6) RETURNING id",
+        let inserted = sqlx::query_scalar::<_, OrderId>(
+            "INSERT INTO orders (user_id, status, currency, total, cart_key, cart_id, payment_flow, \
+             created_at, updated_at) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
         .bind(user.id)
         .bind(currency)
         .bind(total)
-        .bind(cart_key)
+        .bind(cart.key())
+        .bind(cart.id())
         .bind(flow.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await;
+        let order_id = match inserted {
+            Ok(order_id) => order_id,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
         for line in lines {
             sqlx::query(
                 "INSERT INTO order_items (order_id, price_id, product_id, name, unit_amount, quantity) \
@@ -60,7 +68,7 @@ impl Shop {
         }
         tx.commit().await?;
         tracing::info!(%order_id, total, "order created, stock reserved");
-        Ok(order_id)
+        Ok(Some(order_id))
     }
 
     /// An order whose Checkout Session or PaymentIntent could not be created: failed, its stock
@@ -108,19 +116,6 @@ fn stock_move_of(from: OrderStatus, to: OrderStatus) -> Option<StockMove> {
         (_, OrderStatus::Refunded) => Some(StockMove::Return),
         _ => None,
     }
-}
-
-/// The order's stored status.
-pub(super) async fn status_of<'e>(
-    executor: impl sqlx::Executor<'e, Database = Any>,
-    order_id: OrderId,
-) -> AppResult<OrderStatus> {
-    sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(executor)
-        .await?
-        .parse()
-        .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))
 }
 
 /// One step of an order's status, only from `from`; false when the order was not there (another

@@ -4,6 +4,7 @@ use super::Shop;
 use crate::domain::{Money, OrderId, OrderStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::shop::{OrderItemView, OrderView};
+use sqlx::Any;
 
 #[derive(sqlx::FromRow)]
 struct OrderRow {
@@ -138,4 +139,17 @@ fn view(row: OrderRow, items: &[ItemRow]) -> AppResult<OrderView> {
         paid_at: row.paid_at,
         receipt_url: row.receipt_url,
     })
+}
+
+/// The order's stored status.
+pub(super) async fn status_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    order_id: OrderId,
+) -> AppResult<OrderStatus> {
+    sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(executor)
+        .await?
+        .parse()
+        .map_err(|e| AppError::Internal(format!("order {order_id}: {e}")))
 }

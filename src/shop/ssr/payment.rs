@@ -7,11 +7,16 @@
 
 use super::Shop;
 use super::cart::Cart;
+use super::cart::SessionCart;
+use super::switch::OpenOrders;
 use crate::auth::User;
 use crate::catalog::{Catalog, Good};
 use crate::domain::{CustomerId, Money, OrderId, PaymentFlow};
 use crate::error::{AppError, AppResult};
-use crate::shop::{EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE};
+use crate::shop::{
+    CART_ALREADY_PAID, EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE, PAYMENT_IN_PROGRESS,
+};
+use std::time::Duration;
 
 /// How long an unpaid order holds its stock (`orders.reserved_until`), whichever way it is paid:
 /// Stripe's shortest Checkout `expires_at` (30 minutes) plus a minute, so the request is never
@@ -103,9 +108,34 @@ pub(super) fn total_of(lines: &[OrderLine<'_>]) -> i64 {
 }
 
 impl Shop {
+    /// Starts paying the session's cart; a cart found bought on the way (its order paid meanwhile)
+    /// is emptied, and the refusal says so.
+    pub(super) async fn pay_session_cart(
+        &self,
+        user: &User,
+        session: &SessionCart,
+        way: WayToPay<'_>,
+    ) -> AppResult<PaymentStart> {
+        let cart = self.cart_to_pay(session).await?;
+        let started = self.start_payment(user, &cart, way).await;
+        if matches!(&started, Err(AppError::Conflict(message)) if message == CART_ALREADY_PAID) {
+            self.current_cart(session).await?;
+        }
+        started
+    }
+}
+
+/// How often, and how far apart, a request looks again while another request of the same buyer is
+/// starting an order (a double submit): about the time Stripe takes to create a session or intent.
+const STARTING_LOOKS: u32 = 50;
+const STARTING_LOOK_EVERY: Duration = Duration::from_millis(100);
+
+impl Shop {
     /// Starts paying `cart` the `way` given: the open payment of the same cart if there is one (a
-    /// double click, a reload, a retry after a declined card), else a new order with its stock
-    /// reservation and its Stripe object.
+    /// double click, a reload, a retry after a declined card), else, once the buyer's other open
+    /// orders are ended, a new order with its stock reservation and its Stripe object. A request that
+    /// meets another one of the buyer's starting an order waits for it and answers its payment (both
+    /// clicks of a double click land on the same Checkout).
     #[tracing::instrument(skip_all, fields(user_id = %user.id, flow = way.flow().as_str()))]
     pub(super) async fn start_payment(
         &self,
@@ -116,21 +146,40 @@ impl Shop {
         let catalog = self.catalog.current();
         let (lines, currency) = priced_lines(&catalog, cart)?;
         self.budget.check(user.id)?;
-        let cart_key = cart.key();
-        if let Some(open) = self.open_payment_of(user, &cart_key, way).await? {
-            return Ok(open);
+        for _ in 0..STARTING_LOOKS {
+            if let Some(open) = self.open_payment_of(user, cart, way).await? {
+                return Ok(open);
+            }
+            if let OpenOrders::Ended = self.end_open_orders(user, cart).await? {
+                let customer_id = self.customers.ensure(user).await?;
+                let created = self
+                    .create_order(user, cart, way.flow(), &currency, &lines)
+                    .await?;
+                if let Some(order_id) = created {
+                    return self
+                        .pay_new_order(order_id, &customer_id, &lines, &currency, way)
+                        .await;
+                }
+            }
+            tokio::time::sleep(STARTING_LOOK_EVERY).await;
         }
-        self.end_other_way_to_pay(user, &cart_key, way.flow())
-            .await?;
-        let customer_id = self.customers.ensure(user).await?;
-        let order_id = self
-            .create_order(user, &cart_key, way.flow(), &currency, &lines)
-            .await?;
+        Err(AppError::Conflict(PAYMENT_IN_PROGRESS.into()))
+    }
+
+    /// The new order's Stripe object; an order that cannot get one is abandoned (stock released).
+    async fn pay_new_order(
+        &self,
+        order_id: OrderId,
+        customer_id: &CustomerId,
+        lines: &[OrderLine<'_>],
+        currency: &str,
+        way: WayToPay<'_>,
+    ) -> AppResult<PaymentStart> {
         let order = NewOrder {
             id: order_id,
-            customer_id: &customer_id,
-            lines: &lines,
-            currency: &currency,
+            customer_id,
+            lines,
+            currency,
         };
         match self.create_payment(&order, way).await {
             Ok(started) => Ok(started),
@@ -141,20 +190,21 @@ impl Shop {
         }
     }
 
-    /// Strategy one: the cart's open payment of this way, if it can still be paid.
+    /// Strategy one: the cart's open payment of this way, if it can still be paid: an order made from
+    /// this cart (its id) with the same contents (its key).
     async fn open_payment_of(
         &self,
         user: &User,
-        cart_key: &str,
+        cart: &Cart,
         way: WayToPay<'_>,
     ) -> AppResult<Option<PaymentStart>> {
         Ok(match way {
             WayToPay::Hosted => self
-                .open_checkout_of(user, cart_key)
+                .open_checkout_of(user, cart)
                 .await?
                 .map(PaymentStart::Redirect),
             WayToPay::OnPage { publishable_key } => self
-                .open_intent_of(user, cart_key, publishable_key)
+                .open_intent_of(user, cart, publishable_key)
                 .await?
                 .map(PaymentStart::Card),
         })

@@ -1,56 +1,73 @@
-//! One open way to pay per cart. A buyer who opened hosted Checkout, came back and now pays on our
-//! page (or the reverse) would otherwise hold the cart's stock twice until the first order expires,
-//! and with the last unit in stock would be told it is sold out, by their own reservation.
+//! One open order per buyer (security review 2, H2, L9; the index `orders_one_pending_per_buyer` makes
+//! it a rule of the database). Before a new order is made, every pending order of the buyer is ended
+//! at Stripe (its Checkout Session expired, its PaymentIntent canceled) and synced, which releases its
+//! stock: one account holds at most one order's worth of stock, and a buyer who opened hosted Checkout,
+//! came back and changed the cart (or now pays on our page) is not told "sold out" by their own
+//! reservation. Stripe settles the race with a payment: an object paid meanwhile cannot be ended, and
+//! the sync marks its order paid.
 
 use super::Shop;
+use super::cart::Cart;
+use super::orders::status_of;
 use crate::auth::User;
-use crate::domain::{OrderId, OrderStatus, PaymentFlow};
+use crate::db::now_unix;
+use crate::domain::{OrderId, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::shop::{CART_ALREADY_PAID, PAYMENT_IN_PROGRESS};
 
+/// A pending order without a Checkout Session or intent is being started by another request of the
+/// same buyer (a double submit) until it is this old; then the process that started it has stopped.
+const STARTING_FOR_SECS: i64 = 60;
+
+/// What ending the buyer's open orders found.
+pub(super) enum OpenOrders {
+    /// None is left: a new order may be made.
+    Ended,
+    /// Another request of the buyer is starting one right now.
+    Starting,
+}
+
+/// A pending order of the buyer, with what ends it.
+type OpenOrder = (OrderId, Option<String>, Option<String>, Option<String>, i64);
+
 impl Shop {
-    /// Before the cart is paid the `keep` way, its open order of the other way is ended at Stripe
-    /// (the Checkout Session expired, or the PaymentIntent canceled) and synced, which releases its
-    /// stock. If Stripe refuses because that order was paid meanwhile (or is still settling), the
-    /// buyer is told so instead of paying twice.
-    pub(super) async fn end_other_way_to_pay(
-        &self,
-        user: &User,
-        cart_key: &str,
-        keep: PaymentFlow,
-    ) -> AppResult<()> {
-        let other = keep.other();
-        let open = sqlx::query_as::<_, (OrderId, Option<String>, Option<String>)>(
-            "SELECT id, checkout_session_id, payment_intent_id FROM orders WHERE user_id = $1 \
-             AND cart_key = $2 AND status = 'pending' AND payment_flow = $3 ORDER BY id",
+    /// Ends every pending order of `user`. Refuses when one of them was paid meanwhile and was made
+    /// from this `cart` (it is bought: paying it again would charge twice), or when one cannot be
+    /// ended because its payment is still being confirmed.
+    pub(super) async fn end_open_orders(&self, user: &User, cart: &Cart) -> AppResult<OpenOrders> {
+        let open = sqlx::query_as::<_, OpenOrder>(
+            "SELECT id, checkout_session_id, payment_intent_id, cart_id, created_at FROM orders \
+             WHERE user_id = $1 AND status = 'pending' ORDER BY id",
         )
         .bind(user.id)
-        .bind(cart_key)
-        .bind(other.as_str())
         .fetch_all(&self.db.pool)
         .await?;
-        for (order_id, session_id, intent_id) in open {
-            let ended = match (other, session_id, intent_id) {
-                (PaymentFlow::Checkout, Some(session), _) => {
-                    self.gateway.expire_checkout_session(&session).await
+        for (order_id, session_id, intent_id, cart_id, created_at) in open {
+            let ended = match (session_id, intent_id) {
+                (Some(session), _) => self.gateway.expire_checkout_session(&session).await,
+                (None, Some(intent)) => self.gateway.cancel_intent(&intent).await,
+                (None, None) if created_at > now_unix() - STARTING_FOR_SECS => {
+                    return Ok(OpenOrders::Starting);
                 }
-                (PaymentFlow::Intent, _, Some(intent)) => self.gateway.cancel_intent(&intent).await,
-                // It never reached Stripe: the sweep fails it.
-                _ => continue,
+                (None, None) => {
+                    self.abandon(order_id).await?;
+                    continue;
+                }
             };
             if let Err(error) = ended {
-                tracing::info!(%order_id, %error, "open order of the other way to pay not ended");
+                // Paid or settling meanwhile (Stripe refuses to end it): the sync below follows it.
+                tracing::info!(%order_id, %error, "open order not ended at Stripe");
             }
             self.sync_order(order_id, None).await?;
-            let status = super::order::status_of(&self.db.pool, order_id).await?;
-            if status.was_paid() {
+            let status = status_of(&self.db.pool, order_id).await?;
+            if status.was_paid() && cart_id.is_some() && cart_id.as_deref() == cart.id() {
                 return Err(AppError::Conflict(CART_ALREADY_PAID.into()));
             }
             if status == OrderStatus::Pending {
                 return Err(AppError::Conflict(PAYMENT_IN_PROGRESS.into()));
             }
-            tracing::info!(%order_id, "open order of the other way to pay ended; stock released");
+            tracing::info!(%order_id, %status, "open order ended before a new one; stock released");
         }
-        Ok(())
+        Ok(OpenOrders::Ended)
     }
 }

@@ -6,7 +6,8 @@
 //! read, the buyer's pages forgotten after the write.
 
 use super::Shop;
-use super::order::{status_of, walk};
+use super::order::walk;
+use super::orders::status_of;
 use crate::db::now_unix;
 use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
 use crate::error::AppResult;

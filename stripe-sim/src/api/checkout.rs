@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 
 use super::checkout_params::{
     check_customer, check_payment_method_types, expires_at, line_items, mode,
-    payment_intent_metadata, subscription_data,
+    payment_intent_metadata, payment_methods, subscription_data,
 };
 use super::{body_params, list_page, list_query, one, retrieve_one};
 use crate::billing::checkout::expire;
@@ -33,7 +33,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// Parameters accepted and honoured; `IGNORED` are accepted for compatibility but have no
 /// effect in the sim (tax, address collection, …).
-const ACCEPTED: [&str; 17] = [
+const ACCEPTED: [&str; 18] = [
     "mode",
     "line_items",
     "success_url",
@@ -46,6 +46,7 @@ const ACCEPTED: [&str; 17] = [
     "allow_promotion_codes",
     "subscription_data",
     "payment_method_types",
+    "allowed_payment_method_types",
     "expires_at",
     "locale",
     "expand",
@@ -119,6 +120,7 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         locale: params.str("locale").map(str::to_owned),
         collected_email: None,
         pending_payment_method: None,
+        payment_method_types: payment_methods(params)?,
     });
     Ok(id)
 }

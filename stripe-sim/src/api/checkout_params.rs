@@ -198,6 +198,31 @@ pub(super) fn check_payment_method_types(params: &Params) -> Result<(), ApiError
     Ok(())
 }
 
+/// The session's methods: `allowed_payment_method_types` (names like `card`, `us_bank_account`), or
+/// else the older `payment_method_types` (checked above); not both, as Stripe answers.
+pub(super) fn payment_methods(params: &Params) -> Result<Vec<String>, ApiError> {
+    let listed = params.strings("payment_method_types")?;
+    let allowed = params.strings("allowed_payment_method_types")?;
+    if !listed.is_empty() && !allowed.is_empty() {
+        return Err(ApiError::invalid(
+            "allowed_payment_method_types",
+            "You may only specify one of these parameters: allowed_payment_method_types, \
+             payment_method_types."
+                .to_owned(),
+        ));
+    }
+    if let Some(bad) = allowed
+        .iter()
+        .find(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    {
+        return Err(ApiError::invalid(
+            "allowed_payment_method_types",
+            format!("Invalid payment method type: {bad:?}."),
+        ));
+    }
+    Ok(if allowed.is_empty() { listed } else { allowed })
+}
+
 /// `expires_at`: 30 minutes to 24 hours after `now` (the session's `created`; the default is
 /// 24 hours).
 pub(super) fn expires_at(now: i64, params: &Params) -> Result<i64, ApiError> {

@@ -90,7 +90,22 @@ fn automatic_methods(params: &Params) -> Result<bool, ApiError> {
     Ok(automatic)
 }
 
+/// `allowed_payment_method_types`: a filter on the account's methods; the sim confirms intents with
+/// cards only, so a list must include `card`.
+fn check_allowed_methods(params: &Params) -> Result<(), ApiError> {
+    let allowed = params.strings("allowed_payment_method_types")?;
+    if !allowed.is_empty() && !allowed.iter().any(|t| t == "card") {
+        return Err(ApiError::invalid(
+            "allowed_payment_method_types",
+            "stripe-sim confirms PaymentIntents with cards only: the list must include \"card\"."
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 fn new_intent(params: &Params) -> Result<NewIntent, ApiError> {
+    check_allowed_methods(params)?;
     let amount = amount(params.i64("amount")?)?.ok_or_else(|| ApiError::missing("amount"))?;
     Ok(NewIntent {
         amount,
@@ -124,6 +139,7 @@ async fn create(State(sim): State<Arc<Shared>>, body: Bytes) -> ApiResult {
         "customer",
         "metadata",
         "payment_method_types",
+        "allowed_payment_method_types",
         "automatic_payment_methods",
         "description",
         "receipt_email",

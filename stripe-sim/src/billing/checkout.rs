@@ -163,9 +163,11 @@ pub(crate) fn pay_bank(
     account_number: &str,
 ) -> Result<PayOutcome, ApiError> {
     payable_session(store, id)?;
-    if store.session(id).is_some_and(|s| s.mode != "payment") {
+    if store.session(id).is_some_and(|s| !s.accepts_bank_debit()) {
         return Err(ApiError::state(
-            "Bank debits are only offered for payment-mode sessions.".to_owned(),
+            "This Checkout Session does not accept bank debits: they are offered only in payment \
+             mode, and only when payment_method_types is not set to card alone."
+                .to_owned(),
         ));
     }
     let settlement = payment_mode::bank_account(account_number)?;

@@ -59,6 +59,22 @@ pub(crate) struct CheckoutSession {
     pub(crate) collected_email: Option<String>,
     /// A card waiting for the 3-D Secure step.
     pub(crate) pending_payment_method: Option<String>,
+    /// The methods the session may be paid with, from `allowed_payment_method_types` (a filter on
+    /// the account's methods) or the older `payment_method_types` (only `card` is accepted); empty:
+    /// the account's methods, which here are cards and, in payment mode, US bank accounts.
+    pub(crate) payment_method_types: Vec<String>,
+}
+
+impl CheckoutSession {
+    /// Whether the session may be paid by bank debit: payment mode, and no list without it.
+    pub(crate) fn accepts_bank_debit(&self) -> bool {
+        self.mode == "payment"
+            && (self.payment_method_types.is_empty()
+                || self
+                    .payment_method_types
+                    .iter()
+                    .any(|t| t == "us_bank_account"))
+    }
 }
 
 #[derive(Debug, Clone)]

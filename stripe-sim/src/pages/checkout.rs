@@ -133,9 +133,10 @@ fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: Statu
     page(status, "Checkout", &body)
 }
 
-/// The second payment method of payment-mode sessions: a US bank account debited later.
+/// The second payment method of payment-mode sessions that do not ask for cards alone: a US bank
+/// account debited later.
 fn bank_form(s: &CheckoutSession, email: &str) -> String {
-    if s.mode != "payment" {
+    if !s.accepts_bank_debit() {
         return String::new();
     }
     format!(

@@ -84,7 +84,11 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "payment_method_collection": if s.mode == "subscription" { Some("always") } else { None },
         "payment_method_configuration_details": null,
         "payment_method_options": null,
-        "payment_method_types": ["card"],
+        "payment_method_types": if s.payment_method_types.is_empty() {
+            vec!["card".to_owned()]
+        } else {
+            s.payment_method_types.clone()
+        },
         "payment_status": s.payment_status,
         "permissions": null,
         "phone_number_collection": { "enabled": false },

@@ -225,3 +225,63 @@ async fn unknown_account_numbers_are_refused() {
     })
     .await;
 }
+
+/// `allowed_payment_method_types=[card]` (the shop's goods: no debit that settles days later may hold
+/// stock): the hosted page offers no bank form and a bank debit is refused; the session says so.
+#[tokio::test]
+async fn a_session_allowing_cards_alone_refuses_a_bank_debit() {
+    use stripe_checkout::checkout_session::{
+        CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes,
+        CreateCheckoutSessionLineItems,
+    };
+    bounded(async {
+        let sim = sim().await;
+        let c = client(&sim);
+        let mut line = CreateCheckoutSessionLineItems::new();
+        line.price = Some(sim.price_id("goods_mug").expect("seeded good"));
+        line.quantity = Some(1);
+        let s = CreateCheckoutSession::new()
+            .mode(stripe_shared::CheckoutSessionMode::Payment)
+            .line_items(vec![line])
+            .allowed_payment_method_types(vec![
+                CreateCheckoutSessionAllowedPaymentMethodTypes::Card,
+            ])
+            .success_url("http://app.test/done")
+            .send(&c)
+            .await
+            .expect("session");
+        assert_eq!(
+            s.payment_method_types
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["card"]
+        );
+        let page = text(
+            http()
+                .get(s.url.as_deref().expect("url"))
+                .send()
+                .await
+                .expect("page"),
+        )
+        .await;
+        assert!(!page.contains("pay_bank"), "no bank form");
+        let refused = pay_bank(&http(), s.url.as_deref().expect("url"), "000123456789").await;
+        assert_eq!(refused.status(), 400);
+        assert!(
+            sim.act()
+                .pay_checkout_with_bank(s.id.as_str(), Some("a@b.c"), "000123456789")
+                .is_err()
+        );
+        let open = RetrieveCheckoutSession::new(s.id.clone())
+            .send(&c)
+            .await
+            .expect("session");
+        assert_eq!(
+            open.status,
+            Some(CheckoutSessionStatus::Open),
+            "still payable by card"
+        );
+    })
+    .await;
+}

@@ -1,7 +1,7 @@
 //! Checking out a cart: sign-in first, the order and its reservation, the Checkout Session Stripe
 //! gets, reuse on a double click, the race for the last item, and Stripe failing midway.
 
-use crate::helpers::{TestApp, form_error, location};
+use crate::helpers::{CARD_OK, TestApp, form_error, location};
 
 #[tokio::test]
 async fn checkout_creates_an_order_reserves_stock_and_a_payment_session() {
@@ -108,8 +108,10 @@ async fn stripe_failing_at_checkout_gives_the_stock_back() {
     let app = TestApp::spawn().await;
     app.settle_webhooks().await;
     let buyer = app.new_user("unlucky@example.com").await;
-    // A first checkout creates the Stripe customer, so only the next session call meets the outage.
-    app.buy(&buyer, &[("goods_stickers", 1)]).await;
+    // A first purchase creates the Stripe customer, so only the next session call meets the outage.
+    let first = app.buy(&buyer, &[("goods_stickers", 1)]).await;
+    app.pay(&first, CARD_OK);
+    app.settle_webhooks().await;
     app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
     app.add_to_cart(&buyer, "goods_hoodie", 2).await;
     app.sim.faults().fail_next_api_calls(100, 503);

@@ -5,6 +5,7 @@ mod cart;
 mod checkout;
 mod fulfilment;
 mod order_sync;
+mod paid_once;
 mod pay_on_page;
 mod replay;
 mod switching;

@@ -1,5 +1,5 @@
-//! The replay property test, for orders: a recorded history of four orders' events (paid and partly
-//! refunded, paid and fully refunded, expired, a bank debit that failed), delivered in six seeded
+//! The replay property test, for orders: a recorded history of three orders' events (paid and partly
+//! refunded, paid and fully refunded, expired; goods are paid by card only), delivered in six seeded
 //! orders with duplicates racing each other, always ends in Stripe's state with each stock move
 //! made exactly once.
 
@@ -14,19 +14,15 @@ async fn any_order_of_order_events_with_duplicates_ends_in_stripes_state() {
     app.settle_webhooks().await;
     // Nothing reaches the app while the history is made: every delivery fails (and is given up).
     app.sim.faults().fail_next_deliveries(10_000, None);
-    let buyer = app.new_user("replay-shop@example.com").await;
+    // One buyer per order: a buyer has one open order at a time, and the reset below makes every
+    // order pending again.
+    let buyer = app.new_user("replay-shop-1@example.com").await;
     let partly = app.buy(&buyer, &[("goods_hoodie", 2)]).await;
     app.pay(&partly, CARD_OK);
-    clear(&app, &buyer).await;
+    let buyer = app.new_user("replay-shop-2@example.com").await;
     let fully = app.buy(&buyer, &[("goods_mug", 1)]).await;
     app.pay(&fully, CARD_OK);
-    clear(&app, &buyer).await;
-    let failed = app.buy(&buyer, &[("goods_stickers", 3)]).await;
-    app.sim
-        .act()
-        .pay_checkout_with_bank(&failed, None, "000111111113")
-        .expect("bank debit accepted");
-    clear(&app, &buyer).await;
+    let buyer = app.new_user("replay-shop-3@example.com").await;
     let expired = app.buy(&buyer, &[("goods_poster", 1)]).await;
     let after_checkout = stock(&app).await;
     app.sim
@@ -68,7 +64,6 @@ async fn any_order_of_order_events_with_duplicates_ends_in_stripes_state() {
         for (session, status) in [
             (&partly, "partially_refunded"),
             (&fully, "refunded"),
-            (&failed, "failed"),
             (&expired, "expired"),
         ] {
             assert_eq!(
@@ -80,14 +75,9 @@ async fn any_order_of_order_events_with_duplicates_ends_in_stripes_state() {
         assert_eq!(
             stock(&app).await,
             vec![(25, 0), (100, 0), (8, 0), (1, 0)],
-            "seed {seed}: mug sold and returned, stickers and poster released, two hoodies sold"
+            "seed {seed}: mug sold and returned, poster released, two hoodies sold"
         );
     }
-}
-
-async fn clear(app: &TestApp, browser: &reqwest::Client) {
-    app.post_form(browser, "/api/cart_clear", "/cart", &[])
-        .await;
 }
 
 async fn intent_of(app: &TestApp, session: &str) -> String {

@@ -62,7 +62,7 @@ async fn a_cart_paid_on_our_page_is_not_paid_again_on_the_hosted_one() {
     let response = app.checkout_cart(&buyer).await;
     assert_eq!(
         form_error(&location(&response)).as_deref(),
-        Some(storefront_messages::CART_ALREADY_PAID)
+        Some(CART_ALREADY_PAID)
     );
     assert_eq!(app.order(answer.order_id).await.status, "paid");
     assert_eq!(app.stock_of("mug").await, (24, 0), "sold once");
@@ -74,7 +74,4 @@ async fn a_cart_paid_on_our_page_is_not_paid_again_on_the_hosted_one() {
 }
 
 /// The shop's message, as the buyer reads it.
-mod storefront_messages {
-    pub const CART_ALREADY_PAID: &str =
-        "This cart has just been paid. Your order is on your dashboard.";
-}
+const CART_ALREADY_PAID: &str = "This cart has already been paid. Your order is on your dashboard.";
