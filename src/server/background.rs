@@ -51,8 +51,12 @@ pub(super) fn spawn_background_tasks(
         let shop = shop.clone();
         async move {
             let swept = shop.sweep_stale_orders().await?;
-            if swept > 0 {
-                tracing::info!(orders = swept, "stale orders read from Stripe");
+            if swept.looked > 0 {
+                tracing::info!(
+                    orders = swept.looked,
+                    failed = swept.failed,
+                    "stale orders swept"
+                );
             }
             Ok::<_, crate::error::AppError>(())
         }

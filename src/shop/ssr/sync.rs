@@ -209,7 +209,10 @@ impl Shop {
         view: &StripeView,
     ) -> AppResult<()> {
         sqlx::query(
-            "UPDATE orders SET payment_intent_id = COALESCE($2, payment_intent_id),              receipt_url = COALESCE($3, receipt_url),              amount_charged = COALESCE($4, amount_charged),              amount_refunded = CASE WHEN amount_refunded > $5 THEN amount_refunded ELSE $5 END,              updated_at = $6 WHERE id = $1",
+            "UPDATE orders SET payment_intent_id = COALESCE($2, payment_intent_id), \
+             receipt_url = COALESCE($3, receipt_url), amount_charged = COALESCE($4, amount_charged), \
+             amount_refunded = CASE WHEN amount_refunded > $5 THEN amount_refunded ELSE $5 END, \
+             updated_at = $6 WHERE id = $1",
         )
         .bind(order_id)
         .bind(&view.payment_intent_id)

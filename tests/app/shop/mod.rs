@@ -8,4 +8,5 @@ mod order_sync;
 mod paid_once;
 mod pay_on_page;
 mod replay;
+mod sweep;
 mod switching;

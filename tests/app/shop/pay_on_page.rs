@@ -249,7 +249,7 @@ async fn an_abandoned_intent_is_canceled_and_its_stock_released() {
         .await
         .expect("expired");
     let swept = app.services.shop.sweep_stale_orders().await.expect("sweep");
-    assert_eq!(swept, 2);
+    assert_eq!(swept.looked, 2);
     assert_eq!(app.order(abandoned.order_id).await.status, "expired");
     assert_eq!(app.stock_of("poster").await, (1, 0), "released");
     let intent = app
