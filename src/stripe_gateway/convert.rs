@@ -188,6 +188,7 @@ pub(super) fn payment_record(intent: &stripe_shared::PaymentIntent) -> PaymentRe
         id: intent.id.to_string(),
         state: intent_state(intent),
         amount_received: intent.amount_received,
+        currency: intent.currency.to_string(),
         order_tag: intent.metadata.get(ORDER_METADATA_KEY).cloned(),
         amount_refunded: charge.map_or(0, |c| c.amount_refunded),
         receipt_url: charge.and_then(|c| c.receipt_url.clone()),

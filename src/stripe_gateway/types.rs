@@ -140,6 +140,8 @@ pub struct PaymentRecord {
     pub id: String,
     pub state: IntentState,
     pub amount_received: i64,
+    /// The intent's currency, lower case (`usd`).
+    pub currency: String,
     /// `metadata[storefront_order]`.
     pub order_tag: Option<String>,
     /// Of the latest charge: what was refunded of it, and Stripe's receipt page.

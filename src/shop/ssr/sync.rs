@@ -7,7 +7,6 @@
 
 use super::Shop;
 use super::order::walk;
-use super::orders::status_of;
 use crate::db::now_unix;
 use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
 use crate::error::AppResult;
@@ -25,6 +24,8 @@ pub(super) struct StripeView {
     pub receipt_url: Option<String>,
     /// What Stripe charged, once the payment succeeded.
     pub amount_charged: Option<i64>,
+    /// The payment's currency, when there is a payment.
+    pub currency: Option<String>,
     pub amount_refunded: i64,
 }
 
@@ -138,7 +139,8 @@ impl Shop {
 
     async fn paid_through(&self, order_id: OrderId) -> AppResult<Option<PaidThrough>> {
         let row = sqlx::query_as::<_, (Option<String>, Option<String>, String, UserId)>(
-            "SELECT checkout_session_id, payment_intent_id, payment_flow, user_id              FROM orders WHERE id = $1",
+            "SELECT checkout_session_id, payment_intent_id, payment_flow, user_id \
+             FROM orders WHERE id = $1",
         )
         .bind(order_id)
         .fetch_optional(&self.db.pool)
@@ -183,6 +185,7 @@ impl Shop {
                 .as_ref()
                 .filter(|_| target.was_paid())
                 .map(|p| p.amount_received),
+            currency: payment.as_ref().map(|p| p.currency.clone()),
             amount_refunded: payment.as_ref().map_or(0, |p| p.amount_refunded),
         })
     }
@@ -196,23 +199,26 @@ impl Shop {
             payment_intent_id: Some(payment.id.clone()),
             receipt_url: payment.receipt_url.clone(),
             amount_charged: target.was_paid().then_some(payment.amount_received),
+            currency: Some(payment.currency.clone()),
             amount_refunded: payment.amount_refunded,
         })
     }
 
     /// Moves the order step by step to Stripe's state; each step's stock move and mail happen only
-    /// if that step's conditional UPDATE matched (so exactly once).
+    /// if that step's conditional UPDATE matched (so exactly once). The amounts decide (security
+    /// review 2, L2): an order is paid only for its own total in its own currency, and a state that
+    /// cannot be reached from ours is not forced: the order waits for the operator (`attention`).
     async fn apply_view(
         &self,
         tx: &mut Transaction<'_, Any>,
         order_id: OrderId,
         view: &StripeView,
     ) -> AppResult<()> {
+        // Stripe's refunded amount as it is now: it goes down again when a refund fails.
         sqlx::query(
             "UPDATE orders SET payment_intent_id = COALESCE($2, payment_intent_id), \
              receipt_url = COALESCE($3, receipt_url), amount_charged = COALESCE($4, amount_charged), \
-             amount_refunded = CASE WHEN amount_refunded > $5 THEN amount_refunded ELSE $5 END, \
-             updated_at = $6 WHERE id = $1",
+             amount_refunded = $5, updated_at = $6 WHERE id = $1",
         )
         .bind(order_id)
         .bind(&view.payment_intent_id)
@@ -222,13 +228,64 @@ impl Shop {
         .bind(now_unix())
         .execute(&mut **tx)
         .await?;
-        let current = status_of(&mut **tx, order_id).await?;
+        let (current, total, currency) = sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT status, total, currency FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let current: OrderStatus = current
+            .parse()
+            .map_err(|e| crate::error::AppError::Internal(format!("order {order_id}: {e}")))?;
+        if let Some(reason) = needs_operator(current, total, &currency, view) {
+            tracing::error!(%order_id, %current, target = %view.target, %reason, "order needs the operator");
+            sqlx::query("UPDATE orders SET attention = $2 WHERE id = $1")
+                .bind(order_id)
+                .bind(&reason)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
         let steps = walk(tx, order_id, current, view.target).await?;
         if steps.contains(&(OrderStatus::Pending, OrderStatus::Paid)) {
             self.queue_receipt(tx, order_id).await?;
         }
         Ok(())
     }
+}
+
+/// Why Stripe's view cannot simply be followed from `current`, if it cannot: a payment of another
+/// amount or currency than the order's, or a state no path leads to (paid after we ended the
+/// order, a counted refund that failed).
+pub(super) fn needs_operator(
+    current: OrderStatus,
+    total: i64,
+    currency: &str,
+    view: &StripeView,
+) -> Option<String> {
+    if current == OrderStatus::Pending && view.target.was_paid() {
+        let charged = view.amount_charged.unwrap_or(total);
+        let charged_currency = view.currency.as_deref().unwrap_or(currency);
+        if charged != total || !charged_currency.eq_ignore_ascii_case(currency) {
+            return Some(format!(
+                "Stripe charged {charged} {charged_currency} for an order of {total} {currency}"
+            ));
+        }
+    }
+    if current != view.target && current.path_to(view.target).is_empty() {
+        return Some(match (current, view.target) {
+            (OrderStatus::Expired | OrderStatus::Failed, target) if target.was_paid() => format!(
+                "paid at Stripe after the order ended ({current}): refund it or fulfil it by hand"
+            ),
+            (from, to) if from.was_paid() && to.was_paid() => format!(
+                "a refund failed at Stripe: it now reads {to}, the order was {from} (stock was returned)"
+            ),
+            (from, to) => {
+                format!("Stripe reads {to}, the order is {from}, and no step leads there")
+            }
+        });
+    }
+    None
 }
 
 #[cfg(test)]
@@ -244,6 +301,7 @@ mod tests {
             } else {
                 0
             },
+            currency: "usd".into(),
             order_tag: None,
             amount_refunded: refunded,
             receipt_url: None,
@@ -302,5 +360,47 @@ mod tests {
             Some(&paid),
         );
         assert_eq!(hosted, OrderStatus::Refunded);
+    }
+
+    fn view(target: OrderStatus, charged: i64, currency: &str) -> StripeView {
+        StripeView {
+            target,
+            payment_intent_id: Some("pi_1".into()),
+            receipt_url: None,
+            amount_charged: target.was_paid().then_some(charged),
+            currency: Some(currency.into()),
+            amount_refunded: 0,
+        }
+    }
+
+    /// Security review 2, L2: the amount and currency Stripe charged decide "paid"; a state no step
+    /// leads to is not forced, and says why.
+    #[test]
+    fn l2_paid_needs_the_orders_amount_and_currency_and_a_path() {
+        use OrderStatus::*;
+        assert_eq!(
+            needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "usd")),
+            None
+        );
+        assert_eq!(
+            needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "USD")),
+            None
+        );
+        let lowered = needs_operator(Pending, 4900, "usd", &view(Paid, 100, "usd"));
+        assert!(lowered.is_some_and(|r| r.contains("charged 100 usd")));
+        let other_currency = needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "eur"));
+        assert!(other_currency.is_some_and(|r| r.contains("4900 eur")));
+        let late = needs_operator(Expired, 4900, "usd", &view(Paid, 4900, "usd"));
+        assert!(late.is_some_and(|r| r.contains("after the order ended")));
+        let failed_refund = needs_operator(Refunded, 4900, "usd", &view(Paid, 4900, "usd"));
+        assert!(failed_refund.is_some_and(|r| r.contains("refund failed")));
+        assert_eq!(
+            needs_operator(Paid, 4900, "usd", &view(Refunded, 4900, "usd")),
+            None
+        );
+        assert_eq!(
+            needs_operator(Expired, 4900, "usd", &view(Expired, 0, "usd")),
+            None
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The shop: goods and stock, the cart in the session, checkout of a cart with its stock reserved,
 //! and fulfilment from Stripe's state (webhooks, the success page, expiry, refunds).
 
+mod amounts;
 mod cart;
 mod checkout;
 mod fulfilment;
