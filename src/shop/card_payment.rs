@@ -198,8 +198,14 @@ mod browser {
         }
     }
 
-    /// `POST /api/pay_cart`; our server's message when it refuses (sold out, signed out, …).
+    /// `POST /api/pay_cart` with the cart version the page showed (so the server charges that cart
+    /// or refuses: security review 2, L1); our server's message when it refuses (sold out, the cart
+    /// changed, signed out, …).
     async fn pay_cart() -> Result<JsValue, String> {
+        let version = document()
+            .get_element_by_id("card-payment")
+            .and_then(|wrapper| wrapper.get_attribute("data-cart-version"))
+            .ok_or(NOT_LOADED)?;
         let headers = Headers::new().map_err(|_| TRY_AGAIN)?;
         headers
             .set("Accept", "application/json")
@@ -210,7 +216,11 @@ mod browser {
         let init = RequestInit::new();
         init.set_method("POST");
         init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(""));
+        let body = format!(
+            "cart_version={}",
+            String::from(js_sys::encode_uri_component(&version))
+        );
+        init.set_body(&JsValue::from_str(&body));
         let answer = JsFuture::from(window().fetch_with_str_and_init("/api/pay_cart", &init))
             .await
             .map_err(|_| TRY_AGAIN.to_owned())?;

@@ -41,6 +41,9 @@ pub const EMPTY_CART: &str = "Your cart is empty.";
 pub const CART_ALREADY_PAID: &str =
     "This cart has already been paid. Your order is on your dashboard.";
 pub const PAYMENT_IN_PROGRESS: &str = "A payment for this cart is still being confirmed. Please wait a moment and look at your dashboard.";
+/// Paying on our page for a cart that changed after the page showed it (another tab, another device).
+pub const CART_CHANGED: &str =
+    "Your cart changed since this page was shown. Please check it and pay again.";
 
 /// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
 /// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
@@ -55,6 +58,7 @@ pub const SHOP_FORM_MESSAGES: &[&str] = &[
     PAY_ON_PAGE_OFF,
     CART_ALREADY_PAID,
     PAYMENT_IN_PROGRESS,
+    CART_CHANGED,
 ];
 
 /// One line of the cart page.
@@ -77,6 +81,9 @@ pub struct CartView {
     pub total: Option<Money>,
     /// The order the last cart became, when it was bought and nothing was added since.
     pub bought: Option<OrderId>,
+    /// Names the cart's contents at its prices: the pay page sends it back, and a cart that differs
+    /// is not charged (security review 2, L1).
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,14 +170,14 @@ pub struct PayCartAnswer {
 }
 
 /// Creates (or reuses) the cart's order and its PaymentIntent, for paying on `/shop/pay`. Called by
-/// the card payment island, never by a form.
+/// the card payment island, never by a form, with the version of the cart the page showed.
 #[server(prefix = "/api", endpoint = "pay_cart")]
-pub async fn pay_cart() -> Result<PayCartAnswer, ServerFnError> {
+pub async fn pay_cart(cart_version: String) -> Result<PayCartAnswer, ServerFnError> {
     crate::error::server_fn(async move {
         let user = crate::auth::current_user().ok_or(crate::error::AppError::Unauthenticated)?;
         let shop = crate::state::from_context::<ssr::Shop>()?;
         let session = ssr::SessionCart::of_request().await?;
-        let payment = shop.pay_cart(&user, &session).await?;
+        let payment = shop.pay_cart(&user, &session, &cart_version).await?;
         Ok(PayCartAnswer {
             order_id: payment.order_id.get(),
             client_secret: payment.client_secret,

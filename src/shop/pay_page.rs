@@ -52,11 +52,13 @@ pub fn PayPage() -> impl IntoView {
             return view! { <EmptyCart bought=cart.bought /> }.into_any();
         }
         let setup = pay_setup();
+        let version = cart.version.clone();
         view! {
             <Summary cart />
             {match setup.publishable_key {
                 Some(key) => view! {
-                    <div id="card-payment" data-publishable-key=key data-stripe-js=setup.stripe_js_url>
+                    <div id="card-payment" data-publishable-key=key data-stripe-js=setup.stripe_js_url
+                        data-cart-version=version>
                         <CardPaymentForm />
                     </div>
                 }

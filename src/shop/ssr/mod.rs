@@ -188,6 +188,7 @@ impl Shop {
             lines,
             total,
             bought: None,
+            version: payment::cart_version(&catalog, cart),
         })
     }
 }

@@ -35,11 +35,19 @@ impl Shop {
 
     /// The PaymentIntent of this cart's order: the open one of the same cart (a retry after a
     /// declined card, a reload), or a new order with its reservation and a new intent.
-    pub async fn pay_cart(&self, user: &User, session: &SessionCart) -> AppResult<CardPayment> {
+    pub async fn pay_cart(
+        &self,
+        user: &User,
+        session: &SessionCart,
+        shown_version: &str,
+    ) -> AppResult<CardPayment> {
         let publishable_key = self
             .publishable_key()
             .ok_or_else(|| AppError::Invalid(PAY_ON_PAGE_OFF.into()))?;
-        let way = WayToPay::OnPage { publishable_key };
+        let way = WayToPay::OnPage {
+            publishable_key,
+            shown_version,
+        };
         match self.pay_session_cart(user, session, way).await? {
             PaymentStart::Card(payment) => Ok(payment),
             PaymentStart::Redirect(_) => Err(AppError::Internal(

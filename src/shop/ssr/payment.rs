@@ -14,7 +14,7 @@ use crate::catalog::{Catalog, Good};
 use crate::domain::{CustomerId, Money, OrderId, PaymentFlow};
 use crate::error::{AppError, AppResult};
 use crate::shop::{
-    CART_ALREADY_PAID, EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE, PAYMENT_IN_PROGRESS,
+    CART_ALREADY_PAID, CART_CHANGED, EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE, PAYMENT_IN_PROGRESS,
 };
 use std::time::Duration;
 
@@ -28,8 +28,11 @@ pub const RESERVATION_SECS: i64 = 31 * 60;
 pub(super) enum WayToPay<'a> {
     /// Stripe's hosted Checkout page.
     Hosted,
-    /// Our page, with Stripe.js's card field.
-    OnPage { publishable_key: &'a str },
+    /// Our page, with Stripe.js's card field, for the cart version the page showed.
+    OnPage {
+        publishable_key: &'a str,
+        shown_version: &'a str,
+    },
 }
 
 impl WayToPay<'_> {
@@ -101,6 +104,23 @@ pub(super) fn priced_lines<'a>(
     Ok((lines, currency))
 }
 
+/// Names `cart` as it would be charged now: its lines and their prices in the catalog (a change of
+/// either is another version). Short: a page carries it back.
+pub(super) fn cart_version(catalog: &Catalog, cart: &Cart) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for line in cart.lines() {
+        let price = catalog.good_by_price(&line.price_id).map(|g| &g.money);
+        hash.update(format!(
+            "{}x{}@{:?};",
+            line.price_id,
+            line.quantity,
+            price.map(|m| (m.amount, &m.currency))
+        ));
+    }
+    hex::encode(&hash.finalize()[..12])
+}
+
 /// The order's total at our catalog's prices, in minor units (what we ask Stripe to charge; what
 /// Stripe did charge is recorded when it is paid).
 pub(super) fn total_of(lines: &[OrderLine<'_>]) -> i64 {
@@ -117,6 +137,11 @@ impl Shop {
         way: WayToPay<'_>,
     ) -> AppResult<PaymentStart> {
         let cart = self.cart_to_pay(session).await?;
+        if let WayToPay::OnPage { shown_version, .. } = way
+            && cart_version(&self.catalog.current(), &cart) != shown_version
+        {
+            return Err(AppError::Conflict(CART_CHANGED.into()));
+        }
         let started = self.start_payment(user, &cart, way).await;
         if matches!(&started, Err(AppError::Conflict(message)) if message == CART_ALREADY_PAID) {
             self.current_cart(session).await?;
@@ -203,7 +228,9 @@ impl Shop {
                 .open_checkout_of(user, cart)
                 .await?
                 .map(PaymentStart::Redirect),
-            WayToPay::OnPage { publishable_key } => self
+            WayToPay::OnPage {
+                publishable_key, ..
+            } => self
                 .open_intent_of(user, cart, publishable_key)
                 .await?
                 .map(PaymentStart::Card),
@@ -218,9 +245,9 @@ impl Shop {
     ) -> AppResult<PaymentStart> {
         Ok(match way {
             WayToPay::Hosted => PaymentStart::Redirect(self.open_checkout(order).await?),
-            WayToPay::OnPage { publishable_key } => {
-                PaymentStart::Card(self.create_intent(order, publishable_key).await?)
-            }
+            WayToPay::OnPage {
+                publishable_key, ..
+            } => PaymentStart::Card(self.create_intent(order, publishable_key).await?),
         })
     }
 }

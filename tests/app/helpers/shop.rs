@@ -117,21 +117,41 @@ impl TestApp {
         }
     }
 
-    /// `POST /api/pay_cart` as the pay page's island sends it (a script), with any `extra` fields a
-    /// tampering client might add.
+    /// `POST /api/pay_cart` as the pay page's island sends it (a script): with the cart version
+    /// `/shop/pay` shows now, unless `extra` names one, and any other fields a tampering client
+    /// might add.
     pub async fn pay_cart(
         &self,
         browser: &reqwest::Client,
         extra: &[(&str, &str)],
     ) -> reqwest::Response {
+        let mut fields: Vec<(&str, String)> =
+            extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        if !extra.iter().any(|(key, _)| *key == "cart_version") {
+            fields.push(("cart_version", self.shown_cart_version(browser).await));
+        }
         browser
             .post(self.url("/api/pay_cart"))
             .header("accept", "application/json")
             .header("origin", self.state.config.app_origin())
-            .form(extra)
+            .form(&fields)
             .send()
             .await
             .expect("request")
+    }
+
+    /// The cart version `/shop/pay` gives its island (empty when the page shows no card field).
+    pub async fn shown_cart_version(&self, browser: &reqwest::Client) -> String {
+        let page = self
+            .get(browser, "/shop/pay")
+            .await
+            .text()
+            .await
+            .expect("page");
+        page.split_once("data-cart-version=\"")
+            .and_then(|(_, rest)| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// `pay_cart`'s answer, which must be a success.

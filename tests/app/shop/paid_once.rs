@@ -164,3 +164,41 @@ async fn l9_a_double_submit_of_checkout_gives_one_order() {
 
 /// The shop's message, as the buyer reads it.
 const CART_ALREADY_PAID: &str = "This cart has already been paid. Your order is on your dashboard.";
+
+#[tokio::test]
+async fn l1_paying_on_our_page_charges_the_cart_the_page_showed_or_nothing() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let buyer = app.new_user("two-tabs@example.com").await;
+    app.fill_cart(&buyer, &[("goods_stickers", 1)]).await;
+    let shown = app.shown_cart_version(&buyer).await;
+    assert!(!shown.is_empty(), "the pay page carries the cart's version");
+    // Another tab adds nine more; this tab's Pay still says one pack.
+    app.fill_cart(&buyer, &[("goods_stickers", 9)]).await;
+    let stale = app
+        .pay_cart(&buyer, &[("cart_version", shown.as_str())])
+        .await;
+    assert_eq!(stale.status(), 409);
+    assert!(stale.text().await.expect("body").contains(CART_CHANGED));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM orders").await,
+        0,
+        "nothing charged"
+    );
+    // Reloaded, the page shows the cart as it is, and that is what is charged.
+    let answer = app.pay_answer(&buyer).await;
+    let intent = app
+        .stripe_get(&format!("/v1/payment_intents/{}", answer.intent()))
+        .await;
+    let unit = app
+        .stripe_get(&format!("/v1/prices/{}", app.price_id("goods_stickers")))
+        .await;
+    assert_eq!(
+        intent["amount"],
+        unit["unit_amount"].as_i64().expect("amount") * 10
+    );
+}
+
+/// The shop's message, as the buyer reads it.
+const CART_CHANGED: &str =
+    "Your cart changed since this page was shown. Please check it and pay again.";
