@@ -50,6 +50,30 @@ impl Customers {
             .ok_or_else(|| AppError::Internal("customer id not stored".into()))
     }
 
+    /// Unbinds `customer_id`, which Stripe no longer knows (deleted in its dashboard), so the next
+    /// `ensure` makes a new one; the owner's generation moves on, so the new customer gets a new
+    /// idempotency key. Only a customer without subscriptions here: one with subscriptions is
+    /// billing's to unbind (its sync cancels them and sets the role), and false is answered.
+    pub async fn forget_deleted(
+        &self,
+        user_id: UserId,
+        customer_id: &CustomerId,
+    ) -> AppResult<bool> {
+        let unbound = sqlx::query(
+            "UPDATE users SET stripe_customer_id = NULL, billing_generation = billing_generation + 1 \
+             WHERE id = $1 AND stripe_customer_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE customer_id = $2)",
+        )
+        .bind(user_id)
+        .bind(customer_id)
+        .execute(&self.db.pool)
+        .await?;
+        if unbound.rows_affected() == 1 {
+            tracing::warn!(%user_id, customer = %customer_id, "Stripe customer gone; a new one will be made");
+        }
+        Ok(unbound.rows_affected() == 1)
+    }
+
     /// The customer stored for the user, if any (no Stripe call).
     pub async fn stored(&self, user_id: UserId) -> AppResult<Option<CustomerId>> {
         Ok(sqlx::query_scalar::<_, Option<CustomerId>>(

@@ -239,13 +239,33 @@ impl CustomerOwner {
 
 pub const OWNER_METADATA_KEY: &str = "storefront_owner";
 
+/// What a payment event without our metadata names (security review 2, L8: most such events, such
+/// as a subscription's renewal, are not an order's, and must cost no Stripe read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentSubject {
+    pub payment_intent_id: String,
+    pub kind: PaymentObject,
+    /// The charge's customer, if it names one.
+    pub customer: Option<CustomerId>,
+}
+
+/// Which object of a payment an event carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentObject {
+    /// The PaymentIntent itself: its metadata is in the event, so without our tag it is not ours.
+    Intent,
+    Charge,
+    Refund,
+}
+
 /// What a verified webhook event is about; the handler re-reads the subject from Stripe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventSubject {
     /// A shop order, named by the object's `metadata[storefront_order]`.
     Order(String),
-    /// A charge or PaymentIntent without our metadata: the order is found by its PaymentIntent.
-    Payment(String),
+    /// A charge, refund or PaymentIntent without our metadata: the order is found by its
+    /// PaymentIntent, if we stored it.
+    Payment(PaymentSubject),
     Customer(CustomerId),
     Product(ProductId),
     Price(PriceId),

@@ -5,7 +5,10 @@
 //! Scheme: `Stripe-Signature: t=<unix>,v1=<hex hmac>,v1=…`; the HMAC-SHA256 of `"{t}.{payload}"`
 //! under the endpoint secret must equal one `v1`, and `t` must be within the tolerance of now.
 
-use super::{EventSubject, ORDER_METADATA_KEY, StripeGateway, VerifiedEvent, WebhookRejection};
+use super::{
+    EventSubject, ORDER_METADATA_KEY, PaymentObject, PaymentSubject, StripeGateway, VerifiedEvent,
+    WebhookRejection,
+};
 use crate::domain::{CustomerId, EventId, PriceId, ProductId};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -138,14 +141,28 @@ fn subject_of(object: &Value) -> EventSubject {
     }
     let kind = object.get("object").and_then(Value::as_str);
     match (kind, id) {
-        (Some("payment_intent"), Some(id)) => return EventSubject::Payment(id.to_owned()),
-        (Some("charge" | "refund"), _) => {
+        (Some("payment_intent"), Some(id)) => {
+            return EventSubject::Payment(PaymentSubject {
+                payment_intent_id: id.to_owned(),
+                kind: PaymentObject::Intent,
+                customer: customer_of(object),
+            });
+        }
+        (Some(kind @ ("charge" | "refund")), _) => {
             let intent = object.get("payment_intent");
             if let Some(id) = intent
                 .and_then(Value::as_str)
                 .or_else(|| intent.and_then(|i| i.get("id")).and_then(Value::as_str))
             {
-                return EventSubject::Payment(id.to_owned());
+                return EventSubject::Payment(PaymentSubject {
+                    payment_intent_id: id.to_owned(),
+                    kind: if kind == "charge" {
+                        PaymentObject::Charge
+                    } else {
+                        PaymentObject::Refund
+                    },
+                    customer: customer_of(object),
+                });
             }
         }
         _ => {}
@@ -154,19 +171,18 @@ fn subject_of(object: &Value) -> EventSubject {
         (Some("product"), Some(id)) => EventSubject::Product(ProductId::from(id)),
         (Some("price"), Some(id)) => EventSubject::Price(PriceId::from(id)),
         (Some("customer"), Some(id)) => EventSubject::Customer(CustomerId::from(id)),
-        _ => {
-            // `customer` is an id, or an expanded object carrying one.
-            let customer = object.get("customer");
-            let customer_id = customer
-                .and_then(Value::as_str)
-                .or_else(|| customer.and_then(|c| c.get("id")).and_then(Value::as_str));
-            customer_id
-                .filter(|id| id.starts_with("cus_"))
-                .map_or(EventSubject::Other, |id| {
-                    EventSubject::Customer(CustomerId::from(id))
-                })
-        }
+        _ => customer_of(object).map_or(EventSubject::Other, EventSubject::Customer),
     }
+}
+
+/// The object's `customer`: an id, or an expanded object carrying one.
+fn customer_of(object: &Value) -> Option<CustomerId> {
+    let customer = object.get("customer");
+    customer
+        .and_then(Value::as_str)
+        .or_else(|| customer.and_then(|c| c.get("id")).and_then(Value::as_str))
+        .filter(|id| id.starts_with("cus_"))
+        .map(CustomerId::from)
 }
 
 #[cfg(test)]

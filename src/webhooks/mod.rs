@@ -115,8 +115,8 @@ async fn apply(state: &WebhookState, event: &VerifiedEvent) -> AppResult<&'stati
                 UNKNOWN_ORDER,
             )),
         },
-        EventSubject::Payment(payment_intent_id) => {
-            let outcome = match state.shop.order_of_payment(payment_intent_id).await? {
+        EventSubject::Payment(payment) => {
+            let outcome = match state.shop.order_of_payment(payment).await? {
                 Some(order_id) => state.shop.sync_order(order_id, Some(event)).await?,
                 None => state.shop.record_foreign_order_event(event).await?,
             };

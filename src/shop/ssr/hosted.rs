@@ -2,7 +2,7 @@
 //! order, expiring when the order's reservation ends.
 
 use super::cart::{Cart, SessionCart};
-use super::payment::{NewOrder, PaymentStart, RESERVATION_SECS, WayToPay};
+use super::payment::{NewOrder, PayError, PaymentStart, RESERVATION_SECS, WayToPay};
 use super::{Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
@@ -48,7 +48,7 @@ impl Shop {
     }
 
     /// Creates the order's Checkout Session and stores it on the order; returns its URL.
-    pub(super) async fn open_checkout(&self, order: &NewOrder<'_>) -> AppResult<String> {
+    pub(super) async fn open_checkout(&self, order: &NewOrder<'_>) -> Result<String, PayError> {
         let order_id = order.id;
         let stripe_lines: Vec<(PriceId, i64)> = order
             .lines

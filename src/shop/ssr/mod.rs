@@ -29,7 +29,9 @@ use crate::error::AppResult;
 use crate::installation::Installation;
 use crate::shop::{CartLineView, CartView, OrderView};
 use crate::state::AppState;
-use crate::stripe_gateway::{StripeBudget, StripeGateway, VerifiedEvent};
+use crate::stripe_gateway::{
+    PaymentObject, PaymentSubject, StripeBudget, StripeGateway, VerifiedEvent,
+};
 use crate::stripe_sync::SyncEnvelope;
 use std::sync::Arc;
 
@@ -114,9 +116,25 @@ impl Shop {
             .flatten()
     }
 
+    /// Whether `customer` is the Stripe customer of one of our users who has ordered goods.
+    async fn is_buyers_customer(&self, customer: &crate::domain::CustomerId) -> AppResult<bool> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM orders o JOIN users u ON u.id = o.user_id \
+             WHERE u.stripe_customer_id = $1",
+        )
+        .bind(customer)
+        .fetch_one(&self.db.pool)
+        .await?
+            > 0)
+    }
+
     /// The order paid with a PaymentIntent: the one that recorded it, else the one its metadata
-    /// names (read from Stripe: a refund's event may be the first we hear of the intent).
-    pub async fn order_of_payment(&self, payment_intent_id: &str) -> AppResult<Option<OrderId>> {
+    /// names. Stripe is read only where that can find one of ours (security review 2, L8): never for
+    /// an intent event (its metadata was in the event, without our tag), for a charge only when its
+    /// customer is one of our buyers, for a refund always (it names no customer, and may be the
+    /// first we hear of an order's intent).
+    pub async fn order_of_payment(&self, payment: &PaymentSubject) -> AppResult<Option<OrderId>> {
+        let payment_intent_id = payment.payment_intent_id.as_str();
         let stored =
             sqlx::query_scalar::<_, OrderId>("SELECT id FROM orders WHERE payment_intent_id = $1")
                 .bind(payment_intent_id)
@@ -124,6 +142,15 @@ impl Shop {
                 .await?;
         if stored.is_some() {
             return Ok(stored);
+        }
+        let worth_a_read = match (payment.kind, &payment.customer) {
+            (PaymentObject::Intent, _) => false,
+            (PaymentObject::Charge, None) => false,
+            (PaymentObject::Charge, Some(customer)) => self.is_buyers_customer(customer).await?,
+            (PaymentObject::Refund, _) => true,
+        };
+        if !worth_a_read {
+            return Ok(None);
         }
         let payment = self.gateway.payment(payment_intent_id).await?;
         Ok(payment

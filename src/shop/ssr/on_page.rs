@@ -8,7 +8,9 @@
 //! the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses the
 //! cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
-use super::payment::{CardPayment, NewOrder, PaymentStart, RESERVATION_SECS, WayToPay, total_of};
+use super::payment::{
+    CardPayment, NewOrder, PayError, PaymentStart, RESERVATION_SECS, WayToPay, total_of,
+};
 use super::{Cart, SessionCart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
@@ -61,7 +63,7 @@ impl Shop {
         &self,
         order: &NewOrder<'_>,
         publishable_key: &str,
-    ) -> AppResult<CardPayment> {
+    ) -> Result<CardPayment, PayError> {
         let order_id = order.id;
         let total = Money::new(total_of(order.lines), order.currency.to_owned());
         let tag = order_tag(self.installation.id(), order_id);

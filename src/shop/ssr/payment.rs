@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::shop::{
     CART_ALREADY_PAID, CART_CHANGED, EMPTY_CART, MIXED_CURRENCIES, NOT_ON_SALE, PAYMENT_IN_PROGRESS,
 };
+use crate::stripe_gateway::GatewayError;
 use std::time::Duration;
 
 /// How long an unpaid order holds its stock (`orders.reserved_until`), whichever way it is paid:
@@ -60,6 +61,44 @@ pub(super) enum PaymentStart {
     Redirect(String),
     /// To the card field on our page, with this intent.
     Card(CardPayment),
+}
+
+/// Why a new order's Stripe object could not be made: Stripe no longer knows the customer (told
+/// apart, so the customer can be replaced), or anything else.
+#[derive(Debug)]
+pub(super) enum PayError {
+    MissingCustomer(AppError),
+    App(AppError),
+}
+
+impl From<AppError> for PayError {
+    fn from(error: AppError) -> Self {
+        PayError::App(error)
+    }
+}
+
+impl From<sqlx::Error> for PayError {
+    fn from(error: sqlx::Error) -> Self {
+        PayError::App(error.into())
+    }
+}
+
+impl From<GatewayError> for PayError {
+    fn from(error: GatewayError) -> Self {
+        if error.is_missing_customer() {
+            PayError::MissingCustomer(error.into())
+        } else {
+            PayError::App(error.into())
+        }
+    }
+}
+
+impl From<PayError> for AppError {
+    fn from(error: PayError) -> Self {
+        match error {
+            PayError::MissingCustomer(error) | PayError::App(error) => error,
+        }
+    }
 }
 
 /// One priced line of a new order: amounts from our catalog, never from the form.
@@ -171,6 +210,7 @@ impl Shop {
         let catalog = self.catalog.current();
         let (lines, currency) = priced_lines(&catalog, cart)?;
         self.budget.check(user.id)?;
+        let mut customer_replaced = false;
         for _ in 0..STARTING_LOOKS {
             if let Some(open) = self.open_payment_of(user, cart, way).await? {
                 return Ok(open);
@@ -181,9 +221,21 @@ impl Shop {
                     .create_order(user, cart, way.flow(), &currency, &lines)
                     .await?;
                 if let Some(order_id) = created {
-                    return self
+                    match self
                         .pay_new_order(order_id, &customer_id, &lines, &currency, way)
-                        .await;
+                        .await
+                    {
+                        // Deleted in Stripe's dashboard since we stored it (security review 2, L7):
+                        // forget it and buy as a new customer, once.
+                        Err(PayError::MissingCustomer(error)) if !customer_replaced => {
+                            customer_replaced = true;
+                            if !self.customers.forget_deleted(user.id, &customer_id).await? {
+                                return Err(error);
+                            }
+                            continue;
+                        }
+                        other => return other.map_err(AppError::from),
+                    }
                 }
             }
             tokio::time::sleep(STARTING_LOOK_EVERY).await;
@@ -199,7 +251,7 @@ impl Shop {
         lines: &[OrderLine<'_>],
         currency: &str,
         way: WayToPay<'_>,
-    ) -> AppResult<PaymentStart> {
+    ) -> Result<PaymentStart, PayError> {
         let order = NewOrder {
             id: order_id,
             customer_id,
@@ -242,7 +294,7 @@ impl Shop {
         &self,
         order: &NewOrder<'_>,
         way: WayToPay<'_>,
-    ) -> AppResult<PaymentStart> {
+    ) -> Result<PaymentStart, PayError> {
         Ok(match way {
             WayToPay::Hosted => PaymentStart::Redirect(self.open_checkout(order).await?),
             WayToPay::OnPage {

@@ -131,3 +131,35 @@ async fn stripe_failing_at_checkout_gives_the_stock_back() {
     assert_eq!(response.status(), 303);
     assert_eq!(app.stock_of("hoodie").await, (10, 2));
 }
+
+/// Security review 2, L7: a customer deleted in Stripe's dashboard (its webhook lost) made every
+/// checkout of the buyer answer 502 until billing noticed. The shop now buys as a new customer.
+#[tokio::test]
+async fn l7_a_customer_deleted_in_stripe_can_still_buy() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let buyer = app.new_user("deleted-buyer@example.com").await;
+    let first = app.buy(&buyer, &[("goods_mug", 1)]).await;
+    app.pay(&first, CARD_OK);
+    app.settle_webhooks().await;
+    let old_customer = app.customer_of("deleted-buyer@example.com").await;
+    app.sim.faults().fail_next_deliveries(10_000, None);
+    app.sim
+        .act()
+        .delete_customer(&old_customer)
+        .expect("deleted");
+    app.post_form(&buyer, "/api/cart_clear", "/cart", &[]).await;
+    app.add_to_cart(&buyer, "goods_stickers", 1).await;
+    let again = app.checkout_cart(&buyer).await;
+    assert_eq!(again.status(), 303, "{}", location(&again));
+    assert_ne!(
+        app.customer_of("deleted-buyer@example.com").await,
+        old_customer
+    );
+    assert_eq!(
+        app.stock_of("stickers").await,
+        (100, 1),
+        "the new order holds its item"
+    );
+    app.sim.faults().reset();
+}

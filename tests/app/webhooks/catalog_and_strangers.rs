@@ -65,3 +65,50 @@ async fn l13_events_for_customers_not_ours_cost_no_stripe_call() {
     );
     assert_eq!(times_recorded(&app, "evt_stranger").await, 1);
 }
+
+/// Security review 2, L8: every payment event that was no order's cost a Stripe read (a renewal's
+/// `payment_intent.succeeded` and `charge.succeeded`, another system's payments). Now the intent's own
+/// metadata decides, and a charge is read only when its customer is one of our buyers.
+#[tokio::test]
+async fn l8_payment_events_that_are_no_orders_cost_no_stripe_read() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let stranger_intent = app
+        .stripe_api(reqwest::Method::POST, "/v1/payment_intents")
+        .form(&[
+            ("amount", "1200"),
+            ("currency", "usd"),
+            ("payment_method_types[]", "card"),
+        ])
+        .send()
+        .await
+        .expect("create intent")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
+    let intent_id = stranger_intent["id"].as_str().expect("id").to_owned();
+    let charge = serde_json::json!({
+        "id": "ch_stranger", "object": "charge", "payment_intent": intent_id,
+        "customer": "cus_someone_elses", "amount": 1200, "currency": "usd", "metadata": {}
+    });
+    app.settle_webhooks().await;
+    let before = app.sim.api_requests();
+    for (id, kind, object) in [
+        (
+            "evt_pi_stranger",
+            "payment_intent.succeeded",
+            stranger_intent.clone(),
+        ),
+        ("evt_ch_stranger", "charge.succeeded", charge),
+    ] {
+        let payload = event_json(id, kind, false, object);
+        let response = deliver(&app, &payload, Some(&signed(&payload))).await;
+        assert_eq!(response.status(), 200, "{kind}");
+        assert_eq!(times_recorded(&app, id).await, 1, "{kind} recorded");
+    }
+    assert_eq!(
+        app.sim.api_requests(),
+        before,
+        "no Stripe read for payments not ours"
+    );
+}
