@@ -60,6 +60,11 @@ impl AppError {
             AppError::Database(_)
             | AppError::PaymentProviderUnavailable(_)
             | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            // The session store is the database: a lost connection is as temporary (review 2, M1:
+            // a `cart_add` whose connection was terminated answered 500).
+            AppError::Session(tower_sessions::session::Error::Store(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
             AppError::Session(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -162,5 +167,17 @@ mod tests {
                 "{message:?} is not listed"
             );
         }
+    }
+
+    /// Security review 2, M1: a session store failure is the database failing, which callers retry.
+    #[test]
+    fn m1_a_session_store_failure_answers_503() {
+        let lost = tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Backend("connection terminated".into()),
+        );
+        assert_eq!(
+            AppError::Session(lost).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

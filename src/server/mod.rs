@@ -13,7 +13,7 @@ pub mod telemetry;
 use crate::app::{App, shell};
 use crate::auth::ssr::{
     AuthCache, AuthRateLimiter, AuthState, CachedSessionStore, HashingGate, SessionStoreBackend,
-    UserPages, load_current_user, session_layer,
+    UserPages, fresh_sessions_for_writes, load_current_user, session_layer,
 };
 use crate::billing::ssr::Billing;
 use crate::catalog::ssr::{CatalogStore, CatalogSyncReport};
@@ -259,7 +259,8 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             (state.db.clone(), auth_cache),
             load_current_user,
         ))
-        .layer(session_layer(session_store, &state.config));
+        .layer(session_layer(session_store, &state.config))
+        .layer(middleware::from_fn(fresh_sessions_for_writes));
     let allowed_origins = Arc::new(security::AllowedOrigins::for_app(&state.config.app_url));
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let security_headers = Arc::new(security::security_headers(state.config.cookies_secure()));

@@ -4,8 +4,8 @@
 //! and signed-in pages that follow changes to the user's orders made elsewhere.
 
 use crate::helpers::{
-    BROWSER_ACCEPT, CARD_OK, PASSWORD, TestApp, eventually, no_redirects, session_cookie,
-    unique_email,
+    BROWSER_ACCEPT, CARD_OK, TestApp, eventually, no_redirects, session_cookie, signed_in_cookie,
+    signed_in_on, unique_email,
 };
 use reqwest::Method;
 use std::time::Duration;
@@ -127,36 +127,6 @@ async fn a_catalog_change_reaches_the_cached_pages_of_every_instance() {
     // The instance that got the webhook at once; the other at its next catalog check (5 s).
     wait_for_page(&app, "/", ">Pro Plus</h2>", Duration::from_secs(2)).await;
     wait_for_page(&other, "/", ">Pro Plus</h2>", Duration::from_secs(10)).await;
-}
-
-/// Signs in on `app` and returns the session cookie (`name=value`) to replay on any instance.
-async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
-    app.sign_up(&app.browser(), email, PASSWORD).await;
-    let response = app
-        .post_form(
-            &app.browser(),
-            "/api/login",
-            "/login",
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(response.status(), 302);
-    let cookie = session_cookie(&response).expect("a session cookie");
-    cookie.split(';').next().expect("name=value").to_owned()
-}
-
-/// Whether `cookie` is a signed-in session on `app`, as its dashboard shows.
-async fn signed_in_on(app: &TestApp, cookie: &str, email: &str) -> bool {
-    let response = no_redirects()
-        .build()
-        .expect("client")
-        .get(app.url("/dashboard"))
-        .header("cookie", cookie)
-        .header("accept", BROWSER_ACCEPT)
-        .send()
-        .await
-        .expect("request");
-    response.status() == 200 && response.text().await.expect("body").contains(email)
 }
 
 #[tokio::test]

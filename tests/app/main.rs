@@ -22,6 +22,7 @@ mod mail;
 mod operations;
 mod redirects;
 mod schema;
+mod sessions;
 mod shop;
 mod slow_stripe;
 mod throttling;

@@ -102,7 +102,7 @@ impl AuthCache {
     /// dropped instead (the next load reads the database), so an older copy is never left behind a
     /// newer write.
     pub fn keep_session(&self, record: &Record, epoch: u64) {
-        if self.epoch() == epoch {
+        if self.epoch() == epoch && is_sign_in_only(record) {
             self.sessions
                 .insert(record.id, (record.clone(), Instant::now()));
         } else {
@@ -197,8 +197,18 @@ impl AuthCache {
     }
 }
 
-/// Tells every instance that a session is gone (its id can never be used again).
-pub async fn announce_deleted_session(db: &Database, id: &Id) -> AppResult<()> {
+/// Whether the record holds only what sign-in writes: such a session may be cached by every
+/// instance; one with a feature's data (a cart) is read from the database on each request.
+pub fn is_sign_in_only(record: &Record) -> bool {
+    record
+        .data
+        .keys()
+        .all(|key| super::session::SIGN_IN_KEYS.contains(&key.as_str()))
+}
+
+/// Tells every instance that a session is gone (its id can never be used again), or changed in a
+/// way a cached copy would hide: every instance forgets its copy.
+pub async fn announce_session(db: &Database, id: &Id) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO cache_invalidations (kind, key, created_at) VALUES ('session', $1, $2)",
     )

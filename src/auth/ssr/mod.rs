@@ -14,7 +14,7 @@ pub use rate_limit::AuthRateLimiter;
 pub use session::{UserSession, request_session};
 pub use session_store::{
     CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
-    session_layer,
+    fresh_sessions_for_writes, session_layer,
 };
 pub use user_pages::UserPages;
 

@@ -11,9 +11,13 @@ use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use tower_sessions::Session;
 
-const USER_ID_KEY: &str = "user_id";
+pub(super) const USER_ID_KEY: &str = "user_id";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const SEEN_AT_KEY: &str = "seen_at";
+/// The keys sign-in writes. A session holding only these may be cached by every instance; one that
+/// also holds a feature's data (a cart) is read from the database on each request, so that what one
+/// instance wrote is what the next request sees on any other (security review 2, M1).
+pub(super) const SIGN_IN_KEYS: [&str; 3] = [USER_ID_KEY, SIGNED_IN_AT_KEY, SEEN_AT_KEY];
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 30 * 24 * 3600;
 const TOUCH_EVERY_SECS: i64 = 24 * 3600;
 

@@ -2,10 +2,14 @@
 //! forwards to the SQLite or PostgreSQL store of `tower-sessions-sqlx-store`; `CachedSessionStore`
 //! puts the in-process cache (`cache::AuthCache`) in front of it.
 
-use super::cache::{AuthCache, announce_deleted_session};
+use super::cache::{AuthCache, announce_session, is_sign_in_only};
 use crate::config::Config;
 use crate::db::{Database, TypedPool};
 use async_trait::async_trait;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
@@ -18,10 +22,11 @@ pub const SESSION_COOKIE: &str = "storefront_session";
 pub const HOST_ONLY_SESSION_COOKIE: &str = "__Host-storefront_session";
 const SESSION_IDLE_DAYS: i64 = 14;
 
+/// The store, and its pool for the one statement written here (`save`).
 #[derive(Debug, Clone)]
 pub enum SessionStoreBackend {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    Sqlite(SqliteStore, sqlx::SqlitePool),
+    Postgres(PostgresStore, sqlx::PgPool),
 }
 
 impl SessionStoreBackend {
@@ -31,12 +36,12 @@ impl SessionStoreBackend {
             TypedPool::Sqlite(pool) => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
-                SessionStoreBackend::Sqlite(store)
+                SessionStoreBackend::Sqlite(store, pool.clone())
             }
             TypedPool::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await?;
-                SessionStoreBackend::Postgres(store)
+                SessionStoreBackend::Postgres(store, pool.clone())
             }
         })
     }
@@ -46,29 +51,56 @@ impl SessionStoreBackend {
 impl SessionStore for SessionStoreBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.create(record).await,
-            Self::Postgres(s) => s.create(record).await,
+            Self::Sqlite(s, _) => s.create(record).await,
+            Self::Postgres(s, _) => s.create(record).await,
         }
     }
 
+    /// Writes an existing session back, never creating one: the store's own `save` is an upsert, so a
+    /// save racing a sign-out (another instance's stale copy, an island's post in flight) wrote the
+    /// deleted session back, signed in again (security review 2, M1). Only `create` inserts; a save
+    /// that finds no row leaves the session ended, and its next request is signed out.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.save(record).await,
-            Self::Postgres(s) => s.save(record).await,
+        let data =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let written = match self {
+            Self::Sqlite(_, pool) => {
+                sqlx::query("UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?")
+                    .bind(data)
+                    .bind(record.expiry_date)
+                    .bind(record.id.to_string())
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
+            Self::Postgres(_, pool) => sqlx::query(
+                "UPDATE tower_sessions.session SET data = $1, expiry_date = $2 WHERE id = $3",
+            )
+            .bind(data)
+            .bind(record.expiry_date)
+            .bind(record.id.to_string())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()),
         }
+        .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        if written == 0 {
+            tracing::info!("a save of an ended session was not written back");
+        }
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(s) => s.load(id).await,
-            Self::Postgres(s) => s.load(id).await,
+            Self::Sqlite(s, _) => s.load(id).await,
+            Self::Postgres(s, _) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete(id).await,
-            Self::Postgres(s) => s.delete(id).await,
+            Self::Sqlite(s, _) => s.delete(id).await,
+            Self::Postgres(s, _) => s.delete(id).await,
         }
     }
 }
@@ -77,8 +109,8 @@ impl SessionStore for SessionStoreBackend {
 impl ExpiredDeletion for SessionStoreBackend {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete_expired().await,
-            Self::Postgres(s) => s.delete_expired().await,
+            Self::Sqlite(s, _) => s.delete_expired().await,
+            Self::Postgres(s, _) => s.delete_expired().await,
         }
     }
 }
@@ -117,15 +149,25 @@ impl SessionStore for CachedSessionStore {
         Ok(())
     }
 
+    /// A signed-in session that now holds more than sign-in data (a cart) is announced: other
+    /// instances may hold a copy from before, which their next request would otherwise read, and
+    /// save back over this write (security review 2, M1: a cart changed on one instance lost its
+    /// items on the next). Such a session is never cached again, so later changes need no notice.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let epoch = self.cache.epoch();
         self.store.save(record).await?;
         self.cache.keep_session(record, epoch);
+        if !is_sign_in_only(record) && record.data.contains_key(super::session::USER_ID_KEY) {
+            announce_session(&self.db, &record.id)
+                .await
+                .map_err(backend_error)?;
+        }
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        if let Some(record) = self.cache.session(id) {
+        let writes = WRITE_REQUEST.try_with(|writes| *writes).unwrap_or(false);
+        if !writes && let Some(record) = self.cache.session(id) {
             return Ok(Some(record));
         }
         let epoch = self.cache.epoch();
@@ -139,10 +181,23 @@ impl SessionStore for CachedSessionStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.cache.forget_session(id);
         self.store.delete(id).await?;
-        announce_deleted_session(&self.db, id)
-            .await
-            .map_err(backend_error)
+        announce_session(&self.db, id).await.map_err(backend_error)
     }
+}
+
+tokio::task_local! {
+    /// Whether the request being handled may write (anything but GET and HEAD).
+    static WRITE_REQUEST: bool;
+}
+
+/// Middleware outside the session layer: a request that may write (a form post, a server function)
+/// reads its session from the database, never from this instance's cache, so that what it changes
+/// or charges (a cart) is what was last written on any instance (security review 2, M1: a checkout
+/// on one instance charged the cart as another instance's stale copy had it). Pages (GET) may be
+/// served from the cache, which other instances' announcements keep within half a second.
+pub async fn fresh_sessions_for_writes(request: Request, next: Next) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    WRITE_REQUEST.scope(writes, next.run(request)).await
 }
 
 /// HttpOnly, SameSite=Lax, and under https Secure with the `__Host-` prefix; expires after two idle

@@ -1,7 +1,10 @@
 //! Domain steps, as a user, Stripe or an operator takes them: sign up, check out, pay, use the
 //! portal, and read back what the app stored.
 
-use super::{PASSWORD, STRIPE_SECRET_KEY, TestApp, location, no_redirects, run_storefront};
+use super::{
+    BROWSER_ACCEPT, PASSWORD, STRIPE_SECRET_KEY, TestApp, location, no_redirects, run_storefront,
+    session_cookie,
+};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 use storefront::CustomerId;
@@ -218,4 +221,35 @@ async fn portal_action(portal_url: &str, action: &str, form: &[(&str, &str)]) {
         "portal {action}: {}",
         response.status()
     );
+}
+
+/// A signed-in session cookie (`name=value`) for a new account `email`.
+/// Signs in on `app` and returns the session cookie (`name=value`) to replay on any instance.
+pub async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
+    app.sign_up(&app.browser(), email, PASSWORD).await;
+    let response = app
+        .post_form(
+            &app.browser(),
+            "/api/login",
+            "/login",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), 302);
+    let cookie = session_cookie(&response).expect("a session cookie");
+    cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// Whether `cookie` is a signed-in session on `app`, as its dashboard shows.
+pub async fn signed_in_on(app: &TestApp, cookie: &str, email: &str) -> bool {
+    let response = no_redirects()
+        .build()
+        .expect("client")
+        .get(app.url("/dashboard"))
+        .header("cookie", cookie)
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .expect("request");
+    response.status() == 200 && response.text().await.expect("body").contains(email)
 }

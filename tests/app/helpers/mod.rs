@@ -11,7 +11,7 @@ mod shop;
 mod webhooks;
 
 pub use database::{TestDatabase, testing_postgres};
-pub use flows::{portal_cancel, portal_switch};
+pub use flows::{portal_cancel, portal_switch, signed_in_cookie, signed_in_on};
 pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
 pub use pages::{cart_count, form_error, testid_text};
 pub use shop::set_stock;
