@@ -58,7 +58,8 @@ pub fn DashboardPage() -> impl IntoView {
     view! { <Suspense fallback=|| ()>{body}</Suspense> }.into_any()
 }
 
-/// A failed read shows an empty dashboard, logged.
+/// A failed read shows an empty dashboard, logged, answered 503 so that no cache keeps it (security
+/// review 2, L6: the per-user page cache kept the empty page until some change anywhere).
 #[cfg(feature = "ssr")]
 async fn load_dashboard(user: &User) -> DashboardData {
     let loaded = async {
@@ -71,6 +72,7 @@ async fn load_dashboard(user: &User) -> DashboardData {
     .await;
     loaded.unwrap_or_else(|error| {
         tracing::error!(%error, user_id = %user.id, "dashboard query failed");
+        crate::request::set_status(503);
         DashboardData::default()
     })
 }

@@ -24,6 +24,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::hash::Hash;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The exact path-and-query forms served from the cache, declared with the route table. A fixed
 /// list keeps the cache bounded and keeps every other query (`next`, a no-JavaScript form's `__err`)
@@ -60,9 +61,14 @@ impl Basis {
     }
 }
 
+/// A kept render is served for at most this long, like the session and user caches' entries: whatever
+/// its basis misses (security review 2, L6) is stale for no longer.
+const MAX_PAGE_AGE: Duration = Duration::from_secs(60);
+
 /// One render, split where its nonce was.
 struct CachedPage {
     basis: Basis,
+    kept_at: Instant,
     headers: HeaderMap,
     body_parts: Vec<Bytes>,
     policy_parts: Vec<String>,
@@ -90,7 +96,7 @@ impl<K: Eq + Hash + Clone> PageCache<K> {
         if let Some(page) = self
             .pages
             .get(&key)
-            .filter(|page| page.basis.same_as(&basis))
+            .filter(|page| page.basis.same_as(&basis) && page.kept_at.elapsed() < MAX_PAGE_AGE)
         {
             return page.respond(&leptos::nonce::Nonce::new());
         }
@@ -227,6 +233,7 @@ impl CachedPage {
         headers.remove(header::CONTENT_LENGTH);
         Some(Self {
             basis,
+            kept_at: Instant::now(),
             headers,
             body_parts,
             policy_parts: policy.split(nonce).map(str::to_owned).collect(),

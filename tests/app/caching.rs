@@ -284,3 +284,101 @@ async fn an_order_given_its_payment_intent_elsewhere_reaches_the_cached_dashboar
     )
     .await;
 }
+
+/// Security review 2, L6: a new order was not announced (the orders trigger fired on updates only),
+/// so another instance's cached dashboard never listed it.
+#[tokio::test]
+async fn l6_a_new_order_reaches_the_cached_dashboard_of_every_instance() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let email = "new-order@example.com";
+    let cookie = signed_in_cookie(&app, email).await;
+    let dashboard_on_other = || async {
+        no_redirects()
+            .build()
+            .expect("client")
+            .get(other.url("/dashboard"))
+            .header("cookie", &cookie)
+            .header("accept", BROWSER_ACCEPT)
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
+    };
+    for _ in 0..2 {
+        assert!(
+            !dashboard_on_other()
+                .await
+                .contains("data-testid=\"order-row\"")
+        );
+    }
+    // An order made elsewhere (another instance, an operator's tool).
+    sqlx::query(
+        "INSERT INTO orders (user_id, status, currency, total, cart_key, payment_flow, \
+         checkout_session_id, created_at, updated_at, paid_at) \
+         SELECT id, 'paid', 'usd', 1200, 'k', 'checkout', 'cs_test_elsewhere', 1, 1, 1 FROM users \
+         WHERE email = $1",
+    )
+    .bind(email)
+    .execute(&app.state.db.pool)
+    .await
+    .expect("order");
+    eventually(
+        Duration::from_secs(3),
+        "the other instance lists the new order",
+        || async {
+            dashboard_on_other()
+                .await
+                .contains("data-testid=\"order-row\"")
+        },
+    )
+    .await;
+}
+
+/// Security review 2, L6: a dashboard whose queries failed rendered empty with 200, and the page cache
+/// kept it until some change anywhere. Now it answers 503 and nothing keeps it.
+#[tokio::test]
+async fn l6_a_failed_dashboard_read_is_not_cached() {
+    let app = TestApp::spawn().await;
+    let browser = app
+        .subscriber("flaky-db@example.com", "basic_monthly", CARD_OK)
+        .await;
+    app.settle_webhooks().await;
+    let shown = |page: &str| page.contains("data-testid=\"price\"");
+    assert!(shown(
+        &app.get(&browser, "/dashboard")
+            .await
+            .text()
+            .await
+            .expect("page")
+    ));
+    sqlx::query("ALTER TABLE subscriptions RENAME TO subscriptions_away")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("break the read");
+    // The kept page of before is forgotten once the user's row is touched (as any billing write does).
+    sqlx::query("UPDATE users SET role = role WHERE email = 'flaky-db@example.com'")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("touch");
+    eventually(Duration::from_secs(3), "the failed read answers 503", || async {
+        app.get(&browser, "/dashboard").await.status() == 503
+    })
+    .await;
+    sqlx::query("ALTER TABLE subscriptions_away RENAME TO subscriptions")
+        .execute(&app.state.db.pool)
+        .await
+        .expect("mend it");
+    let mended = app
+        .get(&browser, "/dashboard")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        shown(&mended),
+        "the real dashboard again, not a kept empty one"
+    );
+}

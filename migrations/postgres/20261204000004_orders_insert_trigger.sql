@@ -1,0 +1,5 @@
+-- A new order empties its buyer's signed-in pages on every instance too (security review 2, L6: only
+-- updates were announced, so another instance's cached dashboard missed a new pending order).
+CREATE TRIGGER orders_created
+AFTER INSERT ON orders
+    FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION note_order_change();
