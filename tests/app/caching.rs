@@ -363,9 +363,11 @@ async fn l6_a_failed_dashboard_read_is_not_cached() {
         .execute(&app.state.db.pool)
         .await
         .expect("touch");
-    eventually(Duration::from_secs(3), "the failed read answers 503", || async {
-        app.get(&browser, "/dashboard").await.status() == 503
-    })
+    eventually(
+        Duration::from_secs(3),
+        "the failed read answers 503",
+        || async { app.get(&browser, "/dashboard").await.status() == 503 },
+    )
     .await;
     sqlx::query("ALTER TABLE subscriptions_away RENAME TO subscriptions")
         .execute(&app.state.db.pool)

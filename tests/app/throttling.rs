@@ -206,3 +206,46 @@ async fn h3_with_client_ip_header_forwarded_only_forwarded_is_read() {
         "guesses from one client are limited whatever X-Forwarded-For it writes"
     );
 }
+
+/// Security review 2, L4: a `cart_add` without a cookie made a new session row (kept 14 days) every
+/// time, with no limit per client.
+#[tokio::test]
+async fn l4_one_client_cannot_start_sessions_without_limit() {
+    let app = TestApp::spawn().await;
+    let price = app.price_id("goods_stickers");
+    let mut limited = 0;
+    for _ in 0..30 {
+        let fresh_visitor = reqwest::Client::new()
+            .post(app.url("/api/cart_add"))
+            .form(&[("price_id", price.as_str()), ("quantity", "1")])
+            .send()
+            .await
+            .expect("request");
+        limited += usize::from(fresh_visitor.status() == 429);
+    }
+    assert!(limited >= 5, "{limited} of 30 were limited");
+    let table = match app.state.db.typed {
+        storefront::db::TypedPool::Sqlite(_) => "tower_sessions",
+        storefront::db::TypedPool::Postgres(_) => "tower_sessions.session",
+    };
+    let sessions = app.count(&format!("SELECT COUNT(*) FROM {table}")).await;
+    assert!(sessions <= 25, "{sessions} sessions stored");
+}
+
+/// Security review 2, L4: every ended session was announced to every instance (a row each, and every
+/// instance's caches emptied when it applied it), anonymous ones too.
+#[tokio::test]
+async fn l4_the_end_of_an_anonymous_session_is_not_announced() {
+    let app = TestApp::spawn().await;
+    let visitor = app.browser();
+    app.add_to_cart(&visitor, "goods_mug", 1).await;
+    let before = app
+        .count("SELECT COUNT(*) FROM cache_invalidations WHERE kind = 'session'")
+        .await;
+    let ended = app.post_form(&visitor, "/api/logout", "/cart", &[]).await;
+    assert!(ended.status().is_redirection() || ended.status().is_success());
+    let after = app
+        .count("SELECT COUNT(*) FROM cache_invalidations WHERE kind = 'session'")
+        .await;
+    assert_eq!(after, before, "no announcement for a session nobody caches");
+}

@@ -44,6 +44,17 @@ fn client_ip() -> AppResult<IpAddr> {
         .ok_or_else(|| AppError::Internal("client address missing from the request".into()))
 }
 
+/// Before a request stores something in a session it does not have yet (a visitor's first cart
+/// item): a new session is a stored row for two weeks, so each client may start only so many
+/// (security review 2, L4: one script could fill the sessions table).
+pub async fn check_new_session(session: &Session) -> AppResult<()> {
+    if session.id().is_some() {
+        return Ok(());
+    }
+    let auth = from_context::<Arc<AuthState>>()?;
+    auth.rate_limiter.check_new_session(client_ip()?)
+}
+
 pub async fn signup(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let db = from_context::<Database>()?;
     let auth = from_context::<Arc<AuthState>>()?;

@@ -16,6 +16,8 @@ pub struct AuthRateLimiter {
     /// address can lock the owner out.
     login_per_account: DefaultKeyedRateLimiter<String>,
     signup_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Sessions made for visitors without one (a first cart item): each is a stored row for 14 days.
+    new_session_per_client: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -35,6 +37,8 @@ impl Default for AuthRateLimiter {
             // One client refills at most one try per 3 s, slower than this refills: it cannot empty it.
             login_per_account: RateLimiter::keyed(quota(50, Duration::from_secs(2))),
             signup_per_client: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            // A household behind one address starts a few carts; a script starts thousands.
+            new_session_per_client: RateLimiter::keyed(quota(20, Duration::from_secs(3))),
             clock: DefaultClock::default(),
         }
     }
@@ -67,6 +71,10 @@ impl AuthRateLimiter {
         self.check(&self.signup_per_client, &client_key(ip))
     }
 
+    pub fn check_new_session(&self, ip: IpAddr) -> AppResult<()> {
+        self.check(&self.new_session_per_client, &client_key(ip))
+    }
+
     fn check<K: std::hash::Hash + Eq + Clone>(
         &self,
         limiter: &DefaultKeyedRateLimiter<K>,
@@ -86,6 +94,7 @@ impl AuthRateLimiter {
         self.login_per_account_and_client.retain_recent();
         self.login_per_account.retain_recent();
         self.signup_per_client.retain_recent();
+        self.new_session_per_client.retain_recent();
     }
 }
 

@@ -178,10 +178,24 @@ impl SessionStore for CachedSessionStore {
         Ok(record)
     }
 
+    /// Only the end of a signed-in session is announced: other instances may hold it, and must stop
+    /// accepting it. An anonymous session (a cart) is never cached, so its end needs no notice, and a
+    /// flood of them cannot fill `cache_invalidations` or keep every instance's caches cold (security
+    /// review 2, L4).
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let signed_in = match self.cache.session(id) {
+            Some(record) => Some(record),
+            None => self.store.load(id).await?,
+        }
+        .is_some_and(|record| record.data.contains_key(super::session::USER_ID_KEY));
         self.cache.forget_session(id);
         self.store.delete(id).await?;
-        announce_session(&self.db, id).await.map_err(backend_error)
+        if signed_in {
+            announce_session(&self.db, id)
+                .await
+                .map_err(backend_error)?;
+        }
+        Ok(())
     }
 }
 

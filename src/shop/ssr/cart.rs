@@ -201,11 +201,13 @@ impl SessionCart {
     }
 
     /// Saves the cart; an empty cart is removed, so a visitor who only browsed keeps no session. A
-    /// cart with items ends the notice of a bought one.
+    /// cart with items ends the notice of a bought one; a visitor's first one makes a session, which
+    /// each client may do only so often.
     pub async fn save(&self, cart: &Cart) -> AppResult<()> {
         if cart.is_empty() {
             self.0.remove_value(CART_KEY).await?;
         } else {
+            crate::auth::ssr::check_new_session(&self.0).await?;
             self.0.insert(CART_KEY, cart).await?;
             if self.paid_order().await.is_some() {
                 self.0.remove_value(PAID_ORDER_KEY).await?;

@@ -2,6 +2,7 @@
 //! hosted Checkout or an intent paid on our page), `sync_order` (the order's state from Stripe's),
 //! the sweep, and reading orders for their owner.
 
+mod attention;
 mod bought;
 pub mod cart;
 mod hosted;

@@ -182,7 +182,8 @@ impl Shop {
             return Err(AppError::Conflict(CART_CHANGED.into()));
         }
         let started = self.start_payment(user, &cart, way).await;
-        if matches!(&started, Err(AppError::Conflict(message)) if message == CART_ALREADY_PAID) {
+        // Bought on the way (its order paid meanwhile): the refusal's text says which.
+        if matches!(&started, Err(error) if error.to_string() == CART_ALREADY_PAID) {
             self.current_cart(session).await?;
         }
         started

@@ -6,6 +6,7 @@
 //! read, the buyer's pages forgotten after the write.
 
 use super::Shop;
+use super::attention::{Charged, needs_operator};
 use super::order::walk;
 use crate::db::now_unix;
 use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
@@ -237,7 +238,12 @@ impl Shop {
         let current: OrderStatus = current
             .parse()
             .map_err(|e| crate::error::AppError::Internal(format!("order {order_id}: {e}")))?;
-        if let Some(reason) = needs_operator(current, total, &currency, view) {
+        let charged = Charged {
+            target: view.target,
+            amount_charged: view.amount_charged,
+            currency: view.currency.clone(),
+        };
+        if let Some(reason) = needs_operator(current, total, &currency, &charged) {
             tracing::error!(%order_id, %current, target = %view.target, %reason, "order needs the operator");
             sqlx::query("UPDATE orders SET attention = $2 WHERE id = $1")
                 .bind(order_id)
@@ -252,40 +258,6 @@ impl Shop {
         }
         Ok(())
     }
-}
-
-/// Why Stripe's view cannot simply be followed from `current`, if it cannot: a payment of another
-/// amount or currency than the order's, or a state no path leads to (paid after we ended the
-/// order, a counted refund that failed).
-pub(super) fn needs_operator(
-    current: OrderStatus,
-    total: i64,
-    currency: &str,
-    view: &StripeView,
-) -> Option<String> {
-    if current == OrderStatus::Pending && view.target.was_paid() {
-        let charged = view.amount_charged.unwrap_or(total);
-        let charged_currency = view.currency.as_deref().unwrap_or(currency);
-        if charged != total || !charged_currency.eq_ignore_ascii_case(currency) {
-            return Some(format!(
-                "Stripe charged {charged} {charged_currency} for an order of {total} {currency}"
-            ));
-        }
-    }
-    if current != view.target && current.path_to(view.target).is_empty() {
-        return Some(match (current, view.target) {
-            (OrderStatus::Expired | OrderStatus::Failed, target) if target.was_paid() => format!(
-                "paid at Stripe after the order ended ({current}): refund it or fulfil it by hand"
-            ),
-            (from, to) if from.was_paid() && to.was_paid() => format!(
-                "a refund failed at Stripe: it now reads {to}, the order was {from} (stock was returned)"
-            ),
-            (from, to) => {
-                format!("Stripe reads {to}, the order is {from}, and no step leads there")
-            }
-        });
-    }
-    None
 }
 
 #[cfg(test)]
@@ -360,47 +332,5 @@ mod tests {
             Some(&paid),
         );
         assert_eq!(hosted, OrderStatus::Refunded);
-    }
-
-    fn view(target: OrderStatus, charged: i64, currency: &str) -> StripeView {
-        StripeView {
-            target,
-            payment_intent_id: Some("pi_1".into()),
-            receipt_url: None,
-            amount_charged: target.was_paid().then_some(charged),
-            currency: Some(currency.into()),
-            amount_refunded: 0,
-        }
-    }
-
-    /// Security review 2, L2: the amount and currency Stripe charged decide "paid"; a state no step
-    /// leads to is not forced, and says why.
-    #[test]
-    fn l2_paid_needs_the_orders_amount_and_currency_and_a_path() {
-        use OrderStatus::*;
-        assert_eq!(
-            needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "usd")),
-            None
-        );
-        assert_eq!(
-            needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "USD")),
-            None
-        );
-        let lowered = needs_operator(Pending, 4900, "usd", &view(Paid, 100, "usd"));
-        assert!(lowered.is_some_and(|r| r.contains("charged 100 usd")));
-        let other_currency = needs_operator(Pending, 4900, "usd", &view(Paid, 4900, "eur"));
-        assert!(other_currency.is_some_and(|r| r.contains("4900 eur")));
-        let late = needs_operator(Expired, 4900, "usd", &view(Paid, 4900, "usd"));
-        assert!(late.is_some_and(|r| r.contains("after the order ended")));
-        let failed_refund = needs_operator(Refunded, 4900, "usd", &view(Paid, 4900, "usd"));
-        assert!(failed_refund.is_some_and(|r| r.contains("refund failed")));
-        assert_eq!(
-            needs_operator(Paid, 4900, "usd", &view(Refunded, 4900, "usd")),
-            None
-        );
-        assert_eq!(
-            needs_operator(Expired, 4900, "usd", &view(Expired, 0, "usd")),
-            None
-        );
     }
 }
