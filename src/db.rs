@@ -44,6 +44,16 @@ pub fn now_unix() -> i64 {
 }
 
 impl Database {
+    /// The database's own time as unix seconds, in its dialect: the one clock every instance shares,
+    /// for rows that instances compare with each other's (`cache_invalidations`; security review 2,
+    /// L3: writers' and readers' clocks differed).
+    pub fn now_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)",
+        }
+    }
+
     /// Connects (creating the SQLite file and its directory if needed) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();

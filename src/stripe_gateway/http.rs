@@ -8,6 +8,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeClientErr, StripeMethod};
 
@@ -21,6 +22,38 @@ pub struct StripeHttp {
     http: reqwest::Client,
     api_base: String,
     authorization: HeaderValue,
+    clock: StripeClock,
+}
+
+/// Stripe's clock as its answers' `Date` headers show it: how far it is from ours, in seconds. Event
+/// times (`created`) are Stripe's, so whatever is compared with them must be too (security review
+/// 2, L3: the storm short-cut compared them with our clock, and with ours 5 s fast an event that
+/// happened just after a read began counted as read).
+#[derive(Debug, Default)]
+pub struct StripeClock {
+    offset_secs: AtomicI64,
+}
+
+impl StripeClock {
+    /// Stripe's time now, by the last answer's `Date` (ours until Stripe has answered once).
+    pub fn now(&self) -> i64 {
+        crate::db::now_unix() + self.offset_secs.load(Ordering::Relaxed)
+    }
+
+    /// Takes the offset from an answer's `Date` header, if it has a readable one.
+    fn observe(&self, date: Option<&str>) {
+        let Some(at) = date.and_then(|d| httpdate::parse_http_date(d).ok()) else {
+            return;
+        };
+        let Ok(since_epoch) = at.duration_since(std::time::UNIX_EPOCH) else {
+            return;
+        };
+        let stripe = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+        self.offset_secs.store(
+            stripe.saturating_sub(crate::db::now_unix()),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// One failed attempt, with what Stripe said about retrying it.
@@ -70,7 +103,15 @@ impl StripeHttp {
             http,
             api_base: api_base.trim_end_matches('/').to_owned(),
             authorization,
+            clock: StripeClock::default(),
         })
+    }
+}
+
+impl StripeHttp {
+    /// Stripe's clock, as its answers show it.
+    pub fn clock(&self) -> &StripeClock {
+        &self.clock
     }
 }
 
@@ -115,6 +156,7 @@ impl StripeClient for StripeHttp {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             };
+            self.clock.observe(header("date").as_deref());
             let retry_after = header("retry-after")
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
@@ -216,6 +258,27 @@ mod tests {
             .send(http)
             .await
             .map(|_| ())
+    }
+
+    /// Security review 2, L3: Stripe's time is read from its `Date` headers, 30 s behind ours here.
+    #[test]
+    fn l3_stripes_clock_follows_its_date_header() {
+        let clock = StripeClock::default();
+        let ours = crate::db::now_unix();
+        assert!((clock.now() - ours).abs() <= 1, "ours until Stripe answers");
+        let behind = std::time::UNIX_EPOCH + Duration::from_secs((ours - 30) as u64);
+        clock.observe(Some(&httpdate::fmt_http_date(behind)));
+        assert!(
+            (clock.now() - (ours - 30)).abs() <= 1,
+            "{} vs {}",
+            clock.now(),
+            ours - 30
+        );
+        clock.observe(Some("not a date"));
+        assert!(
+            (clock.now() - (ours - 30)).abs() <= 1,
+            "an unreadable Date changes nothing"
+        );
     }
 
     /// Security review 2, L11: the client followed redirects (with the key) and read any body whole.

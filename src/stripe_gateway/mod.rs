@@ -199,6 +199,12 @@ impl StripeGateway {
         })
     }
 
+    /// Stripe's time now, as its last answer's `Date` showed it (ours before any answer): what event
+    /// times (`created`) are compared with.
+    pub fn stripe_now(&self) -> i64 {
+        self.client.clock().now()
+    }
+
     /// Runs `call` until it succeeds, fails for good, or `MAX_ATTEMPTS` is reached, backing off
     /// exponentially. Writes pass the same idempotency key on every attempt, so a retry after a lost
     /// answer cannot create a second object.

@@ -159,7 +159,13 @@ impl AuthCache {
 
     /// Applies the invalidations other instances (and the `users` trigger) wrote recently.
     pub async fn apply_invalidations(&self, db: &Database) -> AppResult<()> {
-        let since = now_unix() - POLL_MARGIN_SECS;
+        // Rows carry the database's clock (triggers, `announce_session`), so the window is measured
+        // on it too, never on this instance's (security review 2, L3: an instance more than 10 s
+        // ahead of the database never applied a row).
+        let db_now = sqlx::query_scalar::<_, i64>(&format!("SELECT {}", db.now_sql()))
+            .fetch_one(&db.pool)
+            .await?;
+        let since = db_now - POLL_MARGIN_SECS;
         let rows = sqlx::query_as::<_, (i64, String, String, i64)>(
             "SELECT id, kind, key, created_at FROM cache_invalidations WHERE created_at >= $1",
         )
@@ -189,10 +195,13 @@ impl AuthCache {
 
     /// Deletes invalidation rows no instance reads any more.
     pub async fn forget_old_invalidations(db: &Database) -> AppResult<()> {
-        sqlx::query("DELETE FROM cache_invalidations WHERE created_at < $1")
-            .bind(now_unix() - INVALIDATIONS_KEPT_SECS)
-            .execute(&db.pool)
-            .await?;
+        sqlx::query(&format!(
+            "DELETE FROM cache_invalidations WHERE created_at < {} - $1",
+            db.now_sql()
+        ))
+        .bind(INVALIDATIONS_KEPT_SECS)
+        .execute(&db.pool)
+        .await?;
         Ok(())
     }
 }
@@ -209,11 +218,12 @@ pub fn is_sign_in_only(record: &Record) -> bool {
 /// Tells every instance that a session is gone (its id can never be used again), or changed in a
 /// way a cached copy would hide: every instance forgets its copy.
 pub async fn announce_session(db: &Database, id: &Id) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO cache_invalidations (kind, key, created_at) VALUES ('session', $1, $2)",
-    )
+    // The database's clock, as the triggers' rows have: the poll compares with it.
+    sqlx::query(&format!(
+        "INSERT INTO cache_invalidations (kind, key, created_at) VALUES ('session', $1, {})",
+        db.now_sql()
+    ))
     .bind(id.to_string())
-    .bind(now_unix())
     .execute(&db.pool)
     .await?;
     Ok(())

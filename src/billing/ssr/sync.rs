@@ -40,8 +40,9 @@ pub(super) enum SyncRequest {
 
 type Report = RoundReport<CustomerSynced>;
 
-/// Stripe's clock and ours may differ by this much (NTP keeps it far smaller); an event counts as
-/// seen by a sync only if the sync's read began this long after the event's `created`.
+/// An event counts as seen by a sync only if the sync's read began this long after the event's
+/// `created`, both on Stripe's clock (its `Date` header has 1 s resolution, and the first read of an
+/// instance starts before Stripe has answered once, on our clock).
 const CLOCK_MARGIN_SECS: i64 = 5;
 
 /// What the database holds of the customer's last sync.
@@ -49,7 +50,7 @@ struct StoredSync {
     user_id: UserId,
     role: Role,
     generation: i64,
-    /// When the last committed sync began reading Stripe (our clock).
+    /// When the last committed sync began reading Stripe (Stripe's clock, as its `Date` shows it).
     read_started: Option<i64>,
     on_test_clock: bool,
 }
@@ -191,7 +192,8 @@ impl Billing {
         }
         let mut generation = stored.generation;
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let read_started = now_unix();
+            // Stripe's clock, which events' `created` is on (security review 2, L3).
+            let read_started = self.gateway.stripe_now();
             let stripe = if gone {
                 StripeState::CustomerDeleted
             } else {
