@@ -16,6 +16,7 @@ mod auth;
 mod billing;
 mod caching;
 mod catalog;
+mod crash;
 mod headers;
 mod helpers;
 mod mail;

@@ -202,3 +202,27 @@ async fn l1_paying_on_our_page_charges_the_cart_the_page_showed_or_nothing() {
 /// The shop's message, as the buyer reads it.
 const CART_CHANGED: &str =
     "Your cart changed since this page was shown. Please check it and pay again.";
+
+#[tokio::test]
+async fn l9_a_double_submit_of_pay_gives_one_order_and_one_intent() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let buyer = app.new_user("double-pay@example.com").await;
+    app.fill_cart(&buyer, &[("goods_poster", 1)]).await;
+    let version = app.shown_cart_version(&buyer).await;
+    let extra = [("cart_version", version.as_str())];
+    // Pay clicked in two tabs at once.
+    let (first, second) = tokio::join!(app.pay_cart(&buyer, &extra), app.pay_cart(&buyer, &extra));
+    let body = |text: String| serde_json::from_str::<serde_json::Value>(&text).expect("json");
+    let (first, second) = (
+        body(first.text().await.expect("body")),
+        body(second.text().await.expect("body")),
+    );
+    assert_eq!(first["order_id"], second["order_id"], "{first} {second}");
+    assert_eq!(
+        first["client_secret"], second["client_secret"],
+        "one intent"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(app.stock_of("poster").await, (1, 1));
+}
