@@ -349,3 +349,25 @@ async fn pagination() {
     })
     .await;
 }
+
+/// The app reads Stripe's clock from its answers' `Date` header (event times are on Stripe's clock):
+/// every API answer carries one, in HTTP-date form, on the wall clock as Stripe's does.
+#[tokio::test]
+async fn api_answers_carry_stripes_date_header() {
+    let sim = sim().await;
+    let answer = http()
+        .get(format!("{}/v1/customers", sim.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(answer.status(), 200);
+    let date = answer.headers()["date"].to_str().expect("ascii").to_owned();
+    // "Fri, 04 Dec 2026 21:50:00 GMT"
+    assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
+    let year = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| 1970 + d.as_secs() / 31_556_952)
+        .unwrap_or_default();
+    assert!(date.contains(&format!(" {year} ")), "{date} is this year");
+}
