@@ -88,10 +88,11 @@ ensure_build_tools() {
   ensure_release_tools
 }
 
-# Builds the server binary and the browser bundle (target/site) in release mode.
+# Builds the server binary and the browser bundle (target/site) in release mode, the bundle's files
+# named by their hash with .br and .gz beside them (served as they are: server/assets.rs).
 build_release() {
-  log "building (cargo leptos build --release)"
-  (cd "$ROOT" && cargo leptos build --release)
+  log "building (cargo leptos build --release --precompress)"
+  (cd "$ROOT" && cargo leptos build --release --precompress)
 }
 
 # Prints N distinct free ports on 127.0.0.1 (all held open together while chosen, so they differ).

@@ -14,6 +14,8 @@ use leptos_router::{SsrMode, path};
 /// path-and-query a browser asks for (any other query renders as usual). Listed beside the route
 /// table because whether a page may be cached is a property of the page: it must render from the
 /// catalog snapshot alone. A test checks that each is a route of the table below.
+/// A good's page, `/shop/{slug}`, is kept too for every good of the catalog (the shop's pages render
+/// from the snapshot and the stock, whose changes the stock epoch announces).
 pub const CACHED_FOR_ANONYMOUS: &[&str] = &[
     "/",
     "/pricing",
@@ -21,10 +23,18 @@ pub const CACHED_FOR_ANONYMOUS: &[&str] = &[
     "/pricing?interval=year",
     "/login",
     "/signup",
+    "/shop",
+    "/cart",
 ];
-/// Pages kept per signed-in user: they render from the snapshot and the user's own rows, whose
-/// changes the user cache announces (a page with a cart is never kept; see the page cache).
-pub const CACHED_PER_USER: &[&str] = &["/dashboard", "/pricing", "/pro"];
+/// Pages kept per signed-in user: they render from the snapshot, the stock and the user's own rows,
+/// whose changes the user cache announces (a page with a cart is never kept; see the page cache).
+pub const CACHED_PER_USER: &[&str] = &["/dashboard", "/pricing", "/pro", "/shop", "/cart"];
+/// The fixed routes under `/shop/` (a good whose slug were one of them would not be its page).
+pub const SHOP_ROUTES: &[&str] = &["pay", "orders"];
+
+/// The stylesheet's path, named by its hash in a release build (server/assets.rs).
+#[derive(Debug, Clone)]
+pub struct StylesheetHref(pub std::sync::Arc<str>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -50,8 +60,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let stylesheet = use_context::<StylesheetHref>().map_or_else(
+        || "/pkg/storefront.css".to_owned(),
+        |href| href.0.to_string(),
+    );
     view! {
-        <Stylesheet id="leptos" href="/pkg/storefront.css" />
+        <Stylesheet id="leptos" href=stylesheet />
         <Title text="Storefront" />
         <Router>
             <Layout>

@@ -34,7 +34,7 @@ async fn pages_are_server_rendered_with_working_forms_and_security_headers() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(headers.contains_key("x-request-id"));
     let csp = headers["content-security-policy"].to_str().expect("ascii");
-    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'sha256-"), "{csp}");
     let html = response.text().await.expect("body");
     // The form posts to the server function's stable endpoint: it works without JavaScript.
     assert!(
@@ -43,7 +43,7 @@ async fn pages_are_server_rendered_with_working_forms_and_security_headers() {
     );
     assert!(html.contains(r#"name="email""#) && html.contains(r#"name="password""#));
     assert!(
-        html.contains("/pkg/storefront.js"),
+        html.contains("/pkg/storefront") && html.contains(".js"),
         "hydration script is referenced"
     );
 }

@@ -4,9 +4,9 @@
 //! Bounded (`CAPACITY` entries each, least recently used out first). Kept right by invalidation:
 //! - on this instance, at once: the session store's writes and deletes pass through here, and
 //!   billing forgets the users it writes;
-//! - on every instance, within `POLL_EVERY`: deleted sessions and changed users (a database trigger
-//!   on `users`, so no writer can forget) are written to `cache_invalidations`, which each instance
-//!   reads.
+//! - on every instance, within `POLL_EVERY`: deleted sessions, changed users (a database trigger
+//!   on `users`, so no writer can forget) and changed stock (a trigger on `products`, for the shop's
+//!   cached pages) are written to `cache_invalidations`, which each instance reads.
 //!
 //! Every entry is also dropped after `MAX_AGE`, in case an invalidation was missed (the poll failed
 //! for longer than its margin, an instance's clock is far off, a sign-out could not be announced);
@@ -62,6 +62,10 @@ pub struct AuthCache {
     epoch: AtomicU64,
     /// Bumped only when a user's rows changed (not by sessions): what per-user page renders check.
     user_epoch: AtomicU64,
+    /// Bumped when any good's stock changed (the `products_stock_changed` trigger's rows, or this
+    /// instance's own stock writes): what the shop's cached pages check. Kept here because this is
+    /// the reader of `cache_invalidations`; nothing else of the auth cache depends on it.
+    stock_epoch: AtomicU64,
     poll: Mutex<PollState>,
 }
 
@@ -78,6 +82,7 @@ impl Default for AuthCache {
             users: quick_cache::sync::Cache::new(CAPACITY),
             epoch: AtomicU64::new(0),
             user_epoch: AtomicU64::new(0),
+            stock_epoch: AtomicU64::new(0),
             poll: Mutex::default(),
         }
     }
@@ -123,6 +128,15 @@ impl AuthCache {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.user_epoch.fetch_add(1, Ordering::AcqRel);
         self.users.remove(&id);
+    }
+
+    pub fn stock_epoch(&self) -> u64 {
+        self.stock_epoch.load(Ordering::Acquire)
+    }
+
+    /// Some good's stock changed: pages showing stock are stale.
+    pub fn forget_stock(&self) {
+        self.stock_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The user, from memory or else the database; `None` when the account is gone.
@@ -187,6 +201,7 @@ impl AuthCache {
                     Ok(id) => self.forget_session(&id),
                     Err(_) => tracing::warn!(row_id, "malformed session invalidation"),
                 },
+                "stock" => self.forget_stock(),
                 _ => tracing::warn!(row_id, "unknown invalidation kind"),
             }
         }

@@ -18,4 +18,9 @@ impl UserPages {
     pub fn forget(&self, user_id: UserId) {
         self.0.forget_user(user_id);
     }
+
+    /// A good's stock changed: every cached page showing stock is stale on this instance at once.
+    pub fn forget_stock(&self) {
+        self.0.forget_stock();
+    }
 }

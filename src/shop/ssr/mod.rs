@@ -50,6 +50,10 @@ pub struct Shop {
     /// Order syncs: coalesced per order, bounded by the sync deadline, the buyer's pages forgotten
     /// after each write. A request brings its webhook event, if any.
     syncs: SyncEnvelope<Option<VerifiedEvent>, ()>,
+    /// This instance's cached pages that show stock are forgotten at once when a buyer's own request
+    /// reserves or gives back stock; every other change reaches them through the stock trigger's
+    /// invalidation rows, within the poll (server/page_cache).
+    pages: UserPages,
 }
 
 /// `metadata[storefront_order]`: the installation and the order, so that only our own orders match.
@@ -75,7 +79,8 @@ impl Shop {
             installation,
             customers,
             budget,
-            syncs: SyncEnvelope::new(state.db.clone(), deadline, pages),
+            syncs: SyncEnvelope::new(state.db.clone(), deadline, pages.clone()),
+            pages,
         }
     }
 

@@ -67,6 +67,7 @@ impl Shop {
             }
         }
         tx.commit().await?;
+        self.pages.forget_stock();
         tracing::info!(%order_id, total, "order created, stock reserved");
         Ok(Some(order_id))
     }
@@ -77,6 +78,7 @@ impl Shop {
         let mut tx = self.db.pool.begin().await?;
         walk(&mut tx, order_id, OrderStatus::Pending, OrderStatus::Failed).await?;
         tx.commit().await?;
+        self.pages.forget_stock();
         tracing::warn!(%order_id, "order abandoned: no way to pay it; stock released");
         Ok(())
     }

@@ -56,6 +56,15 @@ fn backlog(customers: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// Every customer's storm events, created just now (a bulk change in Stripe's dashboard, a renewal
+/// day): no read of before covers them.
+fn fresh(customers: &[(String, String)]) -> Vec<String> {
+    customers
+        .iter()
+        .flat_map(|(_, customer)| (0..EVENTS_PER_CUSTOMER).map(move |n| event(n, customer, 0)))
+        .collect()
+}
+
 /// Prints the numbers for docs/BENCHMARKS.md and checks what every storm must end in: all 200, and
 /// the state Stripe holds (every customer still on Basic).
 async fn check_storm(
@@ -78,22 +87,54 @@ async fn check_storm(
 }
 
 /// Delivers every payload, `PARALLEL` at a time, alternating between `apps`; returns the statuses.
-async fn storm(apps: &[&TestApp], mut payloads: Vec<String>) -> Vec<u16> {
+async fn storm(apps: &[&TestApp], payloads: Vec<String>) -> Vec<u16> {
+    deliveries(apps, payloads)
+        .await
+        .into_iter()
+        .map(|(_, status)| status)
+        .collect()
+}
+
+/// `storm`, with each payload beside its status.
+async fn deliveries(apps: &[&TestApp], mut payloads: Vec<String>) -> Vec<(String, u16)> {
     fastrand::Rng::with_seed(9).shuffle(&mut payloads);
     futures::stream::iter(payloads.into_iter().enumerate())
         .map(|(n, payload)| {
             let app = apps[n % apps.len()];
             async move {
                 let signature = signed(&payload);
-                deliver(app, &payload, Some(&signature))
+                let status = deliver(app, &payload, Some(&signature))
                     .await
                     .status()
-                    .as_u16()
+                    .as_u16();
+                (payload, status)
             }
         })
         .buffer_unordered(PARALLEL)
         .collect()
         .await
+}
+
+/// A storm as Stripe delivers it: an event answered 503 (a sync that kept being overtaken by
+/// another instance's, and gave up so as not to write an older read) is delivered again, as Stripe
+/// retries, up to three rounds. Returns the last status of each event.
+async fn storm_with_retries(apps: &[&TestApp], payloads: Vec<String>) -> Vec<u16> {
+    let mut answered = Vec::new();
+    let mut pending = payloads;
+    for _ in 0..3 {
+        let (retry, done): (Vec<_>, Vec<_>) = deliveries(apps, pending)
+            .await
+            .into_iter()
+            .partition(|(_, status)| *status == 503);
+        answered.extend(done.into_iter().map(|(_, status)| status));
+        pending = retry.into_iter().map(|(payload, _)| payload).collect();
+        if pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    answered.extend(pending.iter().map(|_| 503));
+    answered
 }
 
 /// Issue 9: the storm after an outage (Stripe retrying a backlog of events created during it, after
@@ -106,7 +147,7 @@ async fn a_storm_of_retried_events_costs_at_most_four_stripe_calls_per_customer(
     let before = app.sim.api_requests();
     let statuses = storm(&[&app], backlog(&customers)).await;
     let calls = app.sim.api_requests() - before;
-    check_storm(&app, "1 instance", &statuses, calls, &customers).await;
+    check_storm(&app, "1 instance, backlog", &statuses, calls, &customers).await;
     assert!(
         calls <= 4 * CUSTOMERS,
         "{calls} calls for {CUSTOMERS} customers"
@@ -122,11 +163,50 @@ async fn a_storm_over_two_instances_costs_at_most_four_calls_per_customer_per_in
     let before = app.sim.api_requests();
     let statuses = storm(&[&app, &other], backlog(&customers)).await;
     let calls = app.sim.api_requests() - before;
-    check_storm(&app, "2 instances", &statuses, calls, &customers).await;
+    check_storm(&app, "2 instances, backlog", &statuses, calls, &customers).await;
     assert!(
         calls <= 2 * 4 * CUSTOMERS,
         "{calls} calls for {CUSTOMERS} customers"
     );
+}
+
+/// Issue 20, item 5: a storm of fresh events. Every event is answered only after a read that began
+/// after it arrived, so with 16 deliveries in flight over 10 customers a read can answer only the
+/// one or two events of its customer then waiting: the calls are measured here (scripts/bench prints
+/// them) and what every storm must end in is checked, not the 4-per-customer target, which this
+/// rule cannot reach (docs/BENCHMARKS.md, "Storms of fresh events").
+#[tokio::test]
+async fn a_storm_of_fresh_events_ends_in_stripes_state_on_one_and_two_instances() {
+    let app = TestApp::spawn().await;
+    let other = app.another_instance().await;
+    let customers = subscribers(&app).await;
+    let before = app.sim.api_requests();
+    let statuses = storm_with_retries(&[&app], fresh(&customers)).await;
+    let calls = app.sim.api_requests() - before;
+    check_storm(
+        &app,
+        "1 instance, fresh events",
+        &statuses,
+        calls,
+        &customers,
+    )
+    .await;
+    // The same customers again, with new event ids, over both instances.
+    let again: Vec<String> = fresh(&customers)
+        .into_iter()
+        .map(|payload| payload.replace("evt_storm_", "evt_storm2_"))
+        .collect();
+    let before = app.sim.api_requests();
+    let statuses = storm_with_retries(&[&app, &other], again).await;
+    let calls = app.sim.api_requests() - before;
+    check_storm(
+        &app,
+        "2 instances, fresh events",
+        &statuses,
+        calls,
+        &customers,
+    )
+    .await;
 }
 
 /// Issue 9: fresh events (just created in Stripe) arriving together share one follow-up sync: each
