@@ -16,6 +16,7 @@ mod auth;
 mod billing;
 mod caching;
 mod catalog;
+mod compression;
 mod crash;
 mod headers;
 mod helpers;
