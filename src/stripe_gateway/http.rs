@@ -8,6 +8,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::future::Future;
+use std::sync::PoisonError;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use stripe_client_core::{CustomizedStripeRequest, StripeClient, StripeClientErr, StripeMethod};
@@ -25,22 +26,45 @@ pub struct StripeHttp {
     clock: StripeClock,
 }
 
-/// Stripe's clock as its answers' `Date` headers show it: how far it is from ours, in seconds. Event
-/// times (`created`) are Stripe's, so whatever is compared with them must be too (security review
-/// 2, L3: the storm short-cut compared them with our clock, and with ours 5 s fast an event that
-/// happened just after a read began counted as read).
+/// Stripe's clock as its answers' `Date` headers show it: how far it is from ours. Event times
+/// (`created`) are Stripe's, so whatever is compared with them must be too (security review 2, L3:
+/// the storm short-cut compared them with our clock, and with ours 5 s fast an event that happened
+/// just after a read began counted as read).
+///
+/// Each answer gives an offset that is never more than the true one: `Date` (whole seconds, rounded
+/// down) is at most the moment Stripe wrote the answer, which is before it reached us. The largest
+/// offset seen within `OFFSET_KEPT_FOR` is the closest of them, so Stripe's time read off this clock
+/// lags Stripe's by little more than the network's latency and never leads it, which is what the
+/// storm short-cut's one-second margin needs. Older observations are dropped, so that a clock that
+/// was stepped back is followed within that time.
 #[derive(Debug, Default)]
 pub struct StripeClock {
-    offset_secs: AtomicI64,
+    best: std::sync::Mutex<Option<Observed>>,
+    offset_millis: AtomicI64,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Observed {
+    offset_millis: i64,
+    at: std::time::Instant,
+}
+
+const OFFSET_KEPT_FOR: Duration = Duration::from_secs(60);
+
 impl StripeClock {
-    /// Stripe's time now, by the last answer's `Date` (ours until Stripe has answered once).
+    /// Stripe's time now in whole seconds (ours until Stripe has answered once).
+    #[cfg(test)]
     pub fn now(&self) -> i64 {
-        crate::db::now_unix() + self.offset_secs.load(Ordering::Relaxed)
+        self.now_millis().div_euclid(1000)
     }
 
-    /// Takes the offset from an answer's `Date` header, if it has a readable one.
+    /// Stripe's time now in milliseconds since the epoch, never later than Stripe's own once it
+    /// has answered.
+    pub fn now_millis(&self) -> i64 {
+        unix_millis() + self.offset_millis.load(Ordering::Relaxed)
+    }
+
+    /// Takes an offset from an answer's `Date` header, if it has a readable one.
     fn observe(&self, date: Option<&str>) {
         let Some(at) = date.and_then(|d| httpdate::parse_http_date(d).ok()) else {
             return;
@@ -48,12 +72,31 @@ impl StripeClock {
         let Ok(since_epoch) = at.duration_since(std::time::UNIX_EPOCH) else {
             return;
         };
-        let stripe = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
-        self.offset_secs.store(
-            stripe.saturating_sub(crate::db::now_unix()),
-            Ordering::Relaxed,
-        );
+        let stripe = i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX);
+        let seen = Observed {
+            offset_millis: stripe.saturating_sub(unix_millis()),
+            at: std::time::Instant::now(),
+        };
+        let mut best = self.best.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = match *best {
+            Some(kept)
+                if kept.offset_millis >= seen.offset_millis
+                    && kept.at.elapsed() < OFFSET_KEPT_FOR =>
+            {
+                kept
+            }
+            _ => seen,
+        };
+        *best = Some(kept);
+        self.offset_millis
+            .store(kept.offset_millis, Ordering::Relaxed);
     }
+}
+
+fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// One failed attempt, with what Stripe said about retrying it.
@@ -279,6 +322,33 @@ mod tests {
             (clock.now() - (ours - 30)).abs() <= 1,
             "an unreadable Date changes nothing"
         );
+    }
+
+    /// Issue 20: the storm short-cut's one-second margin needs Stripe's time as read off the clock
+    /// never to be later than Stripe's (a `Date` is rounded down: the clock may lag, never lead),
+    /// and answers over a second bring the lag down to about the time between two of them.
+    #[test]
+    fn stripes_clock_never_reads_later_than_stripe_and_closes_in() {
+        let clock = StripeClock::default();
+        let stripe_millis = || {
+            let stripe = std::time::SystemTime::now() + Duration::from_secs(7);
+            let since = stripe
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970");
+            i64::try_from(since.as_millis()).expect("fits")
+        };
+        let mut lag = i64::MAX;
+        for _ in 0..50 {
+            let stripe_now = std::time::SystemTime::now() + Duration::from_secs(7);
+            clock.observe(Some(&httpdate::fmt_http_date(stripe_now)));
+            let read = clock.now_millis();
+            let truth = stripe_millis();
+            assert!(read <= truth, "{read} is later than Stripe's {truth}");
+            lag = truth - read;
+            assert!(lag < 1100, "lags by less than the Date's second");
+            std::thread::sleep(Duration::from_millis(23));
+        }
+        assert!(lag < 100, "still {lag} ms behind after a second of answers");
     }
 
     /// Security review 2, L11: the client followed redirects (with the key) and read any body whole.

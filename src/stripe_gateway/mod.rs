@@ -199,10 +199,32 @@ impl StripeGateway {
         })
     }
 
-    /// Stripe's time now, as its last answer's `Date` showed it (ours before any answer): what event
-    /// times (`created`) are compared with.
-    pub fn stripe_now(&self) -> i64 {
-        self.client.clock().now()
+    /// Marks the start of a Stripe read whose start is later compared with events' `created`.
+    pub fn begin_read(&self) -> ReadStart {
+        ReadStart(std::time::Instant::now())
+    }
+
+    /// When the read marked by `start` began, in whole seconds on Stripe's clock, never later than
+    /// it really began. Asked after the read: its own answers set the clock, so even an instance's
+    /// first read (before Stripe had answered once) gets Stripe's time, not ours.
+    pub fn read_began_at(&self, start: ReadStart) -> i64 {
+        let elapsed = i64::try_from(start.0.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.client
+            .clock()
+            .now_millis()
+            .saturating_sub(elapsed)
+            .div_euclid(1000)
+    }
+
+    /// How long until Stripe's clock shows the start of second `at` (zero if it does already), at
+    /// most `limit`.
+    pub fn until_stripe_time(&self, at: i64, limit: std::time::Duration) -> std::time::Duration {
+        let millis = at
+            .saturating_mul(1000)
+            .saturating_sub(self.client.clock().now_millis());
+        u64::try_from(millis).map_or(std::time::Duration::ZERO, |millis| {
+            std::time::Duration::from_millis(millis).min(limit)
+        })
     }
 
     /// Runs `call` until it succeeds, fails for good, or `MAX_ATTEMPTS` is reached, backing off
@@ -285,6 +307,10 @@ impl StripeGateway {
             .map_err(|e| GatewayError::Unexpected(e.to_string()))
     }
 }
+
+/// The moment a Stripe read began, on our monotonic clock (`StripeGateway::begin_read`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadStart(std::time::Instant);
 
 #[cfg(test)]
 mod tests {

@@ -40,10 +40,21 @@ pub(super) enum SyncRequest {
 
 type Report = RoundReport<CustomerSynced>;
 
-/// An event counts as seen by a sync only if the sync's read began this long after the event's
-/// `created`, both on Stripe's clock (its `Date` header has 1 s resolution, and the first read of an
-/// instance starts before Stripe has answered once, on our clock).
-const CLOCK_MARGIN_SECS: i64 = 5;
+/// An event counts as seen by a sync only if the sync's read began at least this long after the
+/// event's `created`, both on Stripe's clock: `created` is rounded down to the second, and the read's
+/// start is never later than it really was (`StripeGateway::read_began_at`), so one second means
+/// the read began after the event happened.
+const CLOCK_MARGIN_SECS: i64 = 1;
+
+/// Issue 20: a fresh event (one the margin does not yet allow any read to cover) waits until a read
+/// could, at most this long, before its sync is queued. One read then covers every event of the
+/// customer created up to that second, the ones still on their way included: a burst from Stripe's
+/// dashboard or a renewal day costs a read per customer per second of events, instead of a read for
+/// every one or two deliveries. Stripe waits far longer for an answer.
+const FRESH_EVENT_HOLD: std::time::Duration = std::time::Duration::from_millis(1500);
+/// Up to this much is added to each hold at random, so that instances holding events of the same
+/// customer do not all read at the same instant: the first one's write then covers the others'.
+const FRESH_EVENT_SPREAD_MILLIS: u64 = 250;
 
 /// What the database holds of the customer's last sync.
 struct StoredSync {
@@ -129,17 +140,43 @@ impl Billing {
             tracing::info!("no user for this Stripe customer; nothing to sync");
             return self.syncs.record_not_ours(event).await;
         };
-        // An event older than the last sync's Stripe read is already in what that sync wrote.
         if let Some(event) = event
-            && stored.covers(&[event])
+            && let Some(covered) = self.covered_after_hold(customer_id, event, stored).await?
         {
-            let links = self.notice_links();
-            let report = record_events(&self.db, &[event], stored.applied(), Some(&links)).await?;
-            return Ok(report.outcome_for(Some(&event.id)));
+            return Ok(covered);
         }
         let request = event.map_or(SyncRequest::Read, |e| SyncRequest::Event(e.clone()));
         self.queued_sync(customer_id, request, event.map(|e| &e.id))
             .await
+    }
+
+    /// An event older than the last sync's Stripe read is already in what that sync wrote: recorded,
+    /// no read. A fresh one first waits until a read could cover it (`FRESH_EVENT_HOLD`), since
+    /// another delivery's sync, here or on another instance, may by then have read Stripe.
+    async fn covered_after_hold(
+        &self,
+        customer_id: &CustomerId,
+        event: &VerifiedEvent,
+        mut stored: StoredSync,
+    ) -> AppResult<Option<SyncOutcome<CustomerSynced>>> {
+        let hold = self
+            .gateway
+            .until_stripe_time(event.created + CLOCK_MARGIN_SECS, FRESH_EVENT_HOLD);
+        if !hold.is_zero() && !stored.on_test_clock && !stored.covers(&[event]) {
+            let spread =
+                std::time::Duration::from_millis(fastrand::u64(..FRESH_EVENT_SPREAD_MILLIS));
+            tokio::time::sleep(hold + spread).await;
+            match stored_sync(&self.db, customer_id).await? {
+                Some(now) => stored = now,
+                None => return self.syncs.record_not_ours(Some(event)).await.map(Some),
+            }
+        }
+        if !stored.covers(&[event]) {
+            return Ok(None);
+        }
+        let links = self.notice_links();
+        let report = record_events(&self.db, &[event], stored.applied(), Some(&links)).await?;
+        Ok(Some(report.outcome_for(Some(&event.id))))
     }
 
     /// Stripe answered "No such customer" for the one we stored (L14): unbind it so that the user
@@ -192,8 +229,7 @@ impl Billing {
         }
         let mut generation = stored.generation;
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            // Stripe's clock, which events' `created` is on (security review 2, L3).
-            let read_started = self.gateway.stripe_now();
+            let start = self.gateway.begin_read();
             let stripe = if gone {
                 StripeState::CustomerDeleted
             } else {
@@ -201,6 +237,8 @@ impl Billing {
                     .read_within_deadline(self.read_stripe(customer_id))
                     .await?
             };
+            // Stripe's clock, which events' `created` is on (security review 2, L3).
+            let read_started = self.gateway.read_began_at(start);
             let write = SyncWrite {
                 generation,
                 read_started,
@@ -210,6 +248,16 @@ impl Billing {
             match write_if_unchanged(&self.db, customer_id, write, &events).await? {
                 Written::Done(report) => return Ok(report),
                 Written::Stale(current) => generation = current,
+            }
+            // Overtaken by another sync (another instance's): if that one's read began after every
+            // event of this round happened, its write holds their effects, and a second read would
+            // only repeat it. A caller that asked for a read of its own still gets one.
+            if let Some(newer) = stored_sync(&self.db, customer_id).await?
+                && !events.is_empty()
+                && events.len() == batch.len()
+                && newer.covers(&events)
+            {
+                return record_events(&self.db, &events, newer.applied(), Some(&links)).await;
             }
         }
         tracing::warn!("billing state kept changing while syncing; giving up for now");
