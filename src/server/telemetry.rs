@@ -58,6 +58,25 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     )
 }
 
+/// The one line logged for a kept page answered before the request span (`page_cache::FrontDoor`):
+/// the span's fields and what `DefaultOnResponse` adds, without a span (issue 20: the span was
+/// about a sixth of such a request's cost, and nothing else logs within it).
+pub fn log_kept_page<B>(request: &Request<B>, started: std::time::Instant) {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info!(
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        status = 200,
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "kept page served"
+    );
+}
+
 /// A client's (or proxy's) `X-Request-Id` is kept only if it is a UUID, so that a request can be
 /// followed from the proxy's log into ours; anything else is dropped and replaced by our own. Before
 /// (security review 2, L11), any value was logged verbatim, and in text logs spaces and `key=value`

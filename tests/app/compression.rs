@@ -214,3 +214,60 @@ async fn a_hashed_bundle_is_linked_and_served_precompressed_and_immutable() {
     assert!(page.contains("href=\"/pkg/storefront.css\""), "{page}");
     std::fs::remove_dir_all(&site).ok();
 }
+
+/// Issue 20: a signed-in page kept in memory is answered in front of the session layer; it must be
+/// what the full path sends: the same body, the security headers, `Cache-Control: no-store`, and
+/// only for the session it was rendered for.
+#[tokio::test]
+async fn a_kept_signed_in_page_is_answered_like_a_rendered_one() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let email = unique_email("front-door");
+    let cookie = crate::helpers::signed_in_cookie(&app, &email).await;
+    let fetch = || async {
+        let response = app
+            .browser()
+            .get(app.url("/dashboard"))
+            .header("cookie", &cookie)
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        let mut headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id" | "vary"))
+            .map(|(name, value)| (name.to_string(), value.to_str().expect("ascii").to_owned()))
+            .collect();
+        headers.sort();
+        (headers, response.text().await.expect("body"))
+    };
+    let rendered = fetch().await;
+    let kept = fetch().await;
+    assert!(rendered.1.contains(&email), "the dashboard of {email}");
+    assert_eq!(kept, rendered, "the kept page is the rendered one");
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert!(
+            kept.0.iter().any(|(n, v)| n == name && v == value),
+            "{name}: {value} missing in {:?}",
+            kept.0
+        );
+    }
+    let other = crate::helpers::signed_in_cookie(&app, &unique_email("front-door-2")).await;
+    let page = app
+        .browser()
+        .get(app.url("/dashboard"))
+        .header("cookie", &other)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(!page.contains(&email), "another session gets its own page");
+}

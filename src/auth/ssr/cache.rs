@@ -141,16 +141,20 @@ impl AuthCache {
 
     /// The user, from memory or else the database; `None` when the account is gone.
     pub async fn user(&self, db: &Database, id: UserId) -> AppResult<Option<User>> {
-        let now = now_unix();
-        if let Some((stored, kept)) = self.users.get(&id)
-            && kept.elapsed() < MAX_AGE
-        {
-            return Ok(Some(stored.user_at(now)));
+        if let Some(user) = self.kept_user(id) {
+            return Ok(Some(user));
         }
+        let now = now_unix();
         Ok(self
             .load_user(db, id)
             .await?
             .map(|stored| stored.user_at(now)))
+    }
+
+    /// The user from memory only; `None` when not kept (or kept too long).
+    pub fn kept_user(&self, id: UserId) -> Option<User> {
+        let (stored, kept) = self.users.get(&id)?;
+        (kept.elapsed() < MAX_AGE).then(|| stored.user_at(now_unix()))
     }
 
     /// A cache miss: reads the row and keeps it, unless an invalidation ran meanwhile.

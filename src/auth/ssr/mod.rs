@@ -14,7 +14,7 @@ pub use rate_limit::AuthRateLimiter;
 pub use session::{UserSession, request_session};
 pub use session_store::{
     CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
-    fresh_sessions_for_writes, session_layer,
+    fresh_sessions_for_writes, session_cookie_name, session_layer,
 };
 pub use user_pages::UserPages;
 
@@ -31,6 +31,21 @@ use password::validate_password;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
+
+/// The signed-in user of a request, from this instance's caches alone: its one session cookie names a
+/// cached session (only sign-in data, not expired) that this request would leave unchanged, of a
+/// cached user. What `load_current_user` would find, without the session layer; `None` sends the
+/// request down the full path, which reads and writes whatever it must (issue 20: the page cache's
+/// front door serves kept pages on it).
+pub fn cached_signed_in_user(
+    cache: &AuthCache,
+    headers: &axum::http::HeaderMap,
+    cookie_name: &str,
+) -> Option<crate::auth::User> {
+    let id = session_store::session_cookie_id(headers, cookie_name)?;
+    let user_id = session::unchanged_sign_in(&cache.session(&id)?)?;
+    cache.kept_user(user_id)
+}
 
 /// The state of the accounts feature: throttles and the password-hashing cap.
 pub struct AuthState {

@@ -38,6 +38,18 @@ fn lifetime(signed_in_at: Option<i64>, seen_at: Option<i64>, now: i64) -> Lifeti
     }
 }
 
+/// The user a stored session is signed in as, if a request on it would leave it as it is (neither
+/// slid nor ended): such a request may be answered without the session layer (the page cache's
+/// front door, `auth::ssr::cached_signed_in_user`).
+pub(super) fn unchanged_sign_in(record: &tower_sessions::session::Record) -> Option<UserId> {
+    let number = |key: &str| record.data.get(key).and_then(serde_json::Value::as_i64);
+    let user_id = number(USER_ID_KEY)?;
+    match lifetime(number(SIGNED_IN_AT_KEY), number(SEEN_AT_KEY), now_unix()) {
+        Lifetime::Keep => Some(UserId::new(user_id)),
+        Lifetime::Touch | Lifetime::End => None,
+    }
+}
+
 /// The session of the request a server function is handling (the session layer put it there).
 pub async fn request_session() -> AppResult<Session> {
     leptos_axum::extract::<Session>()
@@ -108,6 +120,42 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 24 * 3600;
+
+    fn record(pairs: &[(&str, i64)]) -> tower_sessions::session::Record {
+        tower_sessions::session::Record {
+            id: tower_sessions::session::Id::default(),
+            data: pairs
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), serde_json::json!(value)))
+                .collect(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::days(1),
+        }
+    }
+
+    /// Issue 20: only a session a request would leave unchanged may skip the session layer.
+    #[test]
+    fn only_a_session_that_stays_as_it_is_is_answered_without_the_session_layer() {
+        let now = now_unix();
+        let fresh = record(&[
+            (USER_ID_KEY, 7),
+            (SIGNED_IN_AT_KEY, now),
+            (SEEN_AT_KEY, now),
+        ]);
+        assert_eq!(unchanged_sign_in(&fresh), Some(UserId::new(7)));
+        let to_slide = record(&[
+            (USER_ID_KEY, 7),
+            (SIGNED_IN_AT_KEY, now - 2 * DAY),
+            (SEEN_AT_KEY, now - 2 * DAY),
+        ]);
+        assert_eq!(unchanged_sign_in(&to_slide), None, "a touch writes it");
+        let too_old = record(&[
+            (USER_ID_KEY, 7),
+            (SIGNED_IN_AT_KEY, now - ABSOLUTE_LIFETIME_SECS),
+            (SEEN_AT_KEY, now),
+        ]);
+        assert_eq!(unchanged_sign_in(&too_old), None, "it ends");
+        assert_eq!(unchanged_sign_in(&record(&[(SEEN_AT_KEY, now)])), None);
+    }
 
     /// Security review L7: an active user stays signed in (sliding), but never past the cap.
     #[test]

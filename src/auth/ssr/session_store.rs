@@ -214,6 +214,33 @@ pub async fn fresh_sessions_for_writes(request: Request, next: Next) -> Response
     WRITE_REQUEST.scope(writes, next.run(request)).await
 }
 
+/// The session cookie's name: with the `__Host-` prefix under https.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.cookies_secure() {
+        HOST_ONLY_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session id a request's cookies carry under `name`, if exactly one cookie has that name (with
+/// two, which one the session layer would take is its business: the full path decides).
+pub fn session_cookie_id(headers: &axum::http::HeaderMap, name: &str) -> Option<Id> {
+    let mut values = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value);
+    let value = values.next()?;
+    match values.next() {
+        Some(_) => None,
+        None => value.parse().ok(),
+    }
+}
+
 /// HttpOnly, SameSite=Lax, and under https Secure with the `__Host-` prefix; expires after two idle
 /// weeks (sliding, see `session::UserSession::current_user_id`, which also caps the whole lifetime).
 pub fn session_layer(
@@ -221,11 +248,7 @@ pub fn session_layer(
     config: &Config,
 ) -> SessionManagerLayer<CachedSessionStore> {
     SessionManagerLayer::new(store)
-        .with_name(if config.cookies_secure() {
-            HOST_ONLY_SESSION_COOKIE
-        } else {
-            SESSION_COOKIE
-        })
+        .with_name(session_cookie_name(config))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookies_secure())

@@ -72,12 +72,29 @@ fn is_zero_quality(param: &str) -> bool {
     }
 }
 
-/// A page's body in each encoding, and the headers every response of it carries.
+/// A page's body in each encoding, each with the complete headers of its responses (built once:
+/// a response is then two clones).
 pub struct EncodedPage {
+    identity: EncodedBody,
+    brotli: EncodedBody,
+    gzip: EncodedBody,
+}
+
+struct EncodedBody {
+    bytes: Bytes,
     headers: HeaderMap,
-    identity: Bytes,
-    brotli: Bytes,
-    gzip: Bytes,
+}
+
+impl EncodedBody {
+    fn new(bytes: Bytes, page_headers: &HeaderMap, encoding: Encoding) -> Self {
+        let mut headers = page_headers.clone();
+        if let Some(value) = encoding.header_value() {
+            headers.insert(header::CONTENT_ENCODING, value);
+        }
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        Self { bytes, headers }
+    }
 }
 
 impl EncodedPage {
@@ -100,10 +117,9 @@ impl EncodedPage {
         gzip.write_all(&identity)?;
         let gzip = gzip.finish()?;
         Ok(Self {
-            headers,
-            identity,
-            brotli: brotli.into(),
-            gzip: gzip.into(),
+            identity: EncodedBody::new(identity, &headers, Encoding::Identity),
+            brotli: EncodedBody::new(brotli.into(), &headers, Encoding::Brotli),
+            gzip: EncodedBody::new(gzip.into(), &headers, Encoding::Gzip),
         })
     }
 
@@ -113,21 +129,19 @@ impl EncodedPage {
             Encoding::Gzip => &self.gzip,
             Encoding::Identity => &self.identity,
         };
-        let mut response = Response::new(Body::from(body.clone()));
-        let headers = response.headers_mut();
-        *headers = self.headers.clone();
-        if let Some(value) = encoding.header_value() {
-            headers.insert(header::CONTENT_ENCODING, value);
-        }
-        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        let mut response = Response::new(Body::from(body.bytes.clone()));
+        *response.headers_mut() = body.headers.clone();
         response
     }
 
     /// Bytes held in memory (the three bodies).
     #[cfg(test)]
     fn sizes(&self) -> (usize, usize, usize) {
-        (self.identity.len(), self.brotli.len(), self.gzip.len())
+        (
+            self.identity.bytes.len(),
+            self.brotli.bytes.len(),
+            self.gzip.bytes.len(),
+        )
     }
 }
 
@@ -178,13 +192,13 @@ mod tests {
             brotli.to_string()
         );
         let mut decoded = Vec::new();
-        brotli::Decompressor::new(&encoded.brotli[..], 4096)
+        brotli::Decompressor::new(&encoded.brotli.bytes[..], 4096)
             .read_to_end(&mut decoded)
             .expect("brotli");
         assert_eq!(decoded, page);
 
         let mut decoded = Vec::new();
-        flate2::read::GzDecoder::new(&encoded.gzip[..])
+        flate2::read::GzDecoder::new(&encoded.gzip.bytes[..])
             .read_to_end(&mut decoded)
             .expect("gzip");
         assert_eq!(decoded, page);

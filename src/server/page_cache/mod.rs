@@ -14,6 +14,9 @@
 //! render is only kept when it answered 200 with HTML and set no cookie.
 
 mod encoded;
+mod front_door;
+
+pub use front_door::{FrontDoor, serve_kept_pages};
 
 use crate::auth::User;
 use crate::auth::ssr::{AuthCache, SESSION_COOKIE};
@@ -99,24 +102,38 @@ impl<K: Eq + Hash + Clone + Send + 'static> PageCache<K> {
         }
     }
 
+    /// The kept page for `key`, if everything it depended on is unchanged.
+    fn kept(
+        &self,
+        key: &K,
+        path: &str,
+        user: Option<&User>,
+        encoding: Encoding,
+    ) -> Option<Response> {
+        let basis = self.basis(path, user);
+        self.pages
+            .get(key)
+            .filter(|kept| kept.basis.same_as(&basis) && kept.kept_at.elapsed() < MAX_PAGE_AGE)
+            .map(|kept| kept.page.respond(encoding))
+    }
+
     /// Serves the page for `key` from memory, or renders it and keeps the render.
     async fn serve(
         &self,
         key: K,
         path: &str,
         user: Option<&User>,
-        request: Request,
+        mut request: Request,
         next: Next,
     ) -> Response {
         let encoding = Encoding::preferred(request.headers());
-        let basis = self.basis(path, user);
-        if let Some(kept) = self
-            .pages
-            .get(&key)
-            .filter(|kept| kept.basis.same_as(&basis) && kept.kept_at.elapsed() < MAX_PAGE_AGE)
-        {
-            return kept.page.respond(encoding);
+        if let Some(kept) = self.kept(&key, path, user, encoding) {
+            return kept;
         }
+        let basis = self.basis(path, user);
+        // The render is kept uncompressed and compressed here once; the anonymous cache sits outside
+        // the per-response compression, which would otherwise compress it first.
+        request.headers_mut().remove(header::ACCEPT_ENCODING);
         let response = next.run(request).await;
         if !keepable(&response) {
             return response;
@@ -170,21 +187,6 @@ impl AnonymousPages {
 impl SignedInPages {
     pub fn signed_in(catalog: Arc<CatalogStore>, auth: Arc<AuthCache>) -> Self {
         Self::new(catalog, auth, SIGNED_IN_CAPACITY)
-    }
-}
-
-/// Middleware in front of the session layer: anonymous pages without touching the session.
-pub async fn serve_anonymous_pages(
-    State(cache): State<Arc<AnonymousPages>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if carries_session_cookie(request.headers()) {
-        return next.run(request).await;
-    }
-    match cached_path(&request, ANONYMOUS_PAGES, &cache.catalog.current()) {
-        Some(path) => cache.serve(path.clone(), &path, None, request, next).await,
-        None => next.run(request).await,
     }
 }
 
