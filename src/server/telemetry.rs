@@ -45,11 +45,7 @@ pub fn init(format: LogFormat) -> LogGuard {
 
 /// One span per request. Only the path is recorded: query strings and headers can carry secrets.
 pub fn request_span<B>(request: &Request<B>) -> Span {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let request_id = request_id_of(request);
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -62,11 +58,7 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
 /// the span's fields and what `DefaultOnResponse` adds, without a span (issue 20: the span was
 /// about a sixth of such a request's cost, and nothing else logs within it).
 pub fn log_kept_page<B>(request: &Request<B>, started: std::time::Instant) {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let request_id = request_id_of(request);
     tracing::info!(
         method = %request.method(),
         path = %request.uri().path(),
@@ -75,6 +67,15 @@ pub fn log_kept_page<B>(request: &Request<B>, started: std::time::Instant) {
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "kept page served"
     );
+}
+
+/// The id `SetRequestId` gave the request (or the proxy's UUID it kept), "-" if none.
+fn request_id_of<B>(request: &Request<B>) -> &str {
+    request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
 }
 
 /// A client's (or proxy's) `X-Request-Id` is kept only if it is a UUID, so that a request can be

@@ -224,7 +224,8 @@ impl Billing {
         };
         // Only events (no caller that wants a fresh read), all older than the last read: no read.
         let links = self.notice_links();
-        if !events.is_empty() && events.len() == batch.len() && stored.covers(&events) {
+        let only_events = !events.is_empty() && events.len() == batch.len();
+        if only_events && stored.covers(&events) {
             return record_events(&self.db, &events, stored.applied(), Some(&links)).await;
         }
         let mut generation = stored.generation;
@@ -252,9 +253,8 @@ impl Billing {
             // Overtaken by another sync (another instance's): if that one's read began after every
             // event of this round happened, its write holds their effects, and a second read would
             // only repeat it. A caller that asked for a read of its own still gets one.
-            if let Some(newer) = stored_sync(&self.db, customer_id).await?
-                && !events.is_empty()
-                && events.len() == batch.len()
+            if only_events
+                && let Some(newer) = stored_sync(&self.db, customer_id).await?
                 && newer.covers(&events)
             {
                 return record_events(&self.db, &events, newer.applied(), Some(&links)).await;

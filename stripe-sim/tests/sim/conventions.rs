@@ -351,10 +351,18 @@ async fn pagination() {
 }
 
 /// The app reads Stripe's clock from its answers' `Date` header (event times are on Stripe's clock):
-/// every API answer carries one, in HTTP-date form, on the wall clock as Stripe's does.
+/// every API answer carries one, in HTTP-date form, on the wall clock as Stripe's does, rounded down
+/// to the second it was written in: never later than the answer (the storm short-cut's one-second
+/// margin relies on that, storefront's `StripeClock`).
 #[tokio::test]
 async fn api_answers_carry_stripes_date_header() {
     let sim = sim().await;
+    let unix = |at: std::time::SystemTime| {
+        at.duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+    };
+    let asked = unix(std::time::SystemTime::now());
     let answer = http()
         .get(format!("{}/v1/customers", sim.base_url()))
         .bearer_auth(KEY)
@@ -370,4 +378,10 @@ async fn api_answers_carry_stripes_date_header() {
         .map(|d| 1970 + d.as_secs() / 31_556_952)
         .unwrap_or_default();
     assert!(date.contains(&format!(" {year} ")), "{date} is this year");
+    let answered = unix(std::time::SystemTime::now());
+    let written = unix(httpdate::parse_http_date(&date).expect("an HTTP date"));
+    assert!(
+        asked <= written && written <= answered,
+        "{date} ({written}) is not within the request ({asked}..={answered})"
+    );
 }

@@ -170,6 +170,25 @@ async fn a_storm_over_two_instances_costs_at_most_four_calls_per_customer_per_in
     );
 }
 
+/// A storm over `apps` (Stripe's retries included), checked like every storm, and at most four Stripe
+/// calls per customer per instance.
+async fn capped_storm(
+    apps: &[&TestApp],
+    setup: &str,
+    payloads: Vec<String>,
+    customers: &[(String, String)],
+) {
+    let sim = &apps[0].sim;
+    let before = sim.api_requests();
+    let statuses = storm_with_retries(apps, payloads).await;
+    let calls = sim.api_requests() - before;
+    check_storm(apps[0], setup, &statuses, calls, customers).await;
+    assert!(
+        calls <= apps.len() * 4 * CUSTOMERS,
+        "{setup}: {calls} calls for {CUSTOMERS} customers"
+    );
+}
+
 /// Issue 20, item 5: a storm of fresh events (created in Stripe just before they arrive). A fresh
 /// event waits, at most a second and a half, until a read could cover it; one read per customer then
 /// covers every event of that second, the ones still on their way included. At most four calls per
@@ -179,41 +198,25 @@ async fn a_storm_of_fresh_events_costs_at_most_four_calls_per_customer_on_one_an
     let app = TestApp::spawn().await;
     let other = app.another_instance().await;
     let customers = subscribers(&app).await;
-    let before = app.sim.api_requests();
-    let statuses = storm_with_retries(&[&app], fresh(&customers)).await;
-    let calls = app.sim.api_requests() - before;
-    check_storm(
-        &app,
+    capped_storm(
+        &[&app],
         "1 instance, fresh events",
-        &statuses,
-        calls,
+        fresh(&customers),
         &customers,
     )
     .await;
-    assert!(
-        calls <= 4 * CUSTOMERS,
-        "{calls} calls for {CUSTOMERS} customers"
-    );
     // The same customers again, with new event ids, over both instances.
     let again: Vec<String> = fresh(&customers)
         .into_iter()
         .map(|payload| payload.replace("evt_storm_", "evt_storm2_"))
         .collect();
-    let before = app.sim.api_requests();
-    let statuses = storm_with_retries(&[&app, &other], again).await;
-    let calls = app.sim.api_requests() - before;
-    check_storm(
-        &app,
+    capped_storm(
+        &[&app, &other],
         "2 instances, fresh events",
-        &statuses,
-        calls,
+        again,
         &customers,
     )
     .await;
-    assert!(
-        calls <= 2 * 4 * CUSTOMERS,
-        "{calls} calls for {CUSTOMERS} customers"
-    );
 }
 
 /// Issue 20: the short-cut never answers an event from a read that began before the event
