@@ -1,6 +1,10 @@
 //! The HTML shell, the page layout and the route table: the top of the UI, importing the features.
 
-use crate::auth::{LoginPage, LogoutButton, SignupPage, current_user};
+use crate::account::{AccountPage, VerifyEmailPage};
+use crate::auth::{
+    CheckEmailPage, ForgotPasswordPage, LoginPage, LogoutButton, ResetPasswordPage, SignupPage,
+    current_user,
+};
 use crate::billing::{PricingPage, SuccessPage};
 use crate::components::{HydrationMarker, NotFound};
 use crate::dashboard::{DashboardPage, ProPage};
@@ -74,6 +78,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pricing") view=PricingPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/signup/check-email") view=CheckEmailPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     // Async: these pages wait for their data before the status line is sent.
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/billing/success") view=SuccessPage ssr=SsrMode::Async />
@@ -94,7 +103,7 @@ pub fn App() -> impl IntoView {
 fn Layout(children: Children) -> impl IntoView {
     let account = match current_user() {
         Some(user) => view! {
-            <a href="/dashboard" class="nav-account" title="Your account">{user.email.to_string()}</a>
+            <a href="/account" class="nav-account" title="Your account">{user.email.to_string()}</a>
             <LogoutButton />
         }
         .into_any(),

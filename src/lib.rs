@@ -11,6 +11,7 @@
 // Leptos views are deeply nested types; the release browser build needs more than the default 128.
 #![recursion_limit = "256"]
 
+mod account;
 pub mod app;
 mod auth;
 mod billing;

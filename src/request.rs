@@ -102,6 +102,90 @@ pub fn client_ip() -> Option<std::net::IpAddr> {
         .map(|client| client.0)
 }
 
+/// The cookie that carries a form's non-secret fields back to its page after an error (issue 21:
+/// without JavaScript the page is rendered anew, and the e-mail typed would be lost). Short-lived,
+/// HttpOnly, and read only by a page that shows an error.
+#[cfg(feature = "ssr")]
+const KEPT_FIELDS_COOKIE: &str = "storefront_form";
+#[cfg(feature = "ssr")]
+const KEPT_FIELDS_MAX_BYTES: usize = 1024;
+
+/// Runs a form's server function; when it fails, the named field values go back to the page with
+/// the error (`kept_field`). Only for what may be shown again: never a password or a token.
+#[cfg(feature = "ssr")]
+pub async fn keeping_fields<T, E>(
+    fields: &[(&str, &str)],
+    body: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let result = body.await;
+    if result.is_err()
+        && accepts_html()
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        let value: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        if value.len() <= KEPT_FIELDS_MAX_BYTES
+            && let Ok(header) = axum::http::HeaderValue::from_str(&format!(
+                "{KEPT_FIELDS_COOKIE}={value}; Path=/; Max-Age=120; HttpOnly; SameSite=Strict"
+            ))
+        {
+            response.append_header(axum::http::header::SET_COOKIE, header);
+        }
+    }
+    result
+}
+
+/// A field value a form's failed submission kept (`keeping_fields`). The page calls it only while it
+/// shows that error, and the cookie is cleared by the response.
+pub fn kept_field(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = request_parts()?;
+        let value = parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(|header| header.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(cookie, _)| *cookie == KEPT_FIELDS_COOKIE)
+            .map(|(_, value)| value.to_owned())?;
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(clear) = axum::http::HeaderValue::from_str(&format!(
+                "{KEPT_FIELDS_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+            ))
+        {
+            response.append_header(axum::http::header::SET_COOKIE, clear);
+        }
+        url::form_urlencoded::parse(value.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// The value of a query parameter of the page being rendered.
+pub fn query_flag(name: &str) -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        request_parts()
+            .and_then(|parts| parts.uri.query().map(str::to_owned))
+            .is_some_and(|query| {
+                url::form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == name)
+            })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        false
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn request_parts() -> Option<axum::http::request::Parts> {
     use_context::<axum::http::request::Parts>()

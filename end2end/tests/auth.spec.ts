@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { PASSWORD, screenshot, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, confirmAddress, screenshot, uniqueEmail, waitForHydration } from "./helpers";
 
 test("sign up, sign out and sign in again in a hydrated page", async ({ page }) => {
   const email = uniqueEmail("e2e");
@@ -13,9 +13,13 @@ test("sign up, sign out and sign in again in a hydrated page", async ({ page }) 
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/signup\/check-email/);
+  await expect(page).toHaveTitle("Check your inbox · Storefront");
+  await confirmAddress(page, email, 1);
 
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("account-email")).toHaveText(email);
+  await expect(page.getByTestId("unverified")).toHaveCount(0);
   await expect(page.getByTestId("plan")).toHaveText("Free");
   await waitForHydration(page);
   await screenshot(page, "dashboard-free");
@@ -52,9 +56,15 @@ test("forms work with JavaScript disabled", async ({ browser }) => {
   await page.getByLabel("Password").fill("short");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByRole("alert")).toContainText("at least 10 characters");
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
+  // The address is kept, the error tied to the password field, which has the focus.
+  await expect(page.getByLabel("E-mail")).toHaveValue(email);
+  const password = page.getByLabel("Password");
+  await expect(password).toHaveAttribute("aria-invalid", "true");
+  await expect(password).toBeFocused();
+  await password.fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/signup\/check-email/);
+  await confirmAddress(page, email, 1);
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("account-email")).toHaveText(email);
   await context.close();

@@ -29,15 +29,35 @@ export async function asDistinctClient(page: Page) {
   );
 }
 
-/** Creates an account through the sign-up form and lands on the dashboard. */
-export async function signUp(page: Page, email: string) {
+/**
+ * Creates an account through the sign-up form, follows the link mailed to confirm the address (which
+ * signs in), and lands on `next` (the dashboard unless the sign-up page was given one).
+ */
+export async function signUp(page: Page, email: string, signupPath = "/signup") {
   await asDistinctClient(page);
-  await page.goto("/signup");
+  await page.goto(signupPath);
   await waitForHydration(page);
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page).toHaveURL(/\/signup\/check-email/);
+  await confirmAddress(page, email, 1);
+}
+
+/** Opens the `nth` mail to `address` (counting from 1), and returns its `path` link. */
+export async function linkInMail(address: string, nth: number, path: string): Promise<string> {
+  const mails = await mailsTo(address, nth);
+  expect(mails.length, `mail ${nth} to ${address}`).toBeGreaterThanOrEqual(nth);
+  const match = mails[nth - 1].text.match(new RegExp(`https?://\\S+${path}\\?token=[A-Za-z0-9_-]+`));
+  if (!match) throw new Error(`no ${path} link in: ${mails[nth - 1].text}`);
+  return match[0];
+}
+
+/** Follows the address-confirmation link of the `nth` mail to `email` and confirms it. */
+export async function confirmAddress(page: Page, email: string, nth: number) {
+  await page.goto(await linkInMail(email, nth, "/verify-email"));
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(page).not.toHaveURL(/verify-email/);
 }
 
 /** Pays on stripe-sim's hosted Checkout page with `card`. */

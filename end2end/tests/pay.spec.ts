@@ -1,6 +1,6 @@
 import { expect, Page, Request } from "@playwright/test";
 import { test } from "@playwright/test";
-import { asDistinctClient, mailsTo, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { asDistinctClient, confirmAddress, mailsTo, screenshot, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 // Paying on our own page (/shop/pay): Stripe.js (stripe-sim's, at {sim}/v3/) mounts the card field
 // in a frame on its own origin; the island confirms the PaymentIntent /api/pay_cart created.
@@ -45,9 +45,10 @@ async function fillCard(page: Page, number: string) {
 async function expectPaidOrder(page: Page, email: string) {
   await expect(page).toHaveURL(/\/shop\/orders\/\d+\?payment_intent=pi_/);
   await expect(page.getByTestId("order-status")).toHaveText("Paid");
-  const mails = await mailsTo(email, 1);
-  expect(mails).toHaveLength(1);
-  expect(mails[0].subject).toMatch(/Your receipt for order #\d+/);
+  // After the sign-up's link to confirm the address.
+  const mails = await mailsTo(email, 2);
+  expect(mails).toHaveLength(2);
+  expect(mails[1].subject).toMatch(/Your receipt for order #\d+/);
 }
 
 /** The app's origin never receives the card number; Stripe's (the sim's) does, from its frame. */
@@ -118,10 +119,13 @@ test("without JavaScript the pay page offers Stripe's checkout page", async ({ b
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await asDistinctClient(page);
+  const email = uniqueEmail("pay-nojs");
   await page.goto("/signup?next=/shop/poster");
-  await page.getByLabel("E-mail").fill(uniqueEmail("pay-nojs"));
+  await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create account" }).click();
+  await confirmAddress(page, email, 1);
+  await expect(page).toHaveURL(/\/shop\/poster$/);
   await page.goto("/shop/stickers");
   await page.getByRole("button", { name: "Add to cart" }).click();
   await page.goto("/shop/pay");

@@ -4,8 +4,12 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use pages::{LoginPage, LogoutButton, SignupPage};
+mod recovery_pages;
 
+pub use pages::{LoginPage, LogoutButton, SignupPage};
+pub use recovery_pages::{CheckEmailPage, ForgotPasswordPage, ResetPasswordPage};
+
+use crate::components::FieldMessage;
 use crate::domain::{Email, LocalPath, Role, UserId};
 use crate::request;
 use leptos::prelude::*;
@@ -13,16 +17,36 @@ use leptos::prelude::*;
 /// Passwords shorter than this are refused (the sign-up page says so too).
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// What the sign-up and sign-in forms may answer besides the common errors (`FormError` shows
-/// nothing else). The tests of `ssr` check that every message they raise is listed.
-pub const AUTH_FORM_MESSAGES: &[&str] = &[
-    "Enter a valid e-mail address, like name@example.com.",
-    "An account with this e-mail already exists. Sign in instead.",
-    "This password is too weak: use at least 10 characters.",
-    "Use a password of at most 1024 bytes.",
-    "This password is too weak: it is one of the most common passwords.",
-    "This password is too weak: it repeats a single character.",
-    "This password is too weak: it contains your e-mail address.",
+/// What a dead single-use link answers (expired, used, or never ours).
+pub const LINK_EXPIRED: &str =
+    "This link has expired or was already used. Please ask for a new one.";
+
+/// What the account forms may answer besides the common errors, each with the field it is about
+/// (`components::Feedback` shows nothing else). The tests of `ssr` check that every message they
+/// raise is listed.
+pub const AUTH_FORM_MESSAGES: &[FieldMessage] = &[
+    (
+        "Enter a valid e-mail address, like name@example.com.",
+        Some("email"),
+    ),
+    (
+        "This password is too weak: use at least 10 characters.",
+        Some("password"),
+    ),
+    ("Use a password of at most 1024 bytes.", Some("password")),
+    (
+        "This password is too weak: it is one of the most common passwords.",
+        Some("password"),
+    ),
+    (
+        "This password is too weak: it repeats a single character.",
+        Some("password"),
+    ),
+    (
+        "This password is too weak: it contains your e-mail address.",
+        Some("password"),
+    ),
+    (LINK_EXPIRED, None),
 ];
 
 /// The signed-in user as pages see it. Never carries the password hash.
@@ -34,6 +58,8 @@ pub struct User {
     pub email: Email,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub role: Role,
+    /// Whether the owner has followed a verification link mailed to `email` (issue 21).
+    pub email_verified: bool,
 }
 
 /// The user of the request being rendered, loaded once per request by the auth middleware.
@@ -81,7 +107,9 @@ pub async fn signup(
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    crate::error::server_fn(ssr::signup(email, password, next)).await
+    let kept = email.clone();
+    let body = ssr::signup(email, password, next);
+    crate::error::server_fn(request::keeping_fields(&[("email", &kept)], body)).await
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -90,7 +118,23 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    crate::error::server_fn(ssr::login(email, password, next)).await
+    let kept = email.clone();
+    let body = ssr::login(email, password, next);
+    crate::error::server_fn(request::keeping_fields(&[("email", &kept)], body)).await
+}
+
+/// "Forgot password?": mails a reset link if the address has an account (the answer never says).
+#[server(prefix = "/api", endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), ServerFnError> {
+    let kept = email.clone();
+    let body = ssr::recovery::forgot_password(email);
+    crate::error::server_fn(request::keeping_fields(&[("email", &kept)], body)).await
+}
+
+/// Sets a new password with a reset link's token; every session of the account ends.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), ServerFnError> {
+    crate::error::server_fn(ssr::recovery::reset_password(token, password)).await
 }
 
 #[server(prefix = "/api", endpoint = "logout")]

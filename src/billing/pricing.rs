@@ -4,6 +4,7 @@ use super::{BILLING_FORM_MESSAGES, OpenBillingPortal, StartCheckout};
 use crate::auth::current_user;
 use crate::catalog::{Catalog, Plan, PlanPrice};
 use crate::components::FormError;
+use crate::components::PageMeta;
 use crate::domain::{Interval, Role};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -28,6 +29,7 @@ pub fn PricingPage() -> impl IntoView {
     let current_role = user.as_ref().map(|u| u.role).unwrap_or(Role::Free);
     let checkout = ServerAction::<StartCheckout>::new();
     view! {
+        <PageMeta title="Plans and pricing" description="Compare the Basic and Pro plans, billed monthly or yearly, and subscribe in a minute." />
         <section class="pricing">
             <header class="pricing-head">
                 <h1>"Plans for every stage"</h1>

@@ -1,4 +1,5 @@
 use crate::auth::{User, require_user};
+use crate::components::PageMeta;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -15,7 +16,11 @@ pub fn SuccessPage() -> impl IntoView {
         return view! { <p>"Please sign in."</p> }.into_any();
     };
     let body = Suspend::new(async move { success_body(user, session_id).await });
-    view! { <Suspense fallback=|| ()>{body}</Suspense> }.into_any()
+    view! {
+        <PageMeta title="Your subscription" description="The result of your subscription checkout." />
+        <Suspense fallback=|| ()>{body}</Suspense>
+    }
+    .into_any()
 }
 
 /// Server only: page components never run in the browser (islands mode), which sees this page's HTML.

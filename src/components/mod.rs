@@ -1,7 +1,10 @@
 //! Small UI pieces any page may use. A leaf among the UI modules: it imports no feature.
 
+mod fields;
 #[cfg(test)]
 pub mod form_contract;
+
+pub use fields::{Feedback, Field, FieldMessage, FormFeedback};
 
 use crate::request::set_status;
 use leptos::prelude::*;
@@ -81,10 +84,20 @@ pub fn FormError(
     }
 }
 
+/// The page's own title and description, for the tab, bookmarks and search results (issue 21).
+#[component]
+pub fn PageMeta(#[prop(into)] title: String, #[prop(into)] description: String) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=format!("{title} · Storefront") />
+        <leptos_meta::Meta name="description" content=description />
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     set_status(404);
     view! {
+        <PageMeta title="Page not found" description="There is no page at this address." />
         <section class="hero">
             <h1>"Page not found"</h1>
             <p><a href="/">"Back to the start"</a></p>

@@ -6,9 +6,11 @@ mod ssr;
 
 pub use pro::ProPage;
 
+use crate::account::UnverifiedNotice;
 use crate::auth::{User, require_user};
 use crate::billing::{BILLING_FORM_MESSAGES, OpenBillingPortal, PlanGrid, StartCheckout};
 use crate::components::FormError;
+use crate::components::PageMeta;
 use crate::domain::{Money, Role, SubscriptionStatus, format_date};
 use crate::shop::OrderList;
 use leptos::prelude::*;
@@ -55,7 +57,11 @@ pub fn DashboardPage() -> impl IntoView {
         let data = load_dashboard(&user).await;
         view! { <Dashboard user=user.clone() data /> }
     });
-    view! { <Suspense fallback=|| ()>{body}</Suspense> }.into_any()
+    view! {
+        <PageMeta title="Your dashboard" description="Your plan, invoices and orders." />
+        <Suspense fallback=|| ()>{body}</Suspense>
+    }
+    .into_any()
 }
 
 /// A failed read shows an empty dashboard, logged, answered 503 so that no cache keeps it (security
@@ -96,6 +102,7 @@ fn Dashboard(user: User, data: DashboardData) -> impl IntoView {
     view! {
         <section class="dashboard">
             <h1>"Your account"</h1>
+            <UnverifiedNotice user=user.clone() />
             <BillingNotices subscription=subscription has_access />
             <dl class="facts">
                 <dt>"E-mail"</dt>
@@ -105,10 +112,11 @@ fn Dashboard(user: User, data: DashboardData) -> impl IntoView {
                 {shown_plan.map(|subscription| view! { <PlanFacts subscription /> })}
             </dl>
             <PlanActions can_manage />
+            <p><a href="/account">"Account settings: e-mail, password, sessions, your data"</a></p>
             {(user.role == Role::Pro).then(|| view! { <p><a href="/pro">"Open Pro tools →"</a></p> })}
             <h2>"Recent invoices"</h2>
             <InvoiceTable invoices />
-            <h2>"Your orders"</h2>
+            <h2 id="orders">"Your orders"</h2>
             <OrderList orders />
         </section>
     }

@@ -1,6 +1,7 @@
 //! `/pro`: only Pro subscribers, enforced on the server for the page and its server function.
 
 use crate::auth::{current_user, require_user};
+use crate::components::PageMeta;
 use crate::domain::Role;
 use crate::request::set_status;
 use leptos::prelude::*;
@@ -31,6 +32,7 @@ pub fn ProPage() -> impl IntoView {
     if user.role != Role::Pro {
         set_status(403);
         return view! {
+            <PageMeta title="Pro tools" description="The tools of the Pro plan." />
             <section class="hero" data-testid="upgrade-offer">
                 <h1>"Pro tools are part of the Pro plan"</h1>
                 <p class="lead">"Upgrade to Pro for priority support, advanced exports and team seats."</p>
@@ -50,6 +52,7 @@ pub fn ProPage() -> impl IntoView {
         }
     });
     view! {
+        <PageMeta title="Pro tools" description="The tools of the Pro plan." />
         <section class="dashboard" data-testid="pro-page">
             <h1>"Pro tools"</h1>
             <ul class="features"><Suspense fallback=|| ()>{insights}</Suspense></ul>

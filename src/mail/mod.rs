@@ -23,6 +23,13 @@ pub enum MailKind {
     Welcome,
     PaymentFailed,
     TrialEnding,
+    VerifyEmail,
+    PasswordReset,
+    /// Someone signed up with an address that has an account: its owner is told, nobody else.
+    AccountExists,
+    EmailChanged,
+    PasswordChanged,
+    AccountDeleted,
 }
 
 impl MailKind {
@@ -32,6 +39,12 @@ impl MailKind {
             MailKind::Welcome => "welcome",
             MailKind::PaymentFailed => "payment_failed",
             MailKind::TrialEnding => "trial_ending",
+            MailKind::VerifyEmail => "verify_email",
+            MailKind::PasswordReset => "password_reset",
+            MailKind::AccountExists => "account_exists",
+            MailKind::EmailChanged => "email_changed",
+            MailKind::PasswordChanged => "password_changed",
+            MailKind::AccountDeleted => "account_deleted",
         }
     }
 }

@@ -3,6 +3,13 @@
 //! (mail clients block remote resources and most `<style>` blocks). Links are absolute: the caller
 //! builds them from the app's URL (`Config::url`).
 
+mod account;
+
+pub use account::{
+    AccountExists, EmailChanged, PasswordChanged, SingleUseLink, account_exists, email_changed,
+    password_changed, password_reset, verify_email,
+};
+
 use super::{Mail, MailKind};
 use crate::domain::{Email, Money};
 use std::fmt::Write;

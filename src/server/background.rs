@@ -69,6 +69,7 @@ pub(super) fn spawn_background_tasks(
             let events = ledger::forget_before(&db, cutoff).await?;
             let sessions = billing.forget_checkout_sessions_before(cutoff).await?;
             tracing::debug!(events, checkout_sessions = sessions, "retention");
+            crate::auth::ssr::forget_spent_account_rows(&db).await?;
             AuthCache::forget_old_invalidations(&db).await
         }
     });

@@ -187,6 +187,11 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
     let catalog = Arc::new(CatalogStore::default());
     catalog.reload(&db).await?;
     let auth_cache = Arc::new(AuthCache::default());
+    let sessions = CachedSessionStore::new(
+        SessionStoreBackend::for_database(&db).await?,
+        auth_cache.clone(),
+        db.clone(),
+    );
     let pages = UserPages::new(auth_cache.clone());
     let customers = Customers::new(db.clone(), gateway.clone(), installation.clone());
     let budget = Arc::new(StripeBudget::default());
@@ -205,6 +210,7 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         budget.clone(),
         pages,
     );
+    let config = state.config.clone();
     Ok(Services {
         shop,
         state,
@@ -214,6 +220,8 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
             rate_limiter: AuthRateLimiter::default(),
             hashing: HashingGate::new(password_hashing),
             cache: auth_cache,
+            sessions,
+            config,
         }),
         installation,
         budget,
@@ -228,14 +236,9 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
 /// (`StartupTasks`), which tests and tools may wait for.
 pub async fn build(config: Config) -> Result<(Router, Services, StartupTasks), StartupError> {
     let services = build_services(config).await?;
-    let session_store = SessionStoreBackend::for_database(&services.state.db).await?;
     let mail = MailWorker::new(services.state.db.clone(), &services.state.config.mail)?;
-    let startup = background::spawn_background_tasks(&services, &session_store, mail);
-    let session_store = CachedSessionStore::new(
-        session_store,
-        services.auth.cache.clone(),
-        services.state.db.clone(),
-    );
+    let session_store = services.auth.sessions.clone();
+    let startup = background::spawn_background_tasks(&services, session_store.backend(), mail);
     let router = routes(&services, session_store);
     Ok((router, services, startup))
 }

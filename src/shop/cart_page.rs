@@ -6,6 +6,7 @@ use super::{
     CartClear, CartLineView, CartUpdate, CartView, CheckoutCart, SHOP_FORM_MESSAGES, error_of,
 };
 use crate::components::FormError;
+use crate::components::PageMeta;
 use crate::domain::{MAX_LINE_QUANTITY, OrderId};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -65,6 +66,7 @@ pub fn CartPage() -> impl IntoView {
         .into_any()
     });
     view! {
+        <PageMeta title="Your cart" description="The goods in your cart, ready to check out." />
         <section class="shop">
             <h1>"Your cart"</h1>
             <FormError value=error_of(update) messages=SHOP_FORM_MESSAGES />

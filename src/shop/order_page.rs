@@ -4,6 +4,7 @@
 
 use super::OrderView;
 use crate::auth::{User, require_user};
+use crate::components::PageMeta;
 use crate::domain::{OrderStatus, format_date};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -34,7 +35,11 @@ pub fn OrderPage() -> impl IntoView {
         return view! { <p>"Please sign in."</p> }.into_any();
     };
     let body = Suspend::new(async move { order_body(user, id, returned_id).await });
-    view! { <section class="shop"><Suspense fallback=|| ()>{body}</Suspense></section> }.into_any()
+    view! {
+        <PageMeta title="Your order" description="Your order, its payment and its receipt." />
+        <section class="shop"><Suspense fallback=|| ()>{body}</Suspense></section>
+    }
+    .into_any()
 }
 
 #[cfg(feature = "ssr")]

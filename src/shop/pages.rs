@@ -5,6 +5,7 @@
 use super::islands::AddToCart;
 use super::{CartAdd, SHOP_FORM_MESSAGES, error_of};
 use crate::catalog::Good;
+use crate::components::PageMeta;
 use crate::components::{FormError, NotFound};
 use crate::domain::MAX_LINE_QUANTITY;
 use leptos::prelude::*;
@@ -58,6 +59,7 @@ pub fn ShopPage() -> impl IntoView {
         }
     });
     view! {
+        <PageMeta title="Shop" description="Mugs, hoodies, posters and stickers, shipped from our shop." />
         <section class="shop">
             <header class="pricing-head">
                 <h1>"Shop"</h1>
@@ -141,7 +143,12 @@ pub fn GoodPage() -> impl IntoView {
         let Some((good, left)) = shelf.goods.into_iter().find(|(g, _)| g.slug == slug) else {
             return view! { <NotFound /> }.into_any();
         };
+        let description = good
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("{} from the Storefront shop.", good.name));
         view! {
+            <PageMeta title=good.name.clone() description />
             <article class="good-page" data-testid="good-page">
                 <div class="good-image">{image(&good)}</div>
                 <div>

@@ -8,6 +8,7 @@ use super::cart_page::{EmptyCart, load_cart};
 use super::{CartView, CheckoutCart, SHOP_FORM_MESSAGES};
 use crate::auth::require_user;
 use crate::components::FormError;
+use crate::components::PageMeta;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -72,6 +73,7 @@ pub fn PayPage() -> impl IntoView {
         .into_any()
     });
     view! {
+        <PageMeta title="Pay for your order" description="Pay for your order by card on this site." />
         <section class="shop">
             <h1>"Pay for your order"</h1>
             <FormError value=checkout.value() messages=SHOP_FORM_MESSAGES />

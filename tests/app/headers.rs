@@ -44,15 +44,19 @@ async fn l16_csp_limits_form_targets_to_this_site_and_stripes_pages() {
 #[tokio::test]
 async fn l16_the_session_cookie_is_host_only_under_https() {
     let app = TestApp::spawn_with(&[("APP_URL", "https://shop.example.com")]).await;
-    let response = app
-        .browser()
-        .post(app.url("/api/signup"))
-        .header("origin", "https://shop.example.com")
-        .form(&[("email", "host@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("request");
-    let cookie = session_cookie(&response).expect("session cookie set");
+    let mut responses = Vec::new();
+    for path in ["/api/signup", "/api/login"] {
+        let response = app
+            .browser()
+            .post(app.url(path))
+            .header("origin", "https://shop.example.com")
+            .form(&[("email", "host@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("request");
+        responses.push(response);
+    }
+    let cookie = session_cookie(&responses[1]).expect("session cookie set");
     assert!(cookie.starts_with("__Host-"), "{cookie}");
     assert!(
         cookie.contains("Secure") && cookie.contains("Path=/"),

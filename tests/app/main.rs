@@ -12,6 +12,7 @@
 //! Every app sends mail to one maildev (`end2end/node_modules/.bin/maildev`) that the first test
 //! starts for the whole process and that ends with it (`helpers::maildev`).
 
+mod accounts;
 mod auth;
 mod billing;
 mod caching;

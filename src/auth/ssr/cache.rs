@@ -40,6 +40,7 @@ struct StoredUser {
     #[sqlx(try_from = "String")]
     role: Role,
     access_until: Option<i64>,
+    email_verified_at: Option<i64>,
 }
 
 impl StoredUser {
@@ -50,6 +51,7 @@ impl StoredUser {
             id: self.id,
             email: self.email.clone(),
             role: if expired { Role::Free } else { self.role },
+            email_verified: self.email_verified_at.is_some(),
         }
     }
 }
@@ -162,7 +164,7 @@ impl AuthCache {
     async fn load_user(&self, db: &Database, id: UserId) -> AppResult<Option<StoredUser>> {
         let epoch = self.epoch();
         let stored = sqlx::query_as::<_, StoredUser>(
-            "SELECT id, email, role, access_until FROM users WHERE id = $1",
+            "SELECT id, email, role, access_until, email_verified_at FROM users WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&db.pool)
@@ -259,6 +261,7 @@ mod tests {
             email: Email::parse("a@example.com").expect("an e-mail"),
             role: Role::Pro,
             access_until: Some(1_000),
+            email_verified_at: None,
         };
         assert_eq!(cached.user_at(999).role, Role::Pro);
         assert_eq!(cached.user_at(1_001).role, Role::Free);

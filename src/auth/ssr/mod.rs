@@ -2,32 +2,47 @@
 //! loads the signed-in user for each request.
 
 mod cache;
+pub mod links;
 mod password;
 mod rate_limit;
+pub mod recovery;
 mod session;
 mod session_store;
+mod signed_in;
+pub mod tokens;
 mod user_pages;
 
 pub use cache::{AuthCache, POLL_EVERY as CACHE_POLL_EVERY};
-pub use password::HashingGate;
+pub use password::{HashingGate, validate_password};
 pub use rate_limit::AuthRateLimiter;
 pub use session::{UserSession, request_session};
 pub use session_store::{
     CachedSessionStore, HOST_ONLY_SESSION_COOKIE, SESSION_COOKIE, SessionStoreBackend,
     fresh_sessions_for_writes, session_cookie_name, session_layer,
 };
+pub use signed_in::SignedInSession;
 pub use user_pages::UserPages;
+
+/// Retention: links that can no longer be used, and the rows of sessions that expired.
+pub async fn forget_spent_account_rows(db: &Database) -> AppResult<()> {
+    tokens::forget_old(db).await?;
+    signed_in::forget_expired(db).await
+}
+
+/// The user's signed-in sessions, for the account page.
+pub async fn signed_in_sessions(db: &Database, user_id: UserId) -> AppResult<Vec<SignedInSession>> {
+    signed_in::list(db, user_id).await
+}
 
 use super::next_path;
 use crate::db::{Database, now_unix};
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
-use crate::request::redirect;
+use crate::request::{redirect, see_other, urlencode};
 use crate::state::from_context;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use password::validate_password;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -52,9 +67,13 @@ pub struct AuthState {
     pub rate_limiter: AuthRateLimiter,
     pub hashing: HashingGate,
     pub cache: Arc<AuthCache>,
+    /// The session store, to end a user's other sessions (a new password, "sign out everywhere").
+    pub sessions: CachedSessionStore,
+    /// For the links mailed to users (`APP_URL`).
+    pub config: Arc<crate::config::Config>,
 }
 
-fn client_ip() -> AppResult<IpAddr> {
+pub fn client_ip() -> AppResult<IpAddr> {
     crate::request::client_ip()
         .ok_or_else(|| AppError::Internal("client address missing from the request".into()))
 }
@@ -70,17 +89,39 @@ pub async fn check_new_session(session: &Session) -> AppResult<()> {
     auth.rate_limiter.check_new_session(client_ip()?)
 }
 
+/// Sign-up answers the same whether or not the address has an account (review 1, L11): "check your
+/// inbox". A new address gets its account and a verification link, which signs in; an address with
+/// an account gets a notice to its owner instead, and nobody is signed in. The password is hashed
+/// either way, so both take the same time.
 pub async fn signup(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let db = from_context::<Database>()?;
     let auth = from_context::<Arc<AuthState>>()?;
     auth.rate_limiter.check_signup(client_ip()?)?;
     let email = Email::parse(&email).map_err(|e| AppError::Invalid(e.to_string()))?;
     validate_password(&password, &email)?;
+    let next = next_path(next.as_deref());
     let password_hash = auth.hashing.hash(password).await?;
-    let user_id = insert_user(&db, &email, &password_hash).await?;
-    tracing::info!(%user_id, "account created");
-    UserSession::of_request().await?.sign_in(user_id).await?;
-    redirect(next_path(next.as_deref()).as_str());
+    let mut tx = db.pool.begin().await?;
+    match insert_user(&mut tx, &email, &password_hash).await? {
+        Some(user_id) => {
+            links::mail_verification_link(&mut tx, &auth.config, user_id, &email, Some(&next))
+                .await?;
+            tracing::info!(%user_id, "account created");
+        }
+        None => {
+            let owner = sqlx::query_scalar::<_, UserId>("SELECT id FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            links::mail_account_exists(&mut tx, &auth.config, owner, &email).await?;
+            tracing::info!(user_id = %owner, "sign-up with an address that has an account");
+        }
+    }
+    tx.commit().await?;
+    see_other(&format!(
+        "/signup/check-email?next={}",
+        urlencode(next.as_str())
+    ));
     Ok(())
 }
 
@@ -113,22 +154,21 @@ pub async fn logout() -> AppResult<()> {
     Ok(())
 }
 
-async fn insert_user(db: &Database, email: &Email, password_hash: &str) -> AppResult<UserId> {
-    let inserted = sqlx::query_scalar::<_, UserId>(
-        "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, 'free', $3) RETURNING id",
+/// The new account's id, or `None` when the address has one already.
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email: &Email,
+    password_hash: &str,
+) -> AppResult<Option<UserId>> {
+    Ok(sqlx::query_scalar::<_, UserId>(
+        "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, 'free', $3) \
+         ON CONFLICT (email) DO NOTHING RETURNING id",
     )
     .bind(email.as_str())
     .bind(password_hash)
     .bind(now_unix())
-    .fetch_one(&db.pool)
-    .await;
-    match inserted {
-        Ok(id) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::Conflict(
-            "An account with this e-mail already exists. Sign in instead.".into(),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Middleware: puts the signed-in `User` into the request's extensions, where pages and server

@@ -18,6 +18,10 @@ pub struct AuthRateLimiter {
     signup_per_client: DefaultKeyedRateLimiter<IpAddr>,
     /// Sessions made for visitors without one (a first cart item): each is a stored row for 14 days.
     new_session_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Mails sent on request (a reset link, a new verification link): each lands in someone's inbox,
+    /// so both the client asking and the address mailed are limited (issue 21).
+    mail_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    mail_per_address: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -39,6 +43,10 @@ impl Default for AuthRateLimiter {
             signup_per_client: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
             // A household behind one address starts a few carts; a script starts thousands.
             new_session_per_client: RateLimiter::keyed(quota(20, Duration::from_secs(3))),
+            // A person who mistyped asks again a few times; nobody needs more than one a minute after.
+            mail_per_client: RateLimiter::keyed(quota(10, Duration::from_secs(60))),
+            // Three links to one address, then one every 20 minutes: an inbox cannot be flooded.
+            mail_per_address: RateLimiter::keyed(quota(3, Duration::from_secs(20 * 60))),
             clock: DefaultClock::default(),
         }
     }
@@ -75,6 +83,13 @@ impl AuthRateLimiter {
         self.check(&self.new_session_per_client, &client_key(ip))
     }
 
+    /// Before a mail asked for by a request (a reset link, a verification link) goes to `to`. The
+    /// answer is the same whether or not the address has an account.
+    pub fn check_mail(&self, ip: IpAddr, to: &Email) -> AppResult<()> {
+        self.check(&self.mail_per_client, &client_key(ip))?;
+        self.check(&self.mail_per_address, &to.to_string())
+    }
+
     fn check<K: std::hash::Hash + Eq + Clone>(
         &self,
         limiter: &DefaultKeyedRateLimiter<K>,
@@ -95,6 +110,8 @@ impl AuthRateLimiter {
         self.login_per_account.retain_recent();
         self.signup_per_client.retain_recent();
         self.new_session_per_client.retain_recent();
+        self.mail_per_client.retain_recent();
+        self.mail_per_address.retain_recent();
     }
 }
 

@@ -12,12 +12,14 @@ use crate::error::{AppError, AppResult};
 use tower_sessions::Session;
 
 pub(super) const USER_ID_KEY: &str = "user_id";
-const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+pub(super) const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 const SEEN_AT_KEY: &str = "seen_at";
+/// The browser's User-Agent at sign-in, for the account page's list of sessions.
+pub(super) const AGENT_KEY: &str = "agent";
 /// The keys sign-in writes. A session holding only these may be cached by every instance; one that
 /// also holds a feature's data (a cart) is read from the database on each request, so that what one
 /// instance wrote is what the next request sees on any other (security review 2, M1).
-pub(super) const SIGN_IN_KEYS: [&str; 3] = [USER_ID_KEY, SIGNED_IN_AT_KEY, SEEN_AT_KEY];
+pub(super) const SIGN_IN_KEYS: [&str; 4] = [USER_ID_KEY, SIGNED_IN_AT_KEY, SEEN_AT_KEY, AGENT_KEY];
 pub const ABSOLUTE_LIFETIME_SECS: i64 = 30 * 24 * 3600;
 const TOUCH_EVERY_SECS: i64 = 24 * 3600;
 
@@ -106,13 +108,40 @@ impl UserSession {
         self.0.insert(USER_ID_KEY, user_id.get()).await?;
         self.0.insert(SIGNED_IN_AT_KEY, now).await?;
         self.0.insert(SEEN_AT_KEY, now).await?;
+        let user_agent =
+            leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| {
+                parts
+                    .headers
+                    .get(axum::http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+        self.0
+            .insert(AGENT_KEY, agent_of(user_agent.as_deref()))
+            .await?;
         Ok(())
+    }
+
+    /// The id of this session as stored (None before its first save).
+    pub fn id(&self) -> Option<tower_sessions::session::Id> {
+        self.0.id()
     }
 
     /// Deletes the session from the store and the cookie from the browser.
     pub async fn end(&self) -> AppResult<()> {
         Ok(self.0.flush().await?)
     }
+}
+
+/// A User-Agent shortened to what a list needs (and what a row may hold).
+fn agent_of(user_agent: Option<&str>) -> String {
+    let agent: String = user_agent
+        .unwrap_or("Unknown browser")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(160)
+        .collect();
+    agent
 }
 
 #[cfg(test)]

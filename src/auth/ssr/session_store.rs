@@ -3,6 +3,7 @@
 //! puts the in-process cache (`cache::AuthCache`) in front of it.
 
 use super::cache::{AuthCache, announce_session, is_sign_in_only};
+use super::signed_in;
 use crate::config::Config;
 use crate::db::{Database, TypedPool};
 use async_trait::async_trait;
@@ -47,20 +48,12 @@ impl SessionStoreBackend {
     }
 }
 
-#[async_trait]
-impl SessionStore for SessionStoreBackend {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s, _) => s.create(record).await,
-            Self::Postgres(s, _) => s.create(record).await,
-        }
-    }
-
+impl SessionStoreBackend {
     /// Writes an existing session back, never creating one: the store's own `save` is an upsert, so a
     /// save racing a sign-out (another instance's stale copy, an island's post in flight) wrote the
     /// deleted session back, signed in again (security review 2, M1). Only `create` inserts; a save
     /// that finds no row leaves the session ended, and its next request is signed out.
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+    async fn save_existing(&self, record: &Record) -> session_store::Result<bool> {
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let written = match self {
@@ -87,7 +80,21 @@ impl SessionStore for SessionStoreBackend {
         if written == 0 {
             tracing::info!("a save of an ended session was not written back");
         }
-        Ok(())
+        Ok(written > 0)
+    }
+}
+
+#[async_trait]
+impl SessionStore for SessionStoreBackend {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Sqlite(s, _) => s.create(record).await,
+            Self::Postgres(s, _) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.save_existing(record).await.map(drop)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -134,6 +141,34 @@ impl CachedSessionStore {
     pub fn new(store: SessionStoreBackend, cache: Arc<AuthCache>, db: Database) -> Self {
         Self { store, cache, db }
     }
+
+    /// The store underneath, for the sweep of expired sessions.
+    pub fn backend(&self) -> &SessionStoreBackend {
+        &self.store
+    }
+
+    /// Ends every signed-in session of the user but `except` (the browser asking), on every instance
+    /// (each delete is announced). Returns how many were ended.
+    #[tracing::instrument(skip(self, except))]
+    pub async fn end_sessions_of(
+        &self,
+        user_id: crate::domain::UserId,
+        except: Option<Id>,
+    ) -> crate::error::AppResult<usize> {
+        let mut ended = 0;
+        for session in signed_in::list(&self.db, user_id).await? {
+            if session.is(except) {
+                continue;
+            }
+            if let Some(id) = session.session_id() {
+                SessionStore::delete(self, &id)
+                    .await
+                    .map_err(|e| crate::error::AppError::Session(e.into()))?;
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
 }
 
 fn backend_error(error: crate::error::AppError) -> session_store::Error {
@@ -146,7 +181,9 @@ impl SessionStore for CachedSessionStore {
         let epoch = self.cache.epoch();
         self.store.create(record).await?;
         self.cache.keep_session(record, epoch);
-        Ok(())
+        signed_in::note(&self.db, record)
+            .await
+            .map_err(backend_error)
     }
 
     /// A signed-in session that now holds more than sign-in data (a cart) is announced: other
@@ -155,8 +192,13 @@ impl SessionStore for CachedSessionStore {
     /// items on the next). Such a session is never cached again, so later changes need no notice.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let epoch = self.cache.epoch();
-        self.store.save(record).await?;
+        let written = self.store.save_existing(record).await?;
         self.cache.keep_session(record, epoch);
+        if written {
+            signed_in::note(&self.db, record)
+                .await
+                .map_err(backend_error)?;
+        }
         if !is_sign_in_only(record) && record.data.contains_key(super::session::USER_ID_KEY) {
             announce_session(&self.db, &record.id)
                 .await
@@ -190,6 +232,9 @@ impl SessionStore for CachedSessionStore {
         .is_some_and(|record| record.data.contains_key(super::session::USER_ID_KEY));
         self.cache.forget_session(id);
         self.store.delete(id).await?;
+        signed_in::forget(&self.db, id)
+            .await
+            .map_err(backend_error)?;
         if signed_in {
             announce_session(&self.db, id)
                 .await

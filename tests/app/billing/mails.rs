@@ -16,7 +16,7 @@ async fn a_first_checkout_sends_one_welcome_mail() {
     app.settle_webhooks().await;
     // Another sync of the same state (as the success page or a resync runs) welcomes no one again.
     app.synced_subscription_of(&email).await;
-    let mails = app.exactly_mails_to(&email, 1).await;
+    let mails = app.mails_after_sign_up(&email, 1).await;
     let welcome = &mails[0];
     assert_eq!(welcome.subject, "Welcome to Basic");
     assert!(welcome.text.contains("payment of $9"), "{}", welcome.text);
@@ -45,7 +45,7 @@ async fn a_failed_renewal_sends_one_payment_failed_mail() {
         .advance_clock(Duration::from_secs(4 * DAY))
         .expect("first retry fails");
     app.settle_webhooks().await;
-    let mails = app.exactly_mails_to(&email, 2).await;
+    let mails = app.mails_after_sign_up(&email, 2).await;
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(subjects, ["Welcome to Basic", "Your payment of $9 failed"]);
     let notice = &mails[1];
@@ -83,7 +83,7 @@ async fn trial_will_end_sends_one_trial_ending_mail() {
         assert_eq!(response.status(), 200, "{event_id}");
     }
     // The trial's start was welcomed ($0 paid); the trial's end is announced once, for both events.
-    let mails = app.exactly_mails_to(&email, 2).await;
+    let mails = app.mails_after_sign_up(&email, 2).await;
     let date = trial_date(trial_end);
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(

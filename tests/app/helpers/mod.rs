@@ -3,6 +3,7 @@
 //! the SMTP server every app sends to is in `maildev`; fresh databases are in `database`; signed
 //! webhook deliveries are in `webhooks`; reading pages and form answers is in `pages`.
 
+mod accounts;
 mod database;
 mod flows;
 mod maildev;
@@ -10,6 +11,7 @@ mod pages;
 mod shop;
 mod webhooks;
 
+pub use accounts::{follow_verification_link, mail_link, token_of};
 pub use database::{TestDatabase, testing_postgres};
 pub use flows::{portal_cancel, portal_switch, signed_in_cookie, signed_in_on};
 pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};

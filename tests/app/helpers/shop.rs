@@ -63,16 +63,21 @@ impl TestApp {
     pub async fn new_user_from(&self, email: &str, client_ip: &str) -> reqwest::Client {
         let browser = self.browser();
         let public = self.state.config.app_origin();
-        let response = browser
-            .post(self.url("/api/signup"))
-            .header("accept", super::BROWSER_ACCEPT)
-            .header("origin", &public)
-            .header("x-forwarded-for", client_ip)
-            .form(&[("email", email), ("password", super::PASSWORD)])
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(location(&response), "/dashboard", "signed up");
+        for (path, expected) in [
+            ("/api/signup", "/signup/check-email?next=/dashboard"),
+            ("/api/login", "/dashboard"),
+        ] {
+            let response = browser
+                .post(self.url(path))
+                .header("accept", super::BROWSER_ACCEPT)
+                .header("origin", &public)
+                .header("x-forwarded-for", client_ip)
+                .form(&[("email", email), ("password", super::PASSWORD)])
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(location(&response), expected, "{path}");
+        }
         browser
     }
 

@@ -86,7 +86,7 @@ async fn a_confirmed_intent_marks_the_order_paid_sells_and_sends_one_receipt() {
     app.settle_webhooks().await;
     assert_eq!(app.order(answer.order_id).await.status, "paid");
     assert_eq!(app.stock_of("hoodie").await, (9, 0), "sold");
-    let mails = app.exactly_mails_to(email, 1).await;
+    let mails = app.mails_after_sign_up(email, 1).await;
     assert!(mails[0].text.contains("Hoodie"), "{}", mails[0].text);
 
     // Where the island sends the buyer: the order, read from Stripe, and the cart is spent.
@@ -180,7 +180,7 @@ async fn a_declined_card_leaves_the_order_payable_with_another_card() {
     app.settle_webhooks().await;
     assert_eq!(app.order(answer.order_id).await.status, "paid");
     assert_eq!(app.stock_of("stickers").await, (97, 0));
-    app.exactly_mails_to(email, 1).await;
+    app.mails_after_sign_up(email, 1).await;
 }
 
 #[tokio::test]
@@ -320,5 +320,5 @@ async fn duplicated_and_shuffled_intent_events_end_in_stripes_state() {
     );
     assert!(app.sim.deliveries().len() > app.sim.events().len());
     // One receipt per paid order, however often the events came.
-    app.exactly_mails_to("intent-chaos@example.com", 2).await;
+    app.mails_after_sign_up("intent-chaos@example.com", 2).await;
 }
