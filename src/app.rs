@@ -1,6 +1,6 @@
 //! The HTML shell, the page layout and the route table: the top of the UI, importing the features.
 
-use crate::account::{AccountPage, VerifyEmailPage};
+use crate::account::{AccountDeletedPage, AccountPage, VerifyEmailPage};
 use crate::auth::{
     CheckEmailPage, ForgotPasswordPage, LoginPage, LogoutButton, ResetPasswordPage, SignupPage,
     current_user,
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/deleted") view=AccountDeletedPage />
                     // Async: these pages wait for their data before the status line is sent.
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/billing/success") view=SuccessPage ssr=SsrMode::Async />

@@ -84,6 +84,42 @@ impl Customers {
         .await?)
     }
 
+    /// Carries a changed address to the user's customer, whose address Stripe mails its own receipts
+    /// and invoices to (issue 21). A failure is logged, not raised: the change is ours and stands;
+    /// the next change carries it again.
+    pub async fn carry_email(
+        &self,
+        user_id: UserId,
+        email: &crate::domain::Email,
+    ) -> AppResult<()> {
+        let Some(customer_id) = self.stored(user_id).await? else {
+            return Ok(());
+        };
+        if let Err(error) = self
+            .gateway
+            .update_customer_email(&customer_id, email)
+            .await
+        {
+            tracing::error!(%user_id, customer = %customer_id, %error, "changed address not carried to Stripe");
+        }
+        Ok(())
+    }
+
+    /// Deletes the user's customer at Stripe (an erased account, issue 21); one Stripe no longer
+    /// knows is as good as deleted.
+    pub async fn delete_at_stripe(&self, user_id: UserId) -> AppResult<()> {
+        let Some(customer_id) = self.stored(user_id).await? else {
+            return Ok(());
+        };
+        match self.gateway.delete_customer(&customer_id).await {
+            Err(error) if !error.is_not_found() => Err(error.into()),
+            _ => {
+                tracing::info!(%user_id, customer = %customer_id, "Stripe customer deleted");
+                Ok(())
+            }
+        }
+    }
+
     /// The owner written into the user's Stripe objects.
     pub async fn owner_of(&self, user_id: UserId) -> AppResult<CustomerOwner> {
         let (created_at, generation) = sqlx::query_as::<_, (i64, i64)>(

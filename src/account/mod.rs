@@ -6,11 +6,13 @@
 //! (`AuthRateLimiter::check_login`), so a stolen session alone cannot take the account over, nor
 //! guess the password through these forms faster than through sign-in.
 
+mod export;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use pages::{AccountPage, UnverifiedNotice, VerifyEmailPage};
+pub use export::*;
+pub use pages::{AccountDeletedPage, AccountPage, UnverifiedNotice, VerifyEmailPage};
 
 use crate::components::FieldMessage;
 use leptos::prelude::*;
@@ -19,6 +21,8 @@ pub const WRONG_PASSWORD: &str = "That is not your current password.";
 pub const ADDRESS_TAKEN: &str =
     "Another account uses this address. Sign in to that account, or choose another address.";
 pub const SAME_ADDRESS: &str = "This is the address your account already uses.";
+/// "Download my data" (a plain route: a server function answers a browser's GET with a redirect).
+pub const DATA_EXPORT_PATH: &str = "/account/my-data.json";
 
 /// The account forms' messages (besides the common ones and sign-up's, whose password rules apply).
 pub const ACCOUNT_FORM_MESSAGES: &[FieldMessage] = &[
@@ -47,6 +51,7 @@ pub const ACCOUNT_FORM_MESSAGES: &[FieldMessage] = &[
         Some("password"),
     ),
     (crate::auth::LINK_EXPIRED, None),
+    (crate::shop::PAYMENT_IN_PROGRESS, None),
 ];
 
 /// Follows a verification link (a POST from the page the link opens, so that a mail scanner's GET
@@ -83,4 +88,10 @@ pub async fn change_password(
 #[server(prefix = "/api", endpoint = "sign_out_others")]
 pub async fn sign_out_others(current_password: String) -> Result<(), ServerFnError> {
     crate::error::server_fn(ssr::sign_out_others(current_password)).await
+}
+
+/// Deletes the account (the current password required): see `ssr::data` for what is kept and why.
+#[server(prefix = "/api", endpoint = "delete_account")]
+pub async fn delete_account(current_password: String) -> Result<(), ServerFnError> {
+    crate::error::server_fn(ssr::data::delete_account(current_password)).await
 }

@@ -1,6 +1,6 @@
 use super::{
-    ACCOUNT_FORM_MESSAGES, ChangeEmail, ChangePassword, ResendVerification, SignOutOthers,
-    VerifyEmail,
+    ACCOUNT_FORM_MESSAGES, ChangeEmail, ChangePassword, DATA_EXPORT_PATH, DeleteAccount,
+    ResendVerification, SignOutOthers, VerifyEmail,
 };
 use crate::auth::{User, require_user};
 use crate::components::{Feedback, Field, FormFeedback, PageMeta};
@@ -132,6 +132,51 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
                     <button type="submit" class="button">"Sign out everywhere else"</button>
                 </ActionForm>
             </section>
+            <YourData />
+        </section>
+    }
+}
+
+/// Export and erasure: what is kept after a deletion is said before the button.
+#[component]
+fn YourData() -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    let feedback = Feedback::of(delete.value().get_untracked(), ACCOUNT_FORM_MESSAGES);
+    view! {
+        <section class="card stack" aria-labelledby="data-heading">
+            <h2 id="data-heading">"Your data"</h2>
+            <p>
+                <a href=DATA_EXPORT_PATH download="storefront-my-data.json" class="button">
+                    "Download my data"
+                </a>
+            </p>
+            <p class="muted">
+                "One JSON file: your account, subscriptions, invoices, orders with their lines, and the                  mails we sent you."
+            </p>
+            <h3>"Delete my account"</h3>
+            <p class="muted">
+                "Your subscriptions end at once, and your address, password, sessions, carts and mails                  are erased. The records of your orders and invoices are kept without your name, as                  bookkeeping law requires. This cannot be undone."
+            </p>
+            <FormFeedback feedback=feedback.clone() />
+            <ActionForm action=delete attr:class="stack">
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=feedback />
+                <button type="submit" class="button danger">"Delete my account"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Where a deleted account's browser lands.
+#[component]
+pub fn AccountDeletedPage() -> impl IntoView {
+    view! {
+        <PageMeta title="Your account was deleted" description="Your Storefront account was deleted." />
+        <section class="auth-card">
+            <h1>"Your account was deleted"</h1>
+            <p role="status">
+                "Your subscriptions were cancelled and your personal data erased. We have sent a last                  mail to confirm it."
+            </p>
+            <p><a href="/signup" class="button">"Create a new account"</a></p>
         </section>
     }
 }

@@ -6,8 +6,8 @@
 mod account;
 
 pub use account::{
-    AccountExists, EmailChanged, PasswordChanged, SingleUseLink, account_exists, email_changed,
-    password_changed, password_reset, verify_email,
+    AccountDeleted, AccountExists, EmailChanged, PasswordChanged, SingleUseLink, account_deleted,
+    account_exists, email_changed, password_changed, password_reset, verify_email,
 };
 
 use super::{Mail, MailKind};

@@ -6,6 +6,7 @@
 //! re-checks its WHERE against the row as updated, where the lease is no longer free. A worker that
 //! dies mid-send leaves its lease to run out, and the row becomes due again.
 
+use super::MailKind;
 use crate::config::MailConfig;
 use crate::db::{Database, now_unix};
 use crate::error::{AppError, AppResult};
@@ -87,6 +88,11 @@ impl MailWorker {
             )),
         };
         match sent {
+            // The goodbye of an erased account is its last trace: gone once delivered (issue 21).
+            Ok(()) if row.kind == MailKind::AccountDeleted.as_str() => {
+                forget(&self.db, row.id).await?;
+                tracing::info!("mail sent and forgotten");
+            }
             Ok(()) => {
                 self.mark_sent(row.id).await?;
                 tracing::info!("mail sent");
@@ -173,6 +179,14 @@ async fn claim(db: &Database, now: i64) -> AppResult<Option<Claimed>> {
     .bind(MAX_ATTEMPTS)
     .fetch_optional(&db.pool)
     .await?)
+}
+
+async fn forget(db: &Database, id: i64) -> AppResult<()> {
+    sqlx::query("DELETE FROM outbox WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 async fn mark_failed(db: &Database, id: i64, error: &str, next_attempt_at: i64) -> AppResult<()> {

@@ -11,6 +11,7 @@ pub use serve::{serve, shutdown_signal};
 pub mod security;
 pub mod telemetry;
 
+use crate::account::ssr::AccountServices;
 use crate::app::{App, shell};
 use crate::auth::ssr::{
     AuthCache, AuthRateLimiter, AuthState, CachedSessionStore, HashingGate, SessionStoreBackend,
@@ -77,6 +78,7 @@ pub struct Services {
     pub state: AppState,
     pub billing: Billing,
     pub shop: Shop,
+    account: AccountServices,
     catalog: Arc<CatalogStore>,
     auth: Arc<AuthState>,
     installation: Arc<Installation>,
@@ -108,6 +110,7 @@ impl Services {
         provide_context(self.billing.clone());
         provide_context(self.shop.clone());
         provide_context(self.auth.clone());
+        provide_context(self.account.clone());
         provide_context(crate::csp::StripePageOrigins(
             self.state.config.stripe_page_origins().into(),
         ));
@@ -206,12 +209,18 @@ pub async fn build_services(config: Config) -> Result<Services, StartupError> {
         &state,
         catalog.clone(),
         installation.clone(),
-        customers,
+        customers.clone(),
         budget.clone(),
         pages,
     );
+    let account = AccountServices {
+        customers,
+        billing: billing.clone(),
+        shop: shop.clone(),
+    };
     let config = state.config.clone();
     Ok(Services {
+        account,
         shop,
         state,
         billing,
@@ -285,6 +294,10 @@ fn routes(services: &Services, session_store: CachedSessionStore) -> Router {
             generate_route_list(App),
             provide_services.clone(),
             move || shell(shell_options.clone()),
+        )
+        .route(
+            crate::account::DATA_EXPORT_PATH,
+            get(crate::account::ssr::data::download),
         )
         .route_layer(middleware::from_fn_with_state(
             signed_in_pages,

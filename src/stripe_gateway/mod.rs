@@ -18,6 +18,7 @@ macro_rules! list_page {
     }};
 }
 
+mod account;
 mod billing;
 mod budget;
 mod catalog;

@@ -13,6 +13,17 @@ use crate::request::see_other;
 use crate::state::from_context;
 use std::sync::Arc;
 
+pub mod data;
+
+/// The features an account's changes reach into: the Stripe customer (a new address, erasure),
+/// subscriptions and open orders (erasure). Put into every request's context by the server.
+#[derive(Clone)]
+pub struct AccountServices {
+    pub customers: crate::customers::Customers,
+    pub billing: crate::billing::ssr::Billing,
+    pub shop: crate::shop::ssr::Shop,
+}
+
 /// The services every account change needs.
 fn services() -> AppResult<(Database, Arc<AuthState>)> {
     Ok((
@@ -53,6 +64,7 @@ pub async fn verify_email(token: String) -> AppResult<()> {
         .await?
         .ok_or_else(|| AppError::Invalid(LINK_EXPIRED.into()))?;
     let now = now_unix();
+    let mut moved_to = None;
     if current == link.email.as_str() {
         sqlx::query(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
@@ -86,8 +98,15 @@ pub async fn verify_email(token: String) -> AppResult<()> {
         };
         mail::enqueue(&mut tx, &templates::email_changed(notice)).await?;
         tracing::info!(user_id = %link.user_id, "address changed");
+        moved_to = Some(link.email.clone());
     }
     tx.commit().await?;
+    if let Some(email) = moved_to {
+        from_context::<AccountServices>()?
+            .customers
+            .carry_email(link.user_id, &email)
+            .await?;
+    }
     // This instance's copy at once; the others learn it from the `users` trigger.
     auth.cache.forget_user(link.user_id);
     let session = UserSession::of_request().await?;

@@ -3,6 +3,7 @@
 
 mod checkout;
 mod customers;
+mod erasure;
 mod notices;
 mod read;
 mod sync;

@@ -39,6 +39,11 @@ pub struct PasswordChanged {
     pub reset_url: String,
 }
 
+pub struct AccountDeleted {
+    pub to: Email,
+    pub user_id: i64,
+}
+
 const NOT_YOU: &str = "If this was not you, you can ignore this mail.";
 
 pub fn verify_email(link: SingleUseLink) -> Mail {
@@ -190,6 +195,24 @@ pub fn password_changed(notice: PasswordChanged) -> Mail {
         &what,
         &notice.reset_url,
     )
+}
+
+pub fn account_deleted(notice: AccountDeleted) -> Mail {
+    let intro = "Your Storefront account was deleted, as you asked. Your subscriptions were cancelled \
+                 and your personal data erased; the records of your orders and invoices are kept, \
+                 without your name or address, for as long as bookkeeping law requires.";
+    let after = "You can sign up again with this address at any time.";
+    Mail {
+        kind: MailKind::AccountDeleted,
+        dedupe_key: format!("account_deleted:{}", notice.user_id),
+        subject: "Your account was deleted".to_owned(),
+        html: page(
+            "Your account was deleted",
+            &format!("{}{}", paragraph(&escape(intro)), paragraph(&escape(after))),
+        ),
+        text: format!("{intro}\n\n{after}\n"),
+        to: notice.to,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::cart::Cart;
 use super::orders::status_of;
 use crate::auth::User;
 use crate::db::now_unix;
-use crate::domain::{OrderId, OrderStatus};
+use crate::domain::{OrderId, OrderStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::shop::{CART_ALREADY_PAID, PAYMENT_IN_PROGRESS};
 
@@ -31,35 +31,46 @@ pub(super) enum OpenOrders {
 type OpenOrder = (OrderId, Option<String>, Option<String>, Option<String>, i64);
 
 impl Shop {
+    async fn open_orders(&self, user_id: UserId) -> AppResult<Vec<OpenOrder>> {
+        Ok(sqlx::query_as::<_, OpenOrder>(
+            "SELECT id, checkout_session_id, payment_intent_id, cart_id, created_at FROM orders \
+             WHERE user_id = $1 AND status = 'pending' ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
+    /// Ends one open order at Stripe and follows what Stripe says; its status after, or `None` when
+    /// another request of the buyer is starting it right now.
+    async fn end_one(&self, order: &OpenOrder) -> AppResult<Option<OrderStatus>> {
+        let (order_id, session_id, intent_id, _, created_at) = order;
+        let ended = match (session_id, intent_id) {
+            (Some(session), _) => self.gateway.expire_checkout_session(session).await,
+            (None, Some(intent)) => self.gateway.cancel_intent(intent).await,
+            (None, None) if *created_at > now_unix() - STARTING_FOR_SECS => return Ok(None),
+            (None, None) => {
+                self.abandon(*order_id).await?;
+                return Ok(Some(OrderStatus::Failed));
+            }
+        };
+        if let Err(error) = ended {
+            // Paid or settling meanwhile (Stripe refuses to end it): the sync below follows it.
+            tracing::info!(%order_id, %error, "open order not ended at Stripe");
+        }
+        self.sync_order(*order_id, None).await?;
+        Ok(Some(status_of(&self.db.pool, *order_id).await?))
+    }
+
     /// Ends every pending order of `user`. Refuses when one of them was paid meanwhile and was made
     /// from this `cart` (it is bought: paying it again would charge twice), or when one cannot be
     /// ended because its payment is still being confirmed.
     pub(super) async fn end_open_orders(&self, user: &User, cart: &Cart) -> AppResult<OpenOrders> {
-        let open = sqlx::query_as::<_, OpenOrder>(
-            "SELECT id, checkout_session_id, payment_intent_id, cart_id, created_at FROM orders \
-             WHERE user_id = $1 AND status = 'pending' ORDER BY id",
-        )
-        .bind(user.id)
-        .fetch_all(&self.db.pool)
-        .await?;
-        for (order_id, session_id, intent_id, cart_id, created_at) in open {
-            let ended = match (session_id, intent_id) {
-                (Some(session), _) => self.gateway.expire_checkout_session(&session).await,
-                (None, Some(intent)) => self.gateway.cancel_intent(&intent).await,
-                (None, None) if created_at > now_unix() - STARTING_FOR_SECS => {
-                    return Ok(OpenOrders::Starting);
-                }
-                (None, None) => {
-                    self.abandon(order_id).await?;
-                    continue;
-                }
+        for order in self.open_orders(user.id).await? {
+            let Some(status) = self.end_one(&order).await? else {
+                return Ok(OpenOrders::Starting);
             };
-            if let Err(error) = ended {
-                // Paid or settling meanwhile (Stripe refuses to end it): the sync below follows it.
-                tracing::info!(%order_id, %error, "open order not ended at Stripe");
-            }
-            self.sync_order(order_id, None).await?;
-            let status = status_of(&self.db.pool, order_id).await?;
+            let (order_id, _, _, cart_id, _) = order;
             if status.was_paid() && cart_id.is_some() && cart_id.as_deref() == cart.id() {
                 return Err(AppError::Conflict(CART_ALREADY_PAID.into()));
             }
@@ -69,5 +80,21 @@ impl Shop {
             tracing::info!(%order_id, %status, "open order ended before a new one; stock released");
         }
         Ok(OpenOrders::Ended)
+    }
+
+    /// Before an account is erased (issue 21): every pending order is ended at Stripe, so nothing
+    /// can be paid once the buyer is gone, and its stock goes back. Refuses while a payment is still
+    /// being confirmed (the buyer tries again in a minute).
+    #[tracing::instrument(skip(self))]
+    pub async fn end_open_orders_before_erasure(&self, user_id: UserId) -> AppResult<()> {
+        for order in self.open_orders(user_id).await? {
+            match self.end_one(&order).await? {
+                None | Some(OrderStatus::Pending) => {
+                    return Err(AppError::Conflict(PAYMENT_IN_PROGRESS.into()));
+                }
+                Some(status) => tracing::info!(order_id = %order.0, %status, "open order ended"),
+            }
+        }
+        Ok(())
     }
 }

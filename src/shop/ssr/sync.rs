@@ -68,7 +68,8 @@ struct PaidThrough {
     session_id: Option<String>,
     intent_id: Option<String>,
     flow: Option<PaymentFlow>,
-    user_id: UserId,
+    /// None once the buyer's account was erased (issue 21): the order is kept without them.
+    user_id: Option<UserId>,
 }
 
 impl Shop {
@@ -134,12 +135,12 @@ impl Shop {
         Ok(RoundReport {
             applied: Some(()),
             duplicates,
-            changed_user: Some(paid_through.user_id),
+            changed_user: paid_through.user_id,
         })
     }
 
     async fn paid_through(&self, order_id: OrderId) -> AppResult<Option<PaidThrough>> {
-        let row = sqlx::query_as::<_, (Option<String>, Option<String>, String, UserId)>(
+        let row = sqlx::query_as::<_, (Option<String>, Option<String>, String, Option<UserId>)>(
             "SELECT checkout_session_id, payment_intent_id, payment_flow, user_id \
              FROM orders WHERE id = $1",
         )

@@ -1,6 +1,7 @@
 //! Issue 21: the account basics over HTTP against the real app, database and SMTP server. Every
 //! mail is read back from maildev and its link followed as a person would.
 
+mod erasure;
 mod forms;
 mod recovery;
 mod settings;
