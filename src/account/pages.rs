@@ -109,8 +109,8 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
                 <p>{format!("{} ({verified})", user.email)}</p>
                 <FormFeedback feedback=email_feedback.clone() />
                 <ActionForm action=change_email attr:class="stack">
-                    <Field label="New e-mail address" name="email" kind="email" autocomplete="email" value=kept_email feedback=email_feedback.clone() />
-                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=email_feedback />
+                    <Field form="email" label="New e-mail address" name="email" kind="email" autocomplete="email" value=kept_email feedback=email_feedback.clone() />
+                    <Field form="email" label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=email_feedback />
                     <button type="submit" class="button">"Change the address"</button>
                 </ActionForm>
             </section>
@@ -118,8 +118,8 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
                 <h2 id="password-heading">"Password"</h2>
                 <FormFeedback feedback=password_feedback.clone() />
                 <ActionForm action=change_password attr:class="stack">
-                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=password_feedback.clone() />
-                    <Field label="New password" name="password" kind="password" autocomplete="new-password" hint=Some("At least 10 characters, not a common password.".to_owned()) feedback=password_feedback />
+                    <Field form="password" label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=password_feedback.clone() />
+                    <Field form="password" label="New password" name="password" kind="password" autocomplete="new-password" hint=Some("At least 10 characters, not a common password.".to_owned()) feedback=password_feedback />
                     <button type="submit" class="button">"Change the password"</button>
                 </ActionForm>
             </section>
@@ -128,7 +128,7 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
                 <SessionList sessions />
                 <FormFeedback feedback=sign_out_feedback.clone() />
                 <ActionForm action=sign_out attr:class="stack">
-                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=sign_out_feedback />
+                    <Field form="sessions" label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=sign_out_feedback />
                     <button type="submit" class="button">"Sign out everywhere else"</button>
                 </ActionForm>
             </section>
@@ -159,7 +159,7 @@ fn YourData() -> impl IntoView {
             </p>
             <FormFeedback feedback=feedback.clone() />
             <ActionForm action=delete attr:class="stack">
-                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=feedback />
+                <Field form="delete" label="Current password" name="current_password" kind="password" autocomplete="current-password" feedback=feedback />
                 <button type="submit" class="button danger">"Delete my account"</button>
             </ActionForm>
         </section>

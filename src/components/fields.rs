@@ -64,9 +64,16 @@ pub fn Field(
     #[prop(default = None)] hint: Option<String>,
     #[prop(default = None)] feedback: Option<Feedback>,
     #[prop(default = true)] required: bool,
+    /// Names the form when a page has several with a field of the same name (ids must be unique).
+    #[prop(default = "")]
+    form: &'static str,
 ) -> impl IntoView {
     let error = feedback.filter(|f| f.is_about(name)).map(|f| f.message);
-    let input_id = format!("field-{name}");
+    let input_id = if form.is_empty() {
+        format!("field-{name}")
+    } else {
+        format!("field-{form}-{name}")
+    };
     let error_id = format!("{input_id}-error");
     let hint_id = format!("{input_id}-hint");
     let described_by = [

@@ -3,7 +3,7 @@
 
 use super::{form_error_of, signed_in};
 use crate::helpers::{
-    PASSWORD, TestApp, follow_verification_link, location, mail_link, unique_email,
+    CARD_OK, PASSWORD, TestApp, follow_verification_link, location, mail_link, unique_email,
 };
 
 const NEW_PASSWORD: &str = "a brand new secret 42";
@@ -13,7 +13,9 @@ async fn a_new_address_counts_once_confirmed_from_its_inbox_and_the_old_one_is_t
     let app = TestApp::builder().mail().start().await;
     let old = unique_email("moving");
     let new = unique_email("moved");
-    let browser = app.new_user(&old).await;
+    let browser = app.subscriber(&old, "basic_monthly", CARD_OK).await;
+    app.settle_webhooks().await;
+    let customer = app.customer_of(&old).await;
 
     let (_, wrong) = form_error_of(
         &app,
@@ -51,10 +53,13 @@ async fn a_new_address_counts_once_confirmed_from_its_inbox_and_the_old_one_is_t
     let page = app.page(&browser, "/account").await;
     assert!(page.contains(&format!("{new} (confirmed)")), "{page}");
 
-    // The old inbox had the sign-up link, then the notice, which names no address.
-    let told = app.exactly_mails_to(&old, 2).await;
-    assert_eq!(told[1].subject, "Your e-mail address was changed");
-    assert!(!told[1].text.contains(&new), "{}", told[1].text);
+    // Stripe's receipts follow the address.
+    let at_stripe = app.stripe_get(&format!("/v1/customers/{customer}")).await;
+    assert_eq!(at_stripe["email"], new.as_str());
+    // The old inbox had the sign-up link and the welcome, then the notice, which names no address.
+    let told = app.exactly_mails_to(&old, 3).await;
+    assert_eq!(told[2].subject, "Your e-mail address was changed");
+    assert!(!told[2].text.contains(&new), "{}", told[2].text);
     app.sign_in(&app.browser(), &new, PASSWORD).await;
     let script = reqwest::Client::new();
     let by_old = app
@@ -122,6 +127,19 @@ async fn the_account_page_lists_where_you_are_signed_in_and_signs_out_the_others
     assert_eq!(response.status(), 302);
 
     let page = app.page(&here, "/account").await;
+    let mut ids: Vec<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        all,
+        "every id once, so each label names its own input: {ids:?}"
+    );
     let list = &page[page.find(r#"data-testid="sessions""#).expect("the list")..];
     let list = &list[..list.find("</ul>").expect("its end")];
     assert_eq!(list.matches("<li>").count(), 2, "{list}");
