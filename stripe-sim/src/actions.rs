@@ -23,6 +23,17 @@ impl Actions<'_> {
             .with(|store| billing::checkout::pay(store, session, email, card))
     }
 
+    /// The hosted page's shipping step: the address (for a session that collects one) and the
+    /// rate, as the buyer enters them before paying.
+    pub fn choose_shipping(
+        &self,
+        session: &str,
+        choice: &billing::shipping::ShippingChoice,
+    ) -> Result<(), ApiError> {
+        self.shared
+            .with(|store| billing::shipping::choose(store, session, choice))
+    }
+
     /// Pays a payment-mode Checkout Session with a US bank account as the hosted page's second
     /// form would: `000123456789` settles 60 s (sim clock) later, `000111111113` fails then
     /// (account closed); other numbers are refused. The session completes at once, unpaid.

@@ -41,6 +41,7 @@ use tokio::task::JoinHandle;
 
 pub use actions::Actions;
 pub use billing::checkout::PayOutcome;
+pub use billing::shipping::ShippingChoice;
 pub use config::{SimConfig, SimError};
 pub use error::ApiError;
 pub use fault_switches::FaultSwitches;

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::model::{
     Account, Charge, CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing,
-    PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product, Refund, Subscription,
+    PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product, Refund, ShippingRate,
+    Subscription,
 };
 
 /// Everything the sim knows, behind one lock (`Shared::with` / `Shared::read`).
@@ -22,6 +23,7 @@ pub(crate) struct Store {
     pub(crate) deleted_customers: Vec<String>,
     pub(crate) payment_methods: Vec<PaymentMethod>,
     pub(crate) sessions: Vec<CheckoutSession>,
+    pub(crate) shipping_rates: Vec<ShippingRate>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) invoices: Vec<Invoice>,
     pub(crate) pending_items: Vec<PendingItem>,
@@ -90,6 +92,9 @@ impl Store {
     }
     pub(crate) fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
         self.customers.iter_mut().find(|c| c.id == id)
+    }
+    pub(crate) fn shipping_rate(&self, id: &str) -> Option<&ShippingRate> {
+        self.shipping_rates.iter().find(|r| r.id == id)
     }
     pub(crate) fn session(&self, id: &str) -> Option<&CheckoutSession> {
         self.sessions.iter().find(|s| s.id == id)

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 
 use super::checkout_params::{
     check_customer, check_payment_method_types, expires_at, line_items, mode,
-    payment_intent_metadata, payment_methods, subscription_data,
+    payment_intent_metadata, payment_methods, shipping, subscription_data,
 };
 use super::{body_params, list_page, list_query, one, retrieve_one};
 use crate::billing::checkout::expire;
@@ -33,7 +33,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// Parameters accepted and honoured; `IGNORED` are accepted for compatibility but have no
 /// effect in the sim (tax, address collection, …).
-const ACCEPTED: [&str; 18] = [
+const ACCEPTED: [&str; 20] = [
     "mode",
     "line_items",
     "success_url",
@@ -52,6 +52,8 @@ const ACCEPTED: [&str; 18] = [
     "expand",
     "ui_mode",
     "payment_intent_data",
+    "shipping_address_collection",
+    "shipping_options",
 ];
 const IGNORED: [&str; 7] = [
     "billing_address_collection",
@@ -76,6 +78,10 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
     // that computes `expires_at` from its own clock is measured against the same instant.
     let created = store.now.max(wall_clock());
     let expires_at = expires_at(created, params)?;
+    let currency = lines.currency.clone().unwrap_or_else(|| "usd".to_owned());
+    let shipping = shipping(store, params, mode, &currency)?;
+    let shipping_rate = shipping.options.first().cloned();
+    let amount_shipping = shipping_rate.as_ref().map_or(0, |(_, amount)| *amount);
     let id = store.id("cs_test");
     let session_lines = lines
         .items
@@ -114,13 +120,18 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         payment_intent: None,
         created,
         expires_at,
-        currency: lines.currency.unwrap_or_else(|| "usd".to_owned()),
+        currency,
         amount_subtotal: lines.total,
-        amount_total: lines.total,
+        amount_total: lines.total + amount_shipping,
         locale: params.str("locale").map(str::to_owned),
         collected_email: None,
         pending_payment_method: None,
         payment_method_types: payment_methods(params)?,
+        shipping_countries: shipping.countries,
+        shipping_options: shipping.options,
+        shipping_rate,
+        shipping_details: None,
+        shipping_chosen: false,
     });
     Ok(id)
 }

@@ -12,6 +12,7 @@ mod portal;
 mod prices;
 mod products;
 mod refunds;
+mod shipping_rates;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
         .merge(payment_methods::routes())
         .merge(charges::routes())
         .merge(refunds::routes())
+        .merge(shipping_rates::routes())
         .fallback(unknown_url)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),

@@ -24,7 +24,7 @@ fn no_such_session(id: &str) -> ApiError {
     ApiError::missing_resource("checkout.session", id, "session")
 }
 
-fn open_session(store: &Store, id: &str) -> Result<(), ApiError> {
+pub(crate) fn open_session(store: &Store, id: &str) -> Result<(), ApiError> {
     match store.session(id).map(|s| s.status) {
         None => Err(no_such_session(id)),
         Some(SessionStatus::Open) => Ok(()),
@@ -47,6 +47,17 @@ fn payable_session(store: &Store, id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Refuses to take a payment before the page had its shipping step.
+fn check_shipping_ready(store: &Store, id: &str) -> Result<(), ApiError> {
+    match store.session(id) {
+        Some(s) if s.shipping_countries.is_some() && !s.shipping_chosen => Err(ApiError::invalid(
+            "shipping_address",
+            "Enter a shipping address first.".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Keeps the e-mail typed on the hosted page.
 fn collect_email(store: &mut Store, id: &str, email: Option<&str>) {
     if let Some(s) = store.session_mut(id)
@@ -64,6 +75,7 @@ pub(crate) fn pay(
     card: &str,
 ) -> Result<PayOutcome, ApiError> {
     payable_session(store, id)?;
+    check_shipping_ready(store, id)?;
     let method = cards::add_card(store, card, None)?;
     collect_email(store, id, email);
     if store.payment_method(&method).map(|m| m.behavior) == Some(CardBehavior::Authenticate) {
@@ -163,6 +175,7 @@ pub(crate) fn pay_bank(
     account_number: &str,
 ) -> Result<PayOutcome, ApiError> {
     payable_session(store, id)?;
+    check_shipping_ready(store, id)?;
     if store.session(id).is_some_and(|s| !s.accepts_bank_debit()) {
         return Err(ApiError::state(
             "This Checkout Session does not accept bank debits: they are offered only in payment \

@@ -9,4 +9,5 @@ pub(crate) mod payment_mode;
 pub(crate) mod payments;
 pub(crate) mod plan_change;
 pub(crate) mod refunds;
+pub(crate) mod shipping;
 pub(crate) mod subscriptions;

@@ -116,6 +116,7 @@ pub(crate) fn pay(
             customer,
             metadata: session.payment_intent_metadata.clone(),
             method_type: instrument.method_type,
+            shipping: session.shipping_details.clone(),
             ..NewIntent::default()
         },
     );

@@ -1,6 +1,6 @@
 //! Checkout Sessions and Billing Portal sessions.
 
-use super::Meta;
+use super::{Meta, ShippingDetails};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SessionStatus {
@@ -63,9 +63,31 @@ pub(crate) struct CheckoutSession {
     /// the account's methods) or the older `payment_method_types` (only `card` is accepted); empty:
     /// the account's methods, which here are cards and, in payment mode, US bank accounts.
     pub(crate) payment_method_types: Vec<String>,
+    /// `shipping_address_collection[allowed_countries]`: the address is asked for on the page.
+    pub(crate) shipping_countries: Option<Vec<String>>,
+    /// `shipping_options`: rate id and amount.
+    pub(crate) shipping_options: Vec<(String, i64)>,
+    /// The rate selected (the first option until the buyer chooses) and its amount.
+    pub(crate) shipping_rate: Option<(String, i64)>,
+    /// The address entered on the page.
+    pub(crate) shipping_details: Option<ShippingDetails>,
+    /// The buyer has been through the page's shipping step.
+    pub(crate) shipping_chosen: bool,
 }
 
 impl CheckoutSession {
+    /// The shipping amount in `amount_total` (the selected rate's).
+    pub(crate) fn amount_shipping(&self) -> i64 {
+        self.shipping_rate.as_ref().map_or(0, |(_, amount)| *amount)
+    }
+
+    /// Whether the hosted page still has to ask where to ship (or which rate): an address is
+    /// collected and none was given, or there is more than one rate to choose from.
+    pub(crate) fn needs_shipping_step(&self) -> bool {
+        !self.shipping_chosen
+            && (self.shipping_countries.is_some() || self.shipping_options.len() > 1)
+    }
+
     /// Whether the session may be paid by bank debit: payment mode, and no list without it.
     pub(crate) fn accepts_bank_debit(&self) -> bool {
         self.mode == "payment"

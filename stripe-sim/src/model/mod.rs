@@ -8,6 +8,7 @@ mod checkout;
 mod customers;
 mod events;
 mod payments;
+mod shipping;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ pub(crate) use payments::{
     Charge, ChargeStatus, Instrument, IntentStatus, MethodType, NewCharge, NewIntent, NextAction,
     PaymentError, PaymentIntent, ReceiptLine, Refund, Settlement,
 };
+pub(crate) use shipping::{Address, EstimateBound, ShippingDetails, ShippingRate};
 
 /// `metadata`: string keys to string values, sorted like Stripe's JSON.
 pub(crate) type Meta = BTreeMap<String, String>;

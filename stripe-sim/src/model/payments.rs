@@ -55,6 +55,7 @@ pub(crate) struct NewIntent {
     pub(crate) receipt_email: Option<String>,
     pub(crate) automatic_payment_methods: bool,
     pub(crate) method_type: MethodType,
+    pub(crate) shipping: Option<super::ShippingDetails>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +82,7 @@ pub(crate) struct PaymentIntent {
     pub(crate) cancellation_reason: Option<String>,
     /// While `requires_action`: the hosted 3-D Secure page and where it returns to.
     pub(crate) next_action: Option<NextAction>,
+    pub(crate) shipping: Option<super::ShippingDetails>,
 }
 
 impl PaymentIntent {
@@ -105,6 +107,7 @@ impl PaymentIntent {
             canceled_at: None,
             cancellation_reason: None,
             next_action: None,
+            shipping: new.shipping,
         }
     }
 }

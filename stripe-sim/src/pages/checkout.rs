@@ -12,6 +12,7 @@ use axum::routing::get;
 
 use super::{esc, form, money, not_found, page, per, see_other};
 use crate::billing::checkout::{PayOutcome, authenticate, pay, pay_bank};
+use crate::billing::shipping::{ShippingChoice, choose};
 use crate::error::ApiError;
 use crate::model::{CheckoutSession, SessionStatus};
 use crate::shared::Shared;
@@ -22,6 +23,10 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/checkout/{id}", get(show))
         .route("/checkout/{id}/pay", axum::routing::post(submit))
         .route("/checkout/{id}/pay_bank", axum::routing::post(submit_bank))
+        .route(
+            "/checkout/{id}/shipping",
+            axum::routing::post(submit_shipping),
+        )
         .route(
             "/checkout/{id}/authenticate",
             get(show_auth).post(submit_auth),
@@ -88,7 +93,8 @@ fn summary(store: &Store, s: &CheckoutSession) -> String {
             esc(&money(s.amount_total, &s.currency))
         ),
     };
-    format!("{headline}{lines}{trial}")
+    let shipping = super::checkout_shipping::summary_line(store, s);
+    format!("{headline}{lines}{shipping}{trial}")
 }
 
 fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {
@@ -115,6 +121,14 @@ fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: Statu
     } else {
         "Pay"
     };
+    if s.needs_shipping_step() {
+        let body = format!(
+            r#"<div class="wrap"><div>{back}<h1>Checkout</h1>{summary}</div><div>{step}</div></div>"#,
+            summary = summary(store, s),
+            step = super::checkout_shipping::step(store, s, &error),
+        );
+        return page(status, "Checkout", &body);
+    }
     let body = format!(
         r#"<div class="wrap"><div>{back}<h1>Checkout</h1>{summary}</div>
 <div><div class="card"><form method="post" action="/checkout/{id}/pay">{error}
@@ -236,6 +250,31 @@ async fn submit(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: By
     }
     let result = sim.with(|store| pay(store, &id, Some(&email), &card));
     outcome(&sim, &id, result)
+}
+
+/// The shipping step's form (`checkout_shipping::step`).
+async fn submit_shipping(
+    State(sim): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let text = |k: &str| fields.get(k).map_or("", |v| v.trim()).to_owned();
+    let optional = |k: &str| Some(text(k)).filter(|v| !v.is_empty());
+    let choice = ShippingChoice {
+        name: text("shipping_name"),
+        line1: text("shipping_line1"),
+        line2: optional("shipping_line2"),
+        city: text("shipping_city"),
+        state: optional("shipping_state"),
+        postal_code: text("shipping_postal_code"),
+        country: text("shipping_country"),
+        rate: optional("shipping_rate"),
+    };
+    match sim.with(|store| choose(store, &id, &choice)) {
+        Ok(()) => see_other(&format!("/checkout/{id}")),
+        Err(error) => outcome(&sim, &id, Err(error)),
+    }
 }
 
 async fn submit_bank(

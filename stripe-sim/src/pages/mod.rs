@@ -2,6 +2,7 @@
 //! CSS, no JavaScript, so they work in any browser and from tests with plain HTTP posts.
 
 mod checkout;
+mod checkout_shipping;
 mod invoice;
 mod portal;
 mod receipt;
@@ -53,6 +54,7 @@ fn per(interval: &str, count: i64) -> String {
 const CSS: &str = r#"
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1a1f36;background:#f6f9fc}
 .banner{background:#fff4d6;border-bottom:1px solid #f0d28a;color:#7a5200;text-align:center;padding:8px 12px;font-weight:600;font-size:14px}
+fieldset{border:0;padding:0;margin:0 0 16px;min-width:0}legend{font-weight:600;margin-bottom:4px}.choice{display:flex;gap:8px;align-items:center;font-weight:400;margin:6px 0}
 .wrap{max-width:960px;margin:0 auto;padding:32px 20px;display:grid;grid-template-columns:1fr 1fr;gap:48px}
 .wrap.single{grid-template-columns:1fr;max-width:720px}
 @media(max-width:760px){.wrap{grid-template-columns:1fr;gap:24px}}

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::catalog;
+use super::{catalog, shipping};
 use crate::model::{CheckoutSession, PortalSession, SessionStatus};
 use crate::store::Store;
 
@@ -50,7 +50,11 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "cancel_url": s.cancel_url,
         "client_reference_id": s.client_reference_id,
         "client_secret": null,
-        "collected_information": null,
+        "collected_information": s.shipping_details.as_ref().map(|d| json!({
+            "business_name": null,
+            "individual_name": null,
+            "shipping_details": shipping::details(d),
+        })),
         "consent": null,
         "consent_collection": null,
         "created": s.created,
@@ -95,14 +99,30 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "recovered_from": null,
         "saved_payment_method_options": null,
         "setup_intent": null,
-        "shipping_address_collection": null,
-        "shipping_cost": null,
-        "shipping_options": [],
+        "shipping_address_collection": s
+            .shipping_countries
+            .as_ref()
+            .map(|c| json!({ "allowed_countries": c })),
+        "shipping_cost": s.shipping_rate.as_ref().map(|(rate, amount)| json!({
+            "amount_subtotal": amount,
+            "amount_tax": 0,
+            "amount_total": amount,
+            "shipping_rate": rate,
+        })),
+        "shipping_options": s
+            .shipping_options
+            .iter()
+            .map(|(rate, amount)| json!({ "shipping_amount": amount, "shipping_rate": rate }))
+            .collect::<Vec<_>>(),
         "status": s.status.as_str(),
         "submit_type": null,
         "subscription": s.subscription,
         "success_url": s.success_url,
-        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "total_details": {
+            "amount_discount": 0,
+            "amount_shipping": s.amount_shipping(),
+            "amount_tax": 0,
+        },
         "ui_mode": "hosted_page",
         "url": url,
         "wallet_options": null,

@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod checkout;
 pub(crate) mod payment_methods;
 pub(crate) mod payments;
+pub(crate) mod shipping;
 
 use serde_json::{Value, json};
 

@@ -85,7 +85,7 @@ pub(crate) fn payment_intent(pi: &PaymentIntent) -> Value {
         "receipt_email": pi.receipt_email,
         "review": null,
         "setup_future_usage": null,
-        "shipping": null,
+        "shipping": pi.shipping.as_ref().map(super::shipping::intent_shipping),
         "source": null,
         "statement_descriptor": null,
         "statement_descriptor_suffix": null,

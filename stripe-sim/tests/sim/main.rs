@@ -19,6 +19,7 @@ mod payments;
 mod portal;
 mod refunds;
 mod shapes;
+mod shipping;
 mod shop;
 mod stripe_js;
 mod timing;

@@ -14,6 +14,12 @@ const EXTRAS: &[&str] = &[
     "webhook_endpoint.secret",
     // Present on `*.updated` events only.
     "event.data.previous_attributes",
+    // The fixture's `shipping` is an empty object; Stripe's API reference documents these keys.
+    "payment_intent.shipping.address",
+    "payment_intent.shipping.carrier",
+    "payment_intent.shipping.name",
+    "payment_intent.shipping.phone",
+    "payment_intent.shipping.tracking_number",
 ];
 
 fn kind(v: &Value) -> &'static str {
@@ -167,6 +173,40 @@ async fn payment_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'st
     ]
 }
 
+/// A shipped order (issue 22): its rate, the paid session with the address, and the intent's
+/// `shipping`.
+async fn shipping_objects(sim: &stripe_sim::Sim, c: &stripe::Client) -> Vec<(&'static str, Value)> {
+    let http = http();
+    let base = sim.base_url();
+    let session = crate::shipping::shipped_session(sim)
+        .send(c)
+        .await
+        .expect("session");
+    let id = session.id.as_str();
+    sim.act()
+        .choose_shipping(id, &crate::shipping::address(None))
+        .expect("address");
+    sim.act()
+        .pay_checkout(id, Some("ship@x.io"), "4242424242424242")
+        .expect("paid");
+    let session = api_get(&http, base, &format!("/v1/checkout/sessions/{id}")).await;
+    let rate = session["shipping_cost"]["shipping_rate"]
+        .as_str()
+        .expect("rate");
+    let pi = session["payment_intent"].as_str().expect("pi");
+    vec![
+        (
+            "shipping_rate",
+            api_get(&http, base, &format!("/v1/shipping_rates/{rate}")).await,
+        ),
+        (
+            "payment_intent",
+            api_get(&http, base, &format!("/v1/payment_intents/{pi}")).await,
+        ),
+        ("checkout.session", session),
+    ]
+}
+
 /// The account, and a customer deleted (the delete answer and retrieving it afterwards).
 async fn account_and_deleted_customer(sim: &stripe_sim::Sim) -> Vec<(&'static str, Value)> {
     let http = http();
@@ -197,6 +237,7 @@ async fn objects_match_stripe_fixture_key_sets() {
         let mut ours = sim_objects(&sim, &c).await;
         ours.extend(account_and_deleted_customer(&sim).await);
         ours.extend(payment_objects(&sim, &c).await);
+        ours.extend(shipping_objects(&sim, &c).await);
         let fx = fixtures();
         let mut errors = Vec::new();
         for (name, value) in &ours {
