@@ -34,6 +34,12 @@ impl Actions<'_> {
             .with(|store| billing::shipping::choose(store, session, choice))
     }
 
+    /// Types a promotion code into the hosted page's box (`allow_promotion_codes`).
+    pub fn apply_promotion_code(&self, session: &str, code: &str) -> Result<(), ApiError> {
+        self.shared
+            .with(|store| billing::discounts::apply_code(store, session, code))
+    }
+
     /// Pays a payment-mode Checkout Session with a US bank account as the hosted page's second
     /// form would: `000123456789` settles 60 s (sim clock) later, `000111111113` fails then
     /// (account closed); other numbers are refused. The session completes at once, unpaid.

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::model::{
-    Account, Charge, CheckoutSession, Customer, Delivery, Endpoint, Event, Invoice, Outgoing,
-    PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product, Refund, ShippingRate,
-    Subscription,
+    Account, Charge, CheckoutSession, Coupon, Customer, Delivery, Endpoint, Event, Invoice,
+    Outgoing, PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product,
+    PromotionCode, Refund, ShippingRate, Subscription,
 };
 
 /// Everything the sim knows, behind one lock (`Shared::with` / `Shared::read`).
@@ -24,6 +24,10 @@ pub(crate) struct Store {
     pub(crate) payment_methods: Vec<PaymentMethod>,
     pub(crate) sessions: Vec<CheckoutSession>,
     pub(crate) shipping_rates: Vec<ShippingRate>,
+    pub(crate) coupons: Vec<Coupon>,
+    /// Ids of deleted coupons: promotion codes of them stop working.
+    pub(crate) deleted_coupons: Vec<String>,
+    pub(crate) promotion_codes: Vec<PromotionCode>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) invoices: Vec<Invoice>,
     pub(crate) pending_items: Vec<PendingItem>,
@@ -92,6 +96,12 @@ impl Store {
     }
     pub(crate) fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
         self.customers.iter_mut().find(|c| c.id == id)
+    }
+    pub(crate) fn coupon(&self, id: &str) -> Option<&Coupon> {
+        self.coupons.iter().find(|c| c.id == id)
+    }
+    pub(crate) fn promotion_code(&self, id: &str) -> Option<&PromotionCode> {
+        self.promotion_codes.iter().find(|p| p.id == id)
     }
     pub(crate) fn shipping_rate(&self, id: &str) -> Option<&ShippingRate> {
         self.shipping_rates.iter().find(|r| r.id == id)

@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 
 use super::checkout_params::{
-    check_customer, check_payment_method_types, expires_at, line_items, mode,
+    check_customer, check_payment_method_types, discount, expires_at, line_items, mode,
     payment_intent_metadata, payment_methods, shipping, subscription_data,
 };
 use super::{body_params, list_page, list_query, one, retrieve_one};
@@ -33,7 +33,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// Parameters accepted and honoured; `IGNORED` are accepted for compatibility but have no
 /// effect in the sim (tax, address collection, …).
-const ACCEPTED: [&str; 20] = [
+const ACCEPTED: [&str; 21] = [
     "mode",
     "line_items",
     "success_url",
@@ -54,6 +54,7 @@ const ACCEPTED: [&str; 20] = [
     "payment_intent_data",
     "shipping_address_collection",
     "shipping_options",
+    "discounts",
 ];
 const IGNORED: [&str; 7] = [
     "billing_address_collection",
@@ -82,6 +83,8 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
     let shipping = shipping(store, params, mode, &currency)?;
     let shipping_rate = shipping.options.first().cloned();
     let amount_shipping = shipping_rate.as_ref().map_or(0, |(_, amount)| *amount);
+    let discount = discount(store, params, mode, &currency, lines.total)?;
+    let amount_discount = discount.as_ref().map_or(0, |(_, amount)| *amount);
     let id = store.id("cs_test");
     let session_lines = lines
         .items
@@ -122,7 +125,7 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         expires_at,
         currency,
         amount_subtotal: lines.total,
-        amount_total: lines.total + amount_shipping,
+        amount_total: lines.total - amount_discount + amount_shipping,
         locale: params.str("locale").map(str::to_owned),
         collected_email: None,
         pending_payment_method: None,
@@ -132,6 +135,8 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         shipping_rate,
         shipping_details: None,
         shipping_chosen: false,
+        discount: discount.map(|(applied, _)| applied),
+        amount_discount,
     });
     Ok(id)
 }

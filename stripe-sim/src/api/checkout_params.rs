@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::form::{Obj, Params};
-use crate::model::{Meta, Price};
+use crate::model::{AppliedDiscount, Meta, Price};
 use crate::store::Store;
 use crate::time::DAY;
 
@@ -332,4 +332,65 @@ pub(super) fn shipping(
         countries,
         options: chosen,
     })
+}
+
+/// `discounts[0][coupon | promotion_code]`: one discount, payment mode only, never together with
+/// `allow_promotion_codes`; with its amount off `subtotal`.
+pub(super) fn discount(
+    store: &Store,
+    params: &Params,
+    mode: &str,
+    currency: &str,
+    subtotal: i64,
+) -> Result<Option<(AppliedDiscount, i64)>, ApiError> {
+    let list = params.list("discounts")?;
+    let Some(first) = list.first() else {
+        return Ok(None);
+    };
+    if params.bool("allow_promotion_codes")? == Some(true) {
+        return Err(ApiError::invalid(
+            "discounts",
+            "You may only specify one of these parameters: allow_promotion_codes, discounts."
+                .to_owned(),
+        ));
+    }
+    if mode != "payment" || list.len() > 1 {
+        return Err(ApiError::invalid(
+            "discounts",
+            "The sim applies one discount, in payment mode.".to_owned(),
+        ));
+    }
+    first.allow(&["coupon", "promotion_code"])?;
+    let applied = match (first.str("coupon"), first.str("promotion_code")) {
+        (Some(coupon), None) => AppliedDiscount {
+            coupon: coupon.to_owned(),
+            promotion_code: None,
+        },
+        (None, Some(promo)) => AppliedDiscount {
+            coupon: store
+                .promotion_code(promo)
+                .map(|p| p.coupon.clone())
+                .ok_or_else(|| {
+                    ApiError::missing_resource(
+                        "promotion_code",
+                        promo,
+                        &first.name("promotion_code"),
+                    )
+                })?,
+            promotion_code: Some(promo.to_owned()),
+        },
+        _ => {
+            return Err(ApiError::invalid(
+                &first.name("coupon"),
+                "Pass exactly one of coupon or promotion_code.".to_owned(),
+            ));
+        }
+    };
+    let param = first.name(if applied.promotion_code.is_some() {
+        "promotion_code"
+    } else {
+        "coupon"
+    });
+    let amount = crate::billing::discounts::amount_of(store, &applied, subtotal, currency, &param)?;
+    Ok(Some((applied, amount)))
 }

@@ -5,6 +5,7 @@ mod charges;
 mod checkout;
 mod checkout_params;
 mod customers;
+mod discounts;
 mod events;
 mod payment_intents;
 mod payment_methods;
@@ -47,6 +48,7 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
         .merge(payment_methods::routes())
         .merge(charges::routes())
         .merge(refunds::routes())
+        .merge(discounts::routes())
         .merge(shipping_rates::routes())
         .fallback(unknown_url)
         .layer(axum::middleware::from_fn_with_state(

@@ -201,8 +201,12 @@ pub(crate) fn pay_bank(
     finish(store, id)
 }
 
-/// Sends `checkout.session.completed` and redirects to the success URL.
+/// Counts the discount's redemption (`redeem`), sends `checkout.session.completed` and redirects to the
+/// success URL.
 fn finish(store: &mut Store, id: &str) -> Result<PayOutcome, ApiError> {
+    if let Some(completed) = store.session(id).cloned() {
+        redeem(store, &completed);
+    }
     let Some(session) = store.session(id) else {
         return Err(no_such_session(id));
     };
@@ -291,4 +295,19 @@ pub(crate) fn expire(store: &mut Store, id: &str) -> Result<(), ApiError> {
         store.emit("checkout.session.expired", object, None);
     }
     Ok(())
+}
+
+/// Counts the redemption of a completed session's coupon and code.
+fn redeem(store: &mut Store, session: &CheckoutSession) {
+    let Some(discount) = &session.discount else {
+        return;
+    };
+    if let Some(c) = store.coupons.iter_mut().find(|c| c.id == discount.coupon) {
+        c.times_redeemed += 1;
+    }
+    if let Some(promo) = &discount.promotion_code
+        && let Some(p) = store.promotion_codes.iter_mut().find(|p| &p.id == promo)
+    {
+        p.times_redeemed += 1;
+    }
 }

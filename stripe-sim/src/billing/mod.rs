@@ -4,6 +4,7 @@ pub(crate) mod cards;
 pub(crate) mod checkout;
 pub(crate) mod confirm;
 pub(crate) mod customers;
+pub(crate) mod discounts;
 pub(crate) mod intents;
 pub(crate) mod payment_mode;
 pub(crate) mod payments;

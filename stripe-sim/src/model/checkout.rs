@@ -19,6 +19,13 @@ impl SessionStatus {
     }
 }
 
+/// The one discount of a session: a coupon, through a promotion code or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppliedDiscount {
+    pub(crate) coupon: String,
+    pub(crate) promotion_code: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct SessionLine {
     pub(crate) id: String,
@@ -73,6 +80,9 @@ pub(crate) struct CheckoutSession {
     pub(crate) shipping_details: Option<ShippingDetails>,
     /// The buyer has been through the page's shipping step.
     pub(crate) shipping_chosen: bool,
+    pub(crate) discount: Option<AppliedDiscount>,
+    /// What the discount takes off the goods (in `amount_total` already).
+    pub(crate) amount_discount: i64,
 }
 
 impl CheckoutSession {

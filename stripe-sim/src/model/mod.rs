@@ -6,6 +6,7 @@ mod billing;
 mod catalog;
 mod checkout;
 mod customers;
+mod discounts;
 mod events;
 mod payments;
 mod shipping;
@@ -18,8 +19,11 @@ pub(crate) use billing::{
     Invoice, InvoiceLine, InvoiceStatus, PendingItem, SubItem, SubStatus, Subscription,
 };
 pub(crate) use catalog::{Price, Product, Recurring};
-pub(crate) use checkout::{CheckoutSession, PortalSession, SessionLine, SessionStatus};
+pub(crate) use checkout::{
+    AppliedDiscount, CheckoutSession, PortalSession, SessionLine, SessionStatus,
+};
 pub(crate) use customers::{CardBehavior, Customer, PaymentMethod};
+pub(crate) use discounts::{Coupon, PromotionCode};
 pub use events::Delivery;
 pub(crate) use events::{Endpoint, Event, Outgoing};
 pub(crate) use payments::{

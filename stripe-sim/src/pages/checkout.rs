@@ -12,6 +12,7 @@ use axum::routing::get;
 
 use super::{esc, form, money, not_found, page, per, see_other};
 use crate::billing::checkout::{PayOutcome, authenticate, pay, pay_bank};
+use crate::billing::discounts::apply_code;
 use crate::billing::shipping::{ShippingChoice, choose};
 use crate::error::ApiError;
 use crate::model::{CheckoutSession, SessionStatus};
@@ -26,6 +27,10 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route(
             "/checkout/{id}/shipping",
             axum::routing::post(submit_shipping),
+        )
+        .route(
+            "/checkout/{id}/promotion_code",
+            axum::routing::post(submit_code),
         )
         .route(
             "/checkout/{id}/authenticate",
@@ -94,7 +99,8 @@ fn summary(store: &Store, s: &CheckoutSession) -> String {
         ),
     };
     let shipping = super::checkout_shipping::summary_line(store, s);
-    format!("{headline}{lines}{shipping}{trial}")
+    let discount = super::checkout_shipping::discount_line(store, s);
+    format!("{headline}{lines}{discount}{shipping}{trial}")
 }
 
 fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {
@@ -129,6 +135,11 @@ fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: Statu
         );
         return page(status, "Checkout", &body);
     }
+    let side_forms = format!(
+        "{}{}",
+        super::checkout_shipping::code_form(s),
+        bank_form(s, &email)
+    );
     let body = format!(
         r#"<div class="wrap"><div>{back}<h1>Checkout</h1>{summary}</div>
 <div><div class="card"><form method="post" action="/checkout/{id}/pay">{error}
@@ -140,7 +151,7 @@ fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: Statu
 <button type="submit">{action}</button></form>
 <p class="hint">Test cards: <code>4242424242424242</code> succeeds · <code>4000000000000002</code> declined · <code>4000000000009995</code> insufficient funds · <code>4000000000003220</code> authentication · <code>4000000000000341</code> fails on renewal. Any future expiry and CVC.</p></div>{bank}</div></div>"#,
         summary = summary(store, s),
-        bank = bank_form(s, &email),
+        bank = side_forms,
         id = esc(&s.id),
         email = esc(&email),
     );
@@ -272,6 +283,20 @@ async fn submit_shipping(
         rate: optional("shipping_rate"),
     };
     match sim.with(|store| choose(store, &id, &choice)) {
+        Ok(()) => see_other(&format!("/checkout/{id}")),
+        Err(error) => outcome(&sim, &id, Err(error)),
+    }
+}
+
+/// The promotion-code box (`checkout_shipping::code_form`).
+async fn submit_code(
+    State(sim): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form(&body);
+    let code = fields.get("code").map_or("", |c| c.trim()).to_owned();
+    match sim.with(|store| apply_code(store, &id, &code)) {
         Ok(()) => see_other(&format!("/checkout/{id}")),
         Err(error) => outcome(&sim, &id, Err(error)),
     }

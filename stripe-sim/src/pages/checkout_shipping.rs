@@ -1,5 +1,6 @@
 //! Hosted Checkout's shipping step (`shipping_address_collection`, `shipping_options`): the
 //! address and the rate, asked for before the payment forms; the summary's shipping line after.
+//! Also the promotion-code box (`allow_promotion_codes`) and the summary's discount line.
 
 use super::{esc, money};
 use crate::model::{CheckoutSession, ShippingRate};
@@ -114,5 +115,36 @@ pub(super) fn step(store: &Store, s: &CheckoutSession, error: &str) -> String {
         id = esc(&s.id),
         address = address_fields(s),
         rates = rate_choices(store, s),
+    )
+}
+
+/// The summary's discount line, naming the code the buyer typed.
+pub(super) fn discount_line(store: &Store, s: &CheckoutSession) -> String {
+    let Some(discount) = &s.discount else {
+        return String::new();
+    };
+    let label = discount
+        .promotion_code
+        .as_deref()
+        .and_then(|id| store.promotion_code(id))
+        .map_or_else(
+            || "Discount".to_owned(),
+            |p| format!("Discount ({})", p.code),
+        );
+    format!(
+        "<div class=\"line\"><span>{}</span><span>−{}</span></div>",
+        esc(&label),
+        esc(&money(s.amount_discount, &s.currency))
+    )
+}
+
+/// The promotion-code box beside the payment forms, while no discount is applied.
+pub(super) fn code_form(s: &CheckoutSession) -> String {
+    if s.allow_promotion_codes != Some(true) || s.discount.is_some() {
+        return String::new();
+    }
+    format!(
+        r#"<div class="card"><form method="post" action="/checkout/{id}/promotion_code"><label for="promotion_code">Promotion code</label><input type="text" id="promotion_code" name="code" autocomplete="off" required><button type="submit" class="secondary">Apply</button></form></div>"#,
+        id = esc(&s.id)
     )
 }

@@ -72,7 +72,11 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "customer_creation": s.customer_creation,
         "customer_details": customer_details,
         "customer_email": s.customer_email,
-        "discounts": [],
+        "discounts": s
+            .discount
+            .iter()
+            .map(|d| json!({ "coupon": d.coupon, "promotion_code": d.promotion_code }))
+            .collect::<Vec<_>>(),
         "expires_at": s.expires_at,
         "integration_identifier": null,
         "invoice": s.invoice,
@@ -119,7 +123,7 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "subscription": s.subscription,
         "success_url": s.success_url,
         "total_details": {
-            "amount_discount": 0,
+            "amount_discount": s.amount_discount,
             "amount_shipping": s.amount_shipping(),
             "amount_tax": 0,
         },
@@ -131,11 +135,21 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
 
 /// `GET /v1/checkout/sessions/{id}/line_items` entries (object `item`).
 pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
-    s.lines
+    let amounts: Vec<i64> = s
+        .lines
         .iter()
         .map(|l| {
+            store
+                .price(&l.price)
+                .map_or(0, |p| p.unit_amount * l.quantity)
+        })
+        .collect();
+    let discounts = line_shares(s.amount_discount, &amounts);
+    s.lines
+        .iter()
+        .zip(amounts.iter().zip(discounts))
+        .map(|(l, (&amount, discount))| {
             let price = store.price(&l.price);
-            let amount = price.map_or(0, |p| p.unit_amount * l.quantity);
             let description = price
                 .and_then(|p| store.product(&p.product))
                 .map(|p| p.name.clone())
@@ -144,10 +158,10 @@ pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
                 "id": l.id,
                 "object": "item",
                 "adjustable_quantity": null,
-                "amount_discount": 0,
+                "amount_discount": discount,
                 "amount_subtotal": amount,
                 "amount_tax": 0,
-                "amount_total": amount,
+                "amount_total": amount - discount,
                 "currency": s.currency,
                 "description": description,
                 "metadata": {},
@@ -156,6 +170,20 @@ pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// A session-wide discount spread over its lines in proportion to their amounts, in whole minor
+/// units; what rounding leaves goes to the last line, so the shares add up to the discount.
+pub(crate) fn line_shares(discount: i64, amounts: &[i64]) -> Vec<i64> {
+    let total: i64 = amounts.iter().sum();
+    if total == 0 {
+        return vec![0; amounts.len()];
+    }
+    let mut shares: Vec<i64> = amounts.iter().map(|a| discount * a / total).collect();
+    if let Some(last) = shares.last_mut() {
+        *last += discount - amounts.iter().map(|a| discount * a / total).sum::<i64>();
+    }
+    shares
 }
 
 pub(crate) fn portal_session(store: &Store, p: &PortalSession) -> Value {

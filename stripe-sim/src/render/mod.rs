@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod billing;
 pub(crate) mod catalog;
 pub(crate) mod checkout;
+pub(crate) mod discounts;
 pub(crate) mod payment_methods;
 pub(crate) mod payments;
 pub(crate) mod shipping;

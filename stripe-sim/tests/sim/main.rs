@@ -10,6 +10,7 @@ mod common;
 mod conventions;
 mod customers;
 mod declines;
+mod discounts;
 mod faults;
 mod hosted;
 mod intent_helpers;
