@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::model::{
     Account, Charge, CheckoutSession, Coupon, Customer, Delivery, Endpoint, Event, Invoice,
     Outgoing, PaymentIntent, PaymentMethod, PendingItem, PortalSession, Price, Product,
-    PromotionCode, Refund, ShippingRate, Subscription,
+    PromotionCode, Refund, ShippingRate, Subscription, TaxCalculation,
 };
 
 /// Everything the sim knows, behind one lock (`Shared::with` / `Shared::read`).
@@ -28,6 +28,7 @@ pub(crate) struct Store {
     /// Ids of deleted coupons: promotion codes of them stop working.
     pub(crate) deleted_coupons: Vec<String>,
     pub(crate) promotion_codes: Vec<PromotionCode>,
+    pub(crate) tax_calculations: Vec<TaxCalculation>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) invoices: Vec<Invoice>,
     pub(crate) pending_items: Vec<PendingItem>,
@@ -96,6 +97,9 @@ impl Store {
     }
     pub(crate) fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
         self.customers.iter_mut().find(|c| c.id == id)
+    }
+    pub(crate) fn tax_calculation(&self, id: &str) -> Option<&TaxCalculation> {
+        self.tax_calculations.iter().find(|t| t.id == id)
     }
     pub(crate) fn coupon(&self, id: &str) -> Option<&Coupon> {
         self.coupons.iter().find(|c| c.id == id)

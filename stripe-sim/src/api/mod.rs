@@ -15,6 +15,7 @@ mod products;
 mod refunds;
 mod shipping_rates;
 mod subscriptions;
+mod tax;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub(crate) fn router(sim: Arc<Shared>) -> Router {
         .merge(charges::routes())
         .merge(refunds::routes())
         .merge(discounts::routes())
+        .merge(tax::routes())
         .merge(shipping_rates::routes())
         .fallback(unknown_url)
         .layer(axum::middleware::from_fn_with_state(

@@ -16,7 +16,7 @@ use crate::billing::intents::{self, CANCELLATION_REASONS, IntentUpdate};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::ApiResult;
-use crate::model::NewIntent;
+use crate::model::{Address, NewIntent, ShippingDetails};
 use crate::render::payments as render;
 use crate::shared::Shared;
 use crate::store::Store;
@@ -118,8 +118,52 @@ fn new_intent(params: &Params) -> Result<NewIntent, ApiError> {
         description: nullable(params, "description").flatten(),
         receipt_email: nullable(params, "receipt_email").flatten(),
         automatic_payment_methods: automatic_methods(params)?,
+        shipping: shipping(params)?,
+        tax_calculation: tax_calculation(params)?,
         ..NewIntent::default()
     })
+}
+
+/// `shipping[name]`, `shipping[address][…]` (phone, carrier and tracking number are accepted and
+/// not kept).
+fn shipping(params: &Params) -> Result<Option<ShippingDetails>, ApiError> {
+    let Some(s) = params.child("shipping")? else {
+        return Ok(None);
+    };
+    s.allow(&["name", "address", "phone", "carrier", "tracking_number"])?;
+    let a = s
+        .child("address")?
+        .ok_or_else(|| ApiError::missing(&s.name("address")))?;
+    a.allow(&["line1", "line2", "city", "state", "postal_code", "country"])?;
+    let text = |k: &str| a.str(k).map(str::to_owned).filter(|v| !v.is_empty());
+    Ok(Some(ShippingDetails {
+        name: s.req_str("name")?.to_owned(),
+        address: Address {
+            line1: text("line1"),
+            line2: text("line2"),
+            city: text("city"),
+            state: text("state"),
+            postal_code: text("postal_code"),
+            country: text("country").map(|c| c.to_ascii_uppercase()),
+        },
+    }))
+}
+
+/// `hooks[inputs][tax][calculation]`: the Tax Calculation whose total the amount is.
+fn tax_calculation(params: &Params) -> Result<Option<String>, ApiError> {
+    let Some(hooks) = params.child("hooks")? else {
+        return Ok(None);
+    };
+    hooks.allow(&["inputs"])?;
+    let Some(inputs) = hooks.child("inputs")? else {
+        return Ok(None);
+    };
+    inputs.allow(&["tax"])?;
+    let Some(tax) = inputs.child("tax")? else {
+        return Ok(None);
+    };
+    tax.allow(&["calculation"])?;
+    Ok(Some(tax.req_str("calculation")?.to_owned()))
 }
 
 /// The intent as it is now, with `expand[]` applied.
@@ -143,6 +187,8 @@ async fn create(State(sim): State<Arc<Shared>>, body: Bytes) -> ApiResult {
         "automatic_payment_methods",
         "description",
         "receipt_email",
+        "shipping",
+        "hooks",
         "expand",
     ])?;
     let new = new_intent(&params)?;
@@ -160,6 +206,8 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: By
         "description",
         "customer",
         "receipt_email",
+        "shipping",
+        "hooks",
         "expand",
     ])?;
     let change = IntentUpdate {
@@ -168,6 +216,8 @@ async fn update(State(sim): State<Arc<Shared>>, Path(id): Path<String>, body: By
         description: nullable(&params, "description"),
         customer: nullable(&params, "customer"),
         receipt_email: nullable(&params, "receipt_email"),
+        shipping: shipping(&params)?,
+        tax_calculation: tax_calculation(&params)?,
     };
     sim.with(|store| {
         intents::update(store, &id, change)?;

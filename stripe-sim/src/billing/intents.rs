@@ -4,7 +4,8 @@
 
 use crate::error::ApiError;
 use crate::model::{
-    Charge, IntentStatus, Meta, NewCharge, NewIntent, PaymentIntent, merge_metadata,
+    Charge, IntentStatus, Meta, NewCharge, NewIntent, PaymentIntent, ShippingDetails,
+    merge_metadata,
 };
 use crate::render::payments as render;
 use crate::store::Store;
@@ -17,6 +18,9 @@ pub(crate) struct IntentUpdate {
     pub(crate) description: Option<Option<String>>,
     pub(crate) customer: Option<Option<String>>,
     pub(crate) receipt_email: Option<Option<String>>,
+    pub(crate) shipping: Option<ShippingDetails>,
+    /// `hooks[inputs][tax][calculation]`.
+    pub(crate) tax_calculation: Option<String>,
 }
 
 pub(crate) fn no_such_intent(id: &str) -> ApiError {
@@ -47,6 +51,9 @@ pub(crate) fn open(store: &mut Store, new: NewIntent) -> String {
 /// `payment_intent.created`.
 pub(crate) fn create(store: &mut Store, new: NewIntent) -> Result<String, ApiError> {
     check_customer(store, new.customer.as_deref())?;
+    if let Some(calc) = &new.tax_calculation {
+        check_tax(store, calc, new.amount, &new.currency)?;
+    }
     let id = open(store, new);
     emit_intent(store, "payment_intent.created", &id);
     Ok(id)
@@ -101,9 +108,23 @@ pub(crate) fn update(store: &mut Store, id: &str, change: IntentUpdate) -> Resul
     if let Some(Some(c)) = &change.customer {
         check_customer(store, Some(c))?;
     }
+    let current = store.payment_intent(id).ok_or_else(|| no_such_intent(id))?;
+    let calc = change
+        .tax_calculation
+        .clone()
+        .or_else(|| current.tax_calculation.clone());
+    if let Some(calc) = &calc {
+        let amount = change.amount.unwrap_or(current.amount);
+        let currency = current.currency.clone();
+        check_tax(store, calc, amount, &currency)?;
+    }
     let Some(pi) = store.payment_intent_mut(id) else {
         return Err(no_such_intent(id));
     };
+    if let Some(shipping) = change.shipping {
+        pi.shipping = Some(shipping);
+    }
+    pi.tax_calculation = calc;
     if let Some(amount) = change.amount {
         pi.amount = amount;
     }
@@ -118,6 +139,25 @@ pub(crate) fn update(store: &mut Store, id: &str, change: IntentUpdate) -> Resul
     }
     if let Some(e) = change.receipt_email {
         pi.receipt_email = e;
+    }
+    Ok(())
+}
+
+/// A Tax Calculation attached to an intent must exist and charge what the intent charges.
+fn check_tax(store: &Store, calc: &str, amount: i64, currency: &str) -> Result<(), ApiError> {
+    let param = "hooks[inputs][tax][calculation]";
+    let found = store
+        .tax_calculation(calc)
+        .ok_or_else(|| ApiError::missing_resource("tax.calculation", calc, param))?;
+    if found.amount_total() != amount || found.currency != currency {
+        return Err(ApiError::invalid(
+            "amount",
+            format!(
+                "The PaymentIntent's amount ({amount} {currency}) must match the Tax Calculation's amount_total ({} {}).",
+                found.amount_total(),
+                found.currency
+            ),
+        ));
     }
     Ok(())
 }

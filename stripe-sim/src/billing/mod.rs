@@ -12,3 +12,4 @@ pub(crate) mod plan_change;
 pub(crate) mod refunds;
 pub(crate) mod shipping;
 pub(crate) mod subscriptions;
+pub(crate) mod tax;

@@ -10,6 +10,7 @@ mod discounts;
 mod events;
 mod payments;
 mod shipping;
+mod tax;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,7 @@ pub(crate) use payments::{
     PaymentError, PaymentIntent, ReceiptLine, Refund, Settlement,
 };
 pub(crate) use shipping::{Address, EstimateBound, ShippingDetails, ShippingRate};
+pub(crate) use tax::{TaxCalculation, TaxLine, Taxation, TaxedShipping};
 
 /// `metadata`: string keys to string values, sorted like Stripe's JSON.
 pub(crate) type Meta = BTreeMap<String, String>;

@@ -56,6 +56,7 @@ pub(crate) struct NewIntent {
     pub(crate) automatic_payment_methods: bool,
     pub(crate) method_type: MethodType,
     pub(crate) shipping: Option<super::ShippingDetails>,
+    pub(crate) tax_calculation: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +84,8 @@ pub(crate) struct PaymentIntent {
     /// While `requires_action`: the hosted 3-D Secure page and where it returns to.
     pub(crate) next_action: Option<NextAction>,
     pub(crate) shipping: Option<super::ShippingDetails>,
+    /// `hooks[inputs][tax][calculation]`: the tax this intent's amount includes.
+    pub(crate) tax_calculation: Option<String>,
 }
 
 impl PaymentIntent {
@@ -108,6 +111,7 @@ impl PaymentIntent {
             cancellation_reason: None,
             next_action: None,
             shipping: new.shipping,
+            tax_calculation: new.tax_calculation,
         }
     }
 }

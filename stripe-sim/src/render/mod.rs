@@ -9,6 +9,7 @@ pub(crate) mod discounts;
 pub(crate) mod payment_methods;
 pub(crate) mod payments;
 pub(crate) mod shipping;
+pub(crate) mod tax;
 
 use serde_json::{Value, json};
 

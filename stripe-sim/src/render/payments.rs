@@ -86,6 +86,9 @@ pub(crate) fn payment_intent(pi: &PaymentIntent) -> Value {
         "review": null,
         "setup_future_usage": null,
         "shipping": pi.shipping.as_ref().map(super::shipping::intent_shipping),
+        "hooks": pi.tax_calculation.as_ref().map(|calc| serde_json::json!({
+            "inputs": { "tax": { "calculation": calc } },
+        })),
         "source": null,
         "statement_descriptor": null,
         "statement_descriptor_suffix": null,

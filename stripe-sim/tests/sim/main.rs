@@ -23,5 +23,6 @@ mod shapes;
 mod shipping;
 mod shop;
 mod stripe_js;
+mod tax;
 mod timing;
 mod webhooks;

@@ -1,0 +1,203 @@
+//! Tax (issue 22): the Tax Calculations API on the sim's rate table, and a PaymentIntent that
+//! carries a calculation (`hooks[inputs][tax][calculation]`) and must charge its total.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+async fn post(base: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = http()
+        .post(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+fn calculation<'a>(country: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("currency", "usd"),
+        ("customer_details[address][country]", country),
+        ("customer_details[address_source]", "shipping"),
+    ];
+    form.extend_from_slice(extra);
+    form
+}
+
+#[tokio::test]
+async fn calculations_follow_the_rate_table_line_by_line() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        // 7.25 % of 1400 is 101.5 (102), of 500 is 36.25 (36), of shipping 500 again 36.
+        let form = calculation(
+            "US",
+            &[
+                ("customer_details[address][state]", "CA"),
+                ("line_items[0][amount]", "1400"),
+                ("line_items[0][reference]", "mug"),
+                ("line_items[1][amount]", "500"),
+                ("line_items[1][reference]", "stickers"),
+                ("shipping_cost[amount]", "500"),
+            ],
+        );
+        let (status, calc) = post(&base, "/v1/tax/calculations", &form).await;
+        assert_eq!(status, 200, "{calc}");
+        assert!(
+            calc["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("taxcalc_"))
+        );
+        assert_eq!(calc["tax_amount_exclusive"], 174);
+        assert_eq!(calc["amount_total"], 1400 + 500 + 500 + 174);
+        assert_eq!(calc["shipping_cost"]["amount_tax"], 36);
+        assert_eq!(
+            calc["tax_breakdown"][0]["tax_rate_details"]["percentage_decimal"],
+            "7.25"
+        );
+        assert_eq!(calc["tax_breakdown"][0]["taxable_amount"], 1900);
+        let id = calc["id"].as_str().expect("id");
+        let lines = api_get(
+            &http(),
+            &base,
+            &format!("/v1/tax/calculations/{id}/line_items"),
+        )
+        .await;
+        let taxes: Vec<&Value> = lines["data"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|l| &l["amount_tax"])
+            .collect();
+        assert_eq!(taxes, [&json!(102), &json!(36)]);
+
+        let (_, vat) = post(
+            &base,
+            "/v1/tax/calculations",
+            &calculation(
+                "GB",
+                &[
+                    ("line_items[0][amount]", "1200"),
+                    ("line_items[0][tax_behavior]", "inclusive"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            (
+                vat["tax_amount_inclusive"].clone(),
+                vat["amount_total"].clone()
+            ),
+            (json!(200), json!(1200))
+        );
+        let (_, reverse) = post(
+            &base,
+            "/v1/tax/calculations",
+            &calculation(
+                "DE",
+                &[
+                    ("line_items[0][amount]", "1000"),
+                    ("customer_details[tax_ids][0][type]", "eu_vat"),
+                    ("customer_details[tax_ids][0][value]", "DE123456789"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(reverse["tax_amount_exclusive"], 0);
+        assert_eq!(
+            reverse["tax_breakdown"][0]["taxability_reason"],
+            "reverse_charge"
+        );
+        let mut yen = calculation("JP", &[("line_items[0][amount]", "1000")]);
+        yen[0] = ("currency", "jpy");
+        let (_, jct) = post(&base, "/v1/tax/calculations", &yen).await;
+        assert_eq!(
+            (
+                jct["tax_amount_exclusive"].clone(),
+                jct["amount_total"].clone()
+            ),
+            (json!(100), json!(1100)),
+            "¥ has no minor unit"
+        );
+        let (status, err) = post(
+            &base,
+            "/v1/tax/calculations",
+            &[("currency", "usd"), ("line_items[0][amount]", "1")],
+        )
+        .await;
+        assert_eq!(
+            (status, err["error"]["param"].clone()),
+            (400, json!("customer_details"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_intent_carries_its_calculation_and_charges_its_total() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        let (_, calc) = post(
+            &base,
+            "/v1/tax/calculations",
+            &calculation("US", &[("line_items[0][amount]", "1000")]),
+        )
+        .await;
+        let id = calc["id"].as_str().expect("id");
+        let total = calc["amount_total"].as_i64().expect("total").to_string();
+        let hook = "hooks[inputs][tax][calculation]";
+        let (status, err) = post(
+            &base,
+            "/v1/payment_intents",
+            &[("amount", "1000"), ("currency", "usd"), (hook, id)],
+        )
+        .await;
+        assert_eq!(
+            (status, err["error"]["param"].clone()),
+            (400, json!("amount")),
+            "{err}"
+        );
+        let (status, pi) = post(
+            &base,
+            "/v1/payment_intents",
+            &[
+                ("amount", total.as_str()),
+                ("currency", "usd"),
+                (hook, id),
+                ("shipping[name]", "Ada"),
+                ("shipping[address][line1]", "1 Main St"),
+                ("shipping[address][country]", "us"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{pi}");
+        assert_eq!(pi["hooks"]["inputs"]["tax"]["calculation"], id);
+        assert_eq!(pi["shipping"]["address"]["country"], "US");
+        let pi_id = pi["id"].as_str().expect("pi");
+        let (status, _) = post(
+            &base,
+            &format!("/v1/payment_intents/{pi_id}"),
+            &[("amount", "999")],
+        )
+        .await;
+        assert_eq!(status, 400, "the amount stays the calculation's");
+        let (status, _) = post(
+            &base,
+            "/v1/payment_intents",
+            &[("amount", "1"), ("currency", "usd"), (hook, "taxcalc_nope")],
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert_eq!(
+            sim.act()
+                .confirm_intent(pi_id, "4242424242424242")
+                .expect("paid"),
+            "succeeded"
+        );
+    })
+    .await;
+}
