@@ -9,9 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 
 use super::checkout_params::{
-    check_customer, check_payment_method_types, discount, expires_at, line_items, mode,
-    payment_intent_metadata, payment_methods, shipping, subscription_data,
+    check_customer, check_payment_method_types, expires_at, line_items, mode,
+    payment_intent_metadata, payment_methods, subscription_data,
 };
+use super::checkout_pricing::{automatic_tax, discount, shipping};
 use super::{body_params, list_page, list_query, one, retrieve_one};
 use crate::billing::checkout::expire;
 use crate::error::ApiError;
@@ -33,7 +34,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// Parameters accepted and honoured; `IGNORED` are accepted for compatibility but have no
 /// effect in the sim (tax, address collection, …).
-const ACCEPTED: [&str; 21] = [
+const ACCEPTED: [&str; 22] = [
     "mode",
     "line_items",
     "success_url",
@@ -55,12 +56,12 @@ const ACCEPTED: [&str; 21] = [
     "shipping_address_collection",
     "shipping_options",
     "discounts",
+    "automatic_tax",
 ];
-const IGNORED: [&str; 7] = [
+const IGNORED: [&str; 6] = [
     "billing_address_collection",
     "customer_update",
     "payment_method_collection",
-    "automatic_tax",
     "tax_id_collection",
     "phone_number_collection",
     "invoice_creation",
@@ -137,7 +138,13 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         shipping_chosen: false,
         discount: discount.map(|(applied, _)| applied),
         amount_discount,
+        automatic_tax: automatic_tax(params)?,
+        amount_tax: 0,
+        line_taxes: Vec::new(),
+        shipping_tax: 0,
+        tax_located: false,
     });
+    crate::billing::totals::recompute(store, &id);
     Ok(id)
 }
 

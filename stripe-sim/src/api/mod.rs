@@ -4,6 +4,7 @@ mod account;
 mod charges;
 mod checkout;
 mod checkout_params;
+mod checkout_pricing;
 mod customers;
 mod discounts;
 mod events;

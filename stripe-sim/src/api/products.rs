@@ -92,6 +92,7 @@ async fn create_product(State(sim): State<Arc<Shared>>, body: Bytes) -> ApiResul
             url: params.str("url").map(str::to_owned),
             unit_label: params.str("unit_label").map(str::to_owned),
             statement_descriptor: params.str("statement_descriptor").map(str::to_owned),
+            tax_code: params.str("tax_code").map(str::to_owned),
             ..Product::new(id, name, store.now)
         };
         let object = insert_product(store, product);
@@ -146,6 +147,9 @@ impl ProductUpdate {
         }
         if let Some(label) = nullable(params, "unit_label") {
             product.unit_label = label;
+        }
+        if let Some(code) = nullable(params, "tax_code") {
+            product.tax_code = code;
         }
         if let Some(descriptor) = nullable(params, "statement_descriptor") {
             product.statement_descriptor = descriptor;

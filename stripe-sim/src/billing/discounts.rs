@@ -3,7 +3,7 @@
 //! shipping; coupons and codes count a redemption when the session completes (`checkout`).
 
 use crate::error::ApiError;
-use crate::model::{AppliedDiscount, CheckoutSession};
+use crate::model::AppliedDiscount;
 use crate::store::Store;
 
 /// The coupon (and code) `discount` names, checked against `subtotal`; its amount.
@@ -70,14 +70,9 @@ pub(crate) fn apply_code(store: &mut Store, id: &str, typed: &str) -> Result<(),
         "promotion_code",
     )?;
     if let Some(s) = store.session_mut(id) {
-        set(s, discount, amount);
+        s.amount_discount = amount;
+        s.discount = Some(discount);
     }
+    super::totals::recompute(store, id);
     Ok(())
-}
-
-/// Puts the discount on the session; its total follows.
-pub(crate) fn set(s: &mut CheckoutSession, discount: AppliedDiscount, amount: i64) {
-    s.amount_total += s.amount_discount - amount;
-    s.amount_discount = amount;
-    s.discount = Some(discount);
 }

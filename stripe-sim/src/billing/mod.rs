@@ -13,3 +13,4 @@ pub(crate) mod refunds;
 pub(crate) mod shipping;
 pub(crate) mod subscriptions;
 pub(crate) mod tax;
+pub(crate) mod totals;

@@ -1,5 +1,5 @@
 //! The hosted page's shipping step: where the parcel goes and which rate, before payment. The
-//! session's `amount_total` follows the chosen rate.
+//! session's totals follow the chosen rate and address (`totals`).
 
 use crate::error::ApiError;
 use crate::model::{Address, ShippingDetails};
@@ -90,11 +90,10 @@ pub(crate) fn choose(store: &mut Store, id: &str, choice: &ShippingChoice) -> Re
         None => None,
     };
     if let Some(s) = store.session_mut(id) {
-        let before = s.amount_shipping();
         s.shipping_rate = rate;
-        s.amount_total += s.amount_shipping() - before;
         s.shipping_details = details;
         s.shipping_chosen = true;
     }
+    super::totals::recompute(store, id);
     Ok(())
 }

@@ -18,6 +18,8 @@ pub(crate) struct Product {
     pub(crate) url: Option<String>,
     pub(crate) unit_label: Option<String>,
     pub(crate) statement_descriptor: Option<String>,
+    /// Stripe Tax's product code (`txcd_…`); none means the account's preset (general goods).
+    pub(crate) tax_code: Option<String>,
 }
 
 impl Product {
@@ -38,6 +40,7 @@ impl Product {
             url: None,
             unit_label: None,
             statement_descriptor: None,
+            tax_code: None,
         }
     }
 }

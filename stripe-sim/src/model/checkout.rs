@@ -83,6 +83,14 @@ pub(crate) struct CheckoutSession {
     pub(crate) discount: Option<AppliedDiscount>,
     /// What the discount takes off the goods (in `amount_total` already).
     pub(crate) amount_discount: i64,
+    /// `automatic_tax[enabled]`: tax from the sim's rate table (`billing::totals`).
+    pub(crate) automatic_tax: bool,
+    /// Every tax of the session (exclusive and inclusive), each line's, and shipping's.
+    pub(crate) amount_tax: i64,
+    pub(crate) line_taxes: Vec<i64>,
+    pub(crate) shipping_tax: i64,
+    /// Whether the place that decides the tax is known (else the tax waits for the address).
+    pub(crate) tax_located: bool,
 }
 
 impl CheckoutSession {

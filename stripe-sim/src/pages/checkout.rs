@@ -100,7 +100,8 @@ fn summary(store: &Store, s: &CheckoutSession) -> String {
     };
     let shipping = super::checkout_shipping::summary_line(store, s);
     let discount = super::checkout_shipping::discount_line(store, s);
-    format!("{headline}{lines}{discount}{shipping}{trial}")
+    let tax = super::checkout_shipping::tax_line(s);
+    format!("{headline}{lines}{discount}{shipping}{tax}{trial}")
 }
 
 fn render(store: &Store, s: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {

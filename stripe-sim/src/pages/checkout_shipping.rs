@@ -148,3 +148,19 @@ pub(super) fn code_form(s: &CheckoutSession) -> String {
         id = esc(&s.id)
     )
 }
+
+/// The summary's tax line, once the tax is known (`automatic_tax`).
+pub(super) fn tax_line(s: &CheckoutSession) -> String {
+    if !s.automatic_tax {
+        return String::new();
+    }
+    let amount = if s.tax_located {
+        money(s.amount_tax, &s.currency)
+    } else {
+        "Calculated with the address".to_owned()
+    };
+    format!(
+        "<div class=\"line\"><span>Tax</span><span>{}</span></div>",
+        esc(&amount)
+    )
+}

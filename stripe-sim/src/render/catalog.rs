@@ -25,7 +25,7 @@ pub(crate) fn product(p: &Product) -> Value {
         "package_dimensions": null,
         "shippable": null,
         "statement_descriptor": p.statement_descriptor,
-        "tax_code": null,
+        "tax_code": p.tax_code,
         "type": "service",
         "unit_label": p.unit_label,
         "updated": p.updated,

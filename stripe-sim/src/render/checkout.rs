@@ -45,7 +45,16 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "allow_promotion_codes": s.allow_promotion_codes,
         "amount_subtotal": s.amount_subtotal,
         "amount_total": s.amount_total,
-        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "automatic_tax": if s.automatic_tax {
+            json!({
+                "enabled": true,
+                "liability": { "type": "self" },
+                "provider": "stripe",
+                "status": if s.tax_located { "complete" } else { "requires_location_inputs" },
+            })
+        } else {
+            json!({ "enabled": false, "liability": null, "provider": null, "status": null })
+        },
         "billing_address_collection": null,
         "cancel_url": s.cancel_url,
         "client_reference_id": s.client_reference_id,
@@ -109,8 +118,8 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
             .map(|c| json!({ "allowed_countries": c })),
         "shipping_cost": s.shipping_rate.as_ref().map(|(rate, amount)| json!({
             "amount_subtotal": amount,
-            "amount_tax": 0,
-            "amount_total": amount,
+            "amount_tax": s.shipping_tax,
+            "amount_total": amount + s.shipping_tax,
             "shipping_rate": rate,
         })),
         "shipping_options": s
@@ -125,7 +134,7 @@ pub(crate) fn session(store: &Store, s: &CheckoutSession) -> Value {
         "total_details": {
             "amount_discount": s.amount_discount,
             "amount_shipping": s.amount_shipping(),
-            "amount_tax": 0,
+            "amount_tax": s.amount_tax,
         },
         "ui_mode": "hosted_page",
         "url": url,
@@ -148,7 +157,10 @@ pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
     s.lines
         .iter()
         .zip(amounts.iter().zip(discounts))
-        .map(|(l, (&amount, discount))| {
+        .enumerate()
+        .map(|(n, (l, (&amount, discount)))| {
+            let tax = s.line_taxes.get(n).copied().unwrap_or(0);
+            let inclusive = price_inclusive(store, &l.price);
             let price = store.price(&l.price);
             let description = price
                 .and_then(|p| store.product(&p.product))
@@ -160,8 +172,8 @@ pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
                 "adjustable_quantity": null,
                 "amount_discount": discount,
                 "amount_subtotal": amount,
-                "amount_tax": 0,
-                "amount_total": amount - discount,
+                "amount_tax": tax,
+                "amount_total": amount - discount + if inclusive { 0 } else { tax },
                 "currency": s.currency,
                 "description": description,
                 "metadata": {},
@@ -170,6 +182,12 @@ pub(crate) fn line_items(store: &Store, s: &CheckoutSession) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+fn price_inclusive(store: &Store, price: &str) -> bool {
+    store
+        .price(price)
+        .is_some_and(|p| p.tax_behavior == "inclusive")
 }
 
 /// A session-wide discount spread over its lines in proportion to their amounts, in whole minor

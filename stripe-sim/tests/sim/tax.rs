@@ -201,3 +201,90 @@ async fn an_intent_carries_its_calculation_and_charges_its_total() {
     })
     .await;
 }
+
+/// Checkout with `automatic_tax`: the tax waits for the address, then comes off the discounted
+/// goods and the shipping, and the intent charges the total.
+#[tokio::test]
+async fn checkout_taxes_the_discounted_goods_and_shipping_where_they_go() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        let (coupon, _) =
+            crate::discounts::code(&base, &[("percent_off", "10")], &[("code", "TAXED")]).await;
+        let mug = sim.price_id("goods_mug").expect("mug");
+        let (status, session) = post(
+            &base,
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "payment"),
+                ("success_url", "http://x/"),
+                ("line_items[0][price]", mug.as_str()),
+                ("line_items[0][quantity]", "2"),
+                ("discounts[0][coupon]", coupon.as_str()),
+                ("automatic_tax[enabled]", "true"),
+                ("shipping_address_collection[allowed_countries][0]", "GB"),
+                (
+                    "shipping_options[0][shipping_rate_data][display_name]",
+                    "Royal Mail",
+                ),
+                (
+                    "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+                    "500",
+                ),
+                (
+                    "shipping_options[0][shipping_rate_data][fixed_amount][currency]",
+                    "usd",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(
+            session["automatic_tax"]["status"],
+            "requires_location_inputs"
+        );
+        assert_eq!(session["total_details"]["amount_tax"], 0);
+        let id = session["id"].as_str().expect("id");
+        let address = stripe_sim::ShippingChoice {
+            name: "Ada".into(),
+            line1: "1 Strand".into(),
+            city: "London".into(),
+            postal_code: "WC2N 5DU".into(),
+            country: "GB".into(),
+            ..Default::default()
+        };
+        sim.act().choose_shipping(id, &address).expect("address");
+        let located = api_get(&http(), &base, &format!("/v1/checkout/sessions/{id}")).await;
+        // 2 × 1400 = 2800, less 10 % = 2520, 20 % VAT 504; shipping 500 with 100 VAT.
+        assert_eq!(located["automatic_tax"]["status"], "complete");
+        assert_eq!(
+            located["total_details"],
+            json!({ "amount_discount": 280, "amount_shipping": 500, "amount_tax": 604 })
+        );
+        assert_eq!(located["shipping_cost"]["amount_tax"], 100);
+        assert_eq!(located["amount_total"], 2800 - 280 + 500 + 604);
+        let lines = api_get(
+            &http(),
+            &base,
+            &format!("/v1/checkout/sessions/{id}/line_items"),
+        )
+        .await;
+        assert_eq!(lines["data"][0]["amount_tax"], 504);
+        assert_eq!(lines["data"][0]["amount_total"], 2520 + 504);
+        sim.act()
+            .pay_checkout(id, Some("t@x.io"), "4242424242424242")
+            .expect("paid");
+        let paid = api_get(&http(), &base, &format!("/v1/checkout/sessions/{id}")).await;
+        let pi = api_get(
+            &http(),
+            &base,
+            &format!(
+                "/v1/payment_intents/{}",
+                paid["payment_intent"].as_str().expect("pi")
+            ),
+        )
+        .await;
+        assert_eq!(pi["amount"], 3624);
+    })
+    .await;
+}
