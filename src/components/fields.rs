@@ -2,7 +2,7 @@
 //! its input (`aria-describedby`, `aria-invalid`), announced (`role="alert"`, which is an assertive
 //! live region), and the first invalid input takes the focus (`autofocus`, so it works without
 //! JavaScript). A form lists its messages with the field each belongs to; one without a field is shown
-//! above the form.
+//! above the form and takes the focus itself.
 
 use super::{GENERIC_FORM_MESSAGE, form_error_text};
 use leptos::prelude::*;
@@ -47,7 +47,8 @@ impl Feedback {
 #[component]
 pub fn FormFeedback(feedback: Option<Feedback>) -> impl IntoView {
     feedback.filter(|f| f.field.is_none()).map(|f| {
-        view! { <p class="notice error" role="alert" id="form-error">{f.message}</p> }
+        // Focusable only from script (tabindex -1), so `autofocus` moves the focus to it.
+        view! { <p class="notice error" role="alert" id="form-error" tabindex="-1" autofocus>{f.message}</p> }
     })
 }
 
