@@ -1,7 +1,8 @@
 //! "Forgot password?": a reset link mailed to the address, and the new password set with it.
 //!
 //! Nothing tells whether an address has an account: the answer is the same page, and it is sent
-//! before the lookup, whose work (a token, a mail) happens in the background. Both the client and
+//! before the lookup, whose work (a token, a mail) happens in the background a moment later, once
+//! the answer has left. Both the client and
 //! the address are limited (`AuthRateLimiter::check_mail`). Setting the new password spends every
 //! link of the account and ends all of its sessions; the browser then signs in with it.
 
@@ -18,6 +19,9 @@ use crate::state::from_context;
 use std::sync::Arc;
 use tracing::Instrument;
 
+/// How long the lookup waits after the answer to "forgot password?" (see the module comment).
+const AFTER_THE_ANSWER: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub async fn forgot_password(email: String) -> AppResult<()> {
     let db = from_context::<Database>()?;
     let auth = from_context::<Arc<AuthState>>()?;
@@ -26,6 +30,8 @@ pub async fn forgot_password(email: String) -> AppResult<()> {
     let config = auth.config.clone();
     tokio::spawn(
         async move {
+            // After the answer has left: its time must not include the lookup's or the write's.
+            tokio::time::sleep(AFTER_THE_ANSWER).await;
             if let Err(error) = mail_reset_if_account(&db, &config, &email).await {
                 tracing::error!(%error, "reset link not queued");
             }
