@@ -194,6 +194,8 @@ pub(crate) struct Charge {
     /// A bank debit settles (or fails) at this time, with this outcome.
     pub(crate) settles: Option<(i64, Settlement)>,
     pub(crate) created: i64,
+    /// The intent's `shipping`, as Stripe copies it to the charge.
+    pub(crate) shipping: Option<super::ShippingDetails>,
 }
 
 /// The payment method a charge shows.
@@ -246,6 +248,7 @@ impl Charge {
             refunds: Vec::new(),
             settles: new.settles,
             created,
+            shipping: intent.shipping.clone(),
         }
     }
 

@@ -271,7 +271,7 @@ pub(crate) fn charge(store: &Store, c: &Charge) -> Value {
         "refunded": c.amount > 0 && c.amount_refunded >= c.amount,
         "refunds": list_object(refunds, false, &format!("/v1/charges/{}/refunds", c.id)),
         "review": null,
-        "shipping": null,
+        "shipping": c.shipping.as_ref().map(super::shipping::intent_shipping),
         "source": null,
         "source_transfer": null,
         "statement_descriptor": null,

@@ -17,12 +17,18 @@ const EXTRAS: &[&str] = &[
     // Stripe's API reference documents `hooks` (a Tax Calculation attached to the intent); the
     // fixture predates it.
     "payment_intent.hooks",
-    // The fixture's `shipping` is an empty object; Stripe's API reference documents these keys.
+    // The fixture's `shipping` is an empty object (on the intent and the charge); Stripe's API
+    // reference documents these keys.
     "payment_intent.shipping.address",
     "payment_intent.shipping.carrier",
     "payment_intent.shipping.name",
     "payment_intent.shipping.phone",
     "payment_intent.shipping.tracking_number",
+    "charge.shipping.address",
+    "charge.shipping.carrier",
+    "charge.shipping.name",
+    "charge.shipping.phone",
+    "charge.shipping.tracking_number",
 ];
 
 fn kind(v: &Value) -> &'static str {

@@ -210,6 +210,19 @@ async fn a_session_collects_the_address_and_charges_the_chosen_rate() {
             "what was charged"
         );
         assert_eq!(intent["shipping"]["address"]["line1"], "1 Main St");
+        let charge = api_get(
+            &http,
+            &base,
+            &format!(
+                "/v1/charges/{}",
+                intent["latest_charge"].as_str().expect("charge")
+            ),
+        )
+        .await;
+        assert_eq!(
+            charge["shipping"]["name"], "Ada Lovelace",
+            "the charge carries the intent's shipping"
+        );
         let rate = api_get(&http, &base, &format!("/v1/shipping_rates/{express}")).await;
         assert_eq!(rate["display_name"], "Express");
     })
