@@ -24,33 +24,12 @@ pub const SAME_ADDRESS: &str = "This is the address your account already uses.";
 /// "Download my data" (a plain route: a server function answers a browser's GET with a redirect).
 pub const DATA_EXPORT_PATH: &str = "/account/my-data.json";
 
-/// The account forms' messages (besides the common ones and sign-up's, whose password rules apply).
+/// The account forms' own messages; their pages also show sign-up's (`AUTH_FORM_MESSAGES`: the
+/// address and password rules, dead links) and the common ones.
 pub const ACCOUNT_FORM_MESSAGES: &[FieldMessage] = &[
     (WRONG_PASSWORD, Some("current_password")),
     (ADDRESS_TAKEN, Some("email")),
     (SAME_ADDRESS, Some("email")),
-    (
-        "Enter a valid e-mail address, like name@example.com.",
-        Some("email"),
-    ),
-    (
-        "This password is too weak: use at least 10 characters.",
-        Some("password"),
-    ),
-    ("Use a password of at most 1024 bytes.", Some("password")),
-    (
-        "This password is too weak: it is one of the most common passwords.",
-        Some("password"),
-    ),
-    (
-        "This password is too weak: it repeats a single character.",
-        Some("password"),
-    ),
-    (
-        "This password is too weak: it contains your e-mail address.",
-        Some("password"),
-    ),
-    (crate::auth::LINK_EXPIRED, None),
     (crate::shop::PAYMENT_IN_PROGRESS, None),
 ];
 

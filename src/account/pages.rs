@@ -2,12 +2,15 @@ use super::{
     ACCOUNT_FORM_MESSAGES, ChangeEmail, ChangePassword, DATA_EXPORT_PATH, DeleteAccount,
     ResendVerification, SignOutOthers, VerifyEmail,
 };
-use crate::auth::{User, require_user};
-use crate::components::{Feedback, Field, FormFeedback, PageMeta};
+use crate::auth::{AUTH_FORM_MESSAGES, User, require_user};
+use crate::components::{Feedback, Field, FieldMessage, FormFeedback, PageMeta};
 use crate::domain::format_date;
 use crate::request::{kept_field, query_flag};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+
+/// The account forms raise their own messages and sign-up's (the address and password rules).
+const FORMS: &[&[FieldMessage]] = &[ACCOUNT_FORM_MESSAGES, AUTH_FORM_MESSAGES];
 
 /// One signed-in browser as the page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,13 +87,10 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
     let change_email = ServerAction::<ChangeEmail>::new();
     let change_password = ServerAction::<ChangePassword>::new();
     let sign_out = ServerAction::<SignOutOthers>::new();
-    let email_feedback = Feedback::of(change_email.value().get_untracked(), ACCOUNT_FORM_MESSAGES);
+    let email_feedback = Feedback::of(change_email.value().get_untracked(), FORMS);
     let kept_email = email_feedback.as_ref().and_then(|_| kept_field("email"));
-    let password_feedback = Feedback::of(
-        change_password.value().get_untracked(),
-        ACCOUNT_FORM_MESSAGES,
-    );
-    let sign_out_feedback = Feedback::of(sign_out.value().get_untracked(), ACCOUNT_FORM_MESSAGES);
+    let password_feedback = Feedback::of(change_password.value().get_untracked(), FORMS);
+    let sign_out_feedback = Feedback::of(sign_out.value().get_untracked(), FORMS);
     let verified = if user.email_verified {
         "confirmed"
     } else {
@@ -141,7 +141,7 @@ fn Account(user: User, sessions: Vec<SessionView>) -> impl IntoView {
 #[component]
 fn YourData() -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
-    let feedback = Feedback::of(delete.value().get_untracked(), ACCOUNT_FORM_MESSAGES);
+    let feedback = Feedback::of(delete.value().get_untracked(), FORMS);
     view! {
         <section class="card stack" aria-labelledby="data-heading">
             <h2 id="data-heading">"Your data"</h2>
@@ -216,7 +216,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
-    let feedback = Feedback::of(action.value().get_untracked(), ACCOUNT_FORM_MESSAGES);
+    let feedback = Feedback::of(action.value().get_untracked(), FORMS);
     let body = Suspend::new(async move {
         let Some(address) = address_of_link(&token).await else {
             return view! {

@@ -25,7 +25,7 @@ pub fn LoginPage() -> impl IntoView {
     let next = next_of_page();
     redirect_if_signed_in(&next);
     let signup_href = format!("/signup?next={}", urlencode(&next));
-    let feedback = Feedback::of(action.value().get_untracked(), AUTH_FORM_MESSAGES);
+    let feedback = Feedback::of(action.value().get_untracked(), &[AUTH_FORM_MESSAGES]);
     let email = feedback.as_ref().and_then(|_| kept_field("email"));
     let notice = if query_flag("reset") {
         Some("Your password was changed. Sign in with the new one.")
@@ -56,7 +56,7 @@ pub fn SignupPage() -> impl IntoView {
     let next = next_of_page();
     redirect_if_signed_in(&next);
     let login_href = format!("/login?next={}", urlencode(&next));
-    let feedback = Feedback::of(action.value().get_untracked(), AUTH_FORM_MESSAGES);
+    let feedback = Feedback::of(action.value().get_untracked(), &[AUTH_FORM_MESSAGES]);
     let email = feedback.as_ref().and_then(|_| kept_field("email"));
     let hint = format!("At least {MIN_PASSWORD_CHARS} characters, not a common password.");
     view! {

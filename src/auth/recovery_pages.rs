@@ -34,7 +34,7 @@ pub fn CheckEmailPage() -> impl IntoView {
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
-    let feedback = Feedback::of(action.value().get_untracked(), AUTH_FORM_MESSAGES);
+    let feedback = Feedback::of(action.value().get_untracked(), &[AUTH_FORM_MESSAGES]);
     let email = feedback.as_ref().and_then(|_| kept_field("email"));
     let sent = feedback.is_none() && query_flag("sent");
     view! {
@@ -66,7 +66,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
-    let feedback = Feedback::of(action.value().get_untracked(), AUTH_FORM_MESSAGES);
+    let feedback = Feedback::of(action.value().get_untracked(), &[AUTH_FORM_MESSAGES]);
     let body = Suspend::new(async move {
         if !link_is_live(&token).await {
             return view! {

@@ -19,20 +19,22 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    /// The feedback of a server action's last result; messages not in `messages` (or the common
-    /// ones) are shown as a generic sentence, never as sent (security review L9).
+    /// The feedback of a server action's last result; messages not in `lists` (or the common
+    /// ones) are shown as a generic sentence, never as sent (security review L9). A form whose
+    /// server function raises another feature's messages too (the account page's password rules
+    /// are sign-up's) names both lists.
     pub fn of(
         value: Option<Result<(), ServerFnError>>,
-        messages: &'static [FieldMessage],
+        lists: &[&'static [FieldMessage]],
     ) -> Option<Self> {
         let error = value.and_then(Result::err)?;
-        let texts: Vec<&str> = messages.iter().map(|(text, _)| *text).collect();
+        let messages = || lists.iter().flat_map(|list| list.iter());
+        let texts: Vec<&str> = messages().map(|(text, _)| *text).collect();
         let message = match error {
             ServerFnError::ServerError(message) => form_error_text(&message, &texts),
             _ => GENERIC_FORM_MESSAGE.to_owned(),
         };
-        let field = messages
-            .iter()
+        let field = messages()
             .find(|(text, _)| *text == message)
             .and_then(|(_, field)| *field);
         Some(Self { message, field })
@@ -121,13 +123,13 @@ mod tests {
     #[test]
     fn a_message_is_tied_to_the_field_it_is_listed_with() {
         let error = |m: &str| Some(Err(ServerFnError::ServerError(m.to_owned())));
-        let email = Feedback::of(error(MESSAGES[0].0), MESSAGES).expect("feedback");
+        let email = Feedback::of(error(MESSAGES[0].0), &[MESSAGES]).expect("feedback");
         assert_eq!(email.field, Some("email"));
-        let whole = Feedback::of(error("Not found."), MESSAGES).expect("feedback");
+        let whole = Feedback::of(error("Not found."), &[MESSAGES]).expect("feedback");
         assert_eq!(whole.field, None);
-        let crafted = Feedback::of(error("Call +1 555 0100"), MESSAGES).expect("feedback");
+        let crafted = Feedback::of(error("Call +1 555 0100"), &[MESSAGES]).expect("feedback");
         assert_eq!(crafted.message, GENERIC_FORM_MESSAGE);
         assert_eq!(crafted.field, None);
-        assert_eq!(Feedback::of(Some(Ok(())), MESSAGES), None);
+        assert_eq!(Feedback::of(Some(Ok(())), &[MESSAGES]), None);
     }
 }

@@ -83,7 +83,6 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
     let currency = lines.currency.clone().unwrap_or_else(|| "usd".to_owned());
     let shipping = shipping(store, params, mode, &currency)?;
     let shipping_rate = shipping.options.first().cloned();
-    let amount_shipping = shipping_rate.as_ref().map_or(0, |(_, amount)| *amount);
     let discount = discount(store, params, mode, &currency, lines.total)?;
     let amount_discount = discount.as_ref().map_or(0, |(_, amount)| *amount);
     let id = store.id("cs_test");
@@ -126,7 +125,8 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         expires_at,
         currency,
         amount_subtotal: lines.total,
-        amount_total: lines.total - amount_discount + amount_shipping,
+        // Worked out with the discount, shipping and tax by `totals::recompute` below.
+        amount_total: lines.total,
         locale: params.str("locale").map(str::to_owned),
         collected_email: None,
         pending_payment_method: None,

@@ -149,10 +149,16 @@ async fn customers_list_and_search() {
         assert_eq!(got.email.as_deref(), Some("ann@example.com"));
         let upd = UpdateCustomer::new(a.id.clone())
             .name("Ann")
+            .email("ann@new.example")
             .send(&c)
             .await
             .expect("update");
         assert_eq!(upd.name.as_deref(), Some("Ann"));
+        assert_eq!(
+            upd.email.as_deref(),
+            Some("ann@new.example"),
+            "the app carries a changed address"
+        );
         let list = ListCustomer::new()
             .email("bob@example.com")
             .send(&c)

@@ -285,6 +285,19 @@ pub async fn subscribe(
 }
 
 /// `GET {base}{path}` on the API (Bearer key), asserting a 2xx; the JSON body.
+/// `POST {base}{path}` on the API as a form: the status and the JSON body (errors too).
+pub async fn api_form(base: &str, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let response = http()
+        .post(format!("{base}{path}"))
+        .bearer_auth(KEY)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
 pub async fn api_get(http: &reqwest::Client, base: &str, path: &str) -> serde_json::Value {
     let resp = http
         .get(format!("{base}{path}"))

@@ -9,25 +9,13 @@ use stripe_checkout::checkout_session::{
 
 use crate::common::*;
 
-async fn post(base: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = http()
-        .post(format!("{base}{path}"))
-        .bearer_auth(KEY)
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json"))
-}
-
 /// A coupon and a promotion code for it; (coupon id, promotion code id).
 pub(crate) async fn code(
     base: &str,
     coupon: &[(&str, &str)],
     code: &[(&str, &str)],
 ) -> (String, String) {
-    let (status, c) = post(base, "/v1/coupons", coupon).await;
+    let (status, c) = api_form(base, "/v1/coupons", coupon).await;
     assert_eq!(status, 200, "{c}");
     let id = c["id"].as_str().expect("coupon").to_owned();
     let mut form = vec![
@@ -35,7 +23,7 @@ pub(crate) async fn code(
         ("promotion[coupon]", id.as_str()),
     ];
     form.extend_from_slice(code);
-    let (status, p) = post(base, "/v1/promotion_codes", &form).await;
+    let (status, p) = api_form(base, "/v1/promotion_codes", &form).await;
     assert_eq!(status, 200, "{p}");
     (id, p["id"].as_str().expect("promo").to_owned())
 }
@@ -61,7 +49,7 @@ async fn coupons_and_codes_have_stripes_shapes_and_rules() {
     bounded(async {
         let sim = sim().await;
         let base = sim.base_url().to_owned();
-        let (_, c) = post(
+        let (_, c) = api_form(
             &base,
             "/v1/coupons",
             &[
@@ -73,12 +61,12 @@ async fn coupons_and_codes_have_stripes_shapes_and_rules() {
         .await;
         assert_eq!(c["percent_off"], json!(25.5));
         assert_eq!(c["valid"], true);
-        let (status, err) = post(&base, "/v1/coupons", &[("amount_off", "500")]).await;
+        let (status, err) = api_form(&base, "/v1/coupons", &[("amount_off", "500")]).await;
         assert_eq!(
             (status, err["error"]["param"].clone()),
             (400, json!("currency"))
         );
-        let (status, _) = post(
+        let (status, _) = api_form(
             &base,
             "/v1/coupons",
             &[
@@ -89,7 +77,7 @@ async fn coupons_and_codes_have_stripes_shapes_and_rules() {
         )
         .await;
         assert_eq!(status, 400);
-        let (status, err) = post(
+        let (status, err) = api_form(
             &base,
             "/v1/coupons",
             &[("percent_off", "10"), ("duration", "repeating")],
@@ -99,7 +87,7 @@ async fn coupons_and_codes_have_stripes_shapes_and_rules() {
             (status, err["error"]["param"].clone()),
             (400, json!("duration_in_months"))
         );
-        let (status, _) = post(&base, "/v1/coupons", &[("percent_off", "100.5")]).await;
+        let (status, _) = api_form(&base, "/v1/coupons", &[("percent_off", "100.5")]).await;
         assert_eq!(status, 400, "at most 100 %");
 
         let (coupon, promo) = code(
@@ -119,7 +107,7 @@ async fn coupons_and_codes_have_stripes_shapes_and_rules() {
             listed["data"][0]["promotion"],
             json!({ "coupon": "THREE", "type": "coupon" })
         );
-        let (status, _) = post(
+        let (status, _) = api_form(
             &base,
             "/v1/promotion_codes",
             &[("promotion[coupon]", "THREE"), ("code", "fall20")],
@@ -287,7 +275,7 @@ async fn a_code_typed_on_the_page_is_checked_and_applied() {
         assert_eq!(open["total_details"]["amount_discount"], 140);
         assert_eq!(open["amount_total"], 1260);
 
-        let (status, err) = post(
+        let (status, err) = api_form(
             &base,
             "/v1/checkout/sessions",
             &[

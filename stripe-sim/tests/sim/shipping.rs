@@ -2,7 +2,6 @@
 //! address and offers rates (sent by the official Rust client), the hosted page's shipping step,
 //! and the totals and details Stripe reports afterwards.
 
-use serde_json::Value;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionShippingAddressCollection,
@@ -18,23 +17,6 @@ use stripe_checkout::checkout_session::{
 use stripe_sim::ShippingChoice;
 
 use crate::common::*;
-
-async fn post(
-    http: &reqwest::Client,
-    base: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let response = http
-        .post(format!("{base}{path}"))
-        .bearer_auth(KEY)
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json"))
-}
 
 const STANDARD: &[(&str, &str)] = &[
     ("display_name", "Standard"),
@@ -52,7 +34,7 @@ async fn shipping_rates_are_created_listed_retrieved_and_switched_off() {
     bounded(async {
         let sim = sim().await;
         let (http, base) = (http(), sim.base_url().to_owned());
-        let (status, rate) = post(&http, &base, "/v1/shipping_rates", STANDARD).await;
+        let (status, rate) = api_form(&base, "/v1/shipping_rates", STANDARD).await;
         assert_eq!(status, 200, "{rate}");
         let id = rate["id"].as_str().expect("id").to_owned();
         assert!(id.starts_with("shr_"), "{id}");
@@ -61,16 +43,14 @@ async fn shipping_rates_are_created_listed_retrieved_and_switched_off() {
         assert_eq!(rate["active"], true);
         let listed = api_get(&http, &base, "/v1/shipping_rates?active=true").await;
         assert_eq!(listed["data"][0]["id"], id.as_str());
-        let (_, off) = post(
-            &http,
+        let (_, off) = api_form(
             &base,
             &format!("/v1/shipping_rates/{id}"),
             &[("active", "false")],
         )
         .await;
         assert_eq!(off["active"], false);
-        let (status, err) = post(
-            &http,
+        let (status, err) = api_form(
             &base,
             &format!("/v1/shipping_rates/{id}"),
             &[("display_name", "x")],
@@ -78,13 +58,8 @@ async fn shipping_rates_are_created_listed_retrieved_and_switched_off() {
         .await;
         assert_eq!(status, 400, "amounts and names are fixed once made: {err}");
         assert_eq!(err["error"]["param"], "display_name");
-        let (status, err) = post(
-            &http,
-            &base,
-            "/v1/shipping_rates",
-            &[("display_name", "Free")],
-        )
-        .await;
+        let (status, err) =
+            api_form(&base, "/v1/shipping_rates", &[("display_name", "Free")]).await;
         assert_eq!(status, 400);
         assert_eq!(err["error"]["param"], "fixed_amount");
         let missing = http
@@ -282,11 +257,10 @@ async fn the_hosted_page_takes_the_address_then_the_card() {
 async fn shipping_is_refused_where_stripe_refuses_it() {
     bounded(async {
         let sim = sim().await;
-        let (http, base) = (http(), sim.base_url().to_owned());
+        let base = sim.base_url().to_owned();
         let price = sim.price_id("pro_monthly").expect("plan");
         let mug = sim.price_id("goods_mug").expect("mug");
-        let (status, err) = post(
-            &http,
+        let (status, err) = api_form(
             &base,
             "/v1/checkout/sessions",
             &[
@@ -300,8 +274,7 @@ async fn shipping_is_refused_where_stripe_refuses_it() {
         .await;
         assert_eq!(status, 400, "{err}");
         assert_eq!(err["error"]["param"], "shipping_address_collection");
-        let (_, eur) = post(
-            &http,
+        let (_, eur) = api_form(
             &base,
             "/v1/shipping_rates",
             &[
@@ -312,8 +285,7 @@ async fn shipping_is_refused_where_stripe_refuses_it() {
         )
         .await;
         let eur_id = eur["id"].as_str().expect("id");
-        let (status, err) = post(
-            &http,
+        let (status, err) = api_form(
             &base,
             "/v1/checkout/sessions",
             &[
@@ -327,8 +299,7 @@ async fn shipping_is_refused_where_stripe_refuses_it() {
         .await;
         assert_eq!(status, 400, "{err}");
         assert_eq!(err["error"]["param"], "shipping_options[0][shipping_rate]");
-        let (status, err) = post(
-            &http,
+        let (status, err) = api_form(
             &base,
             "/v1/checkout/sessions",
             &[

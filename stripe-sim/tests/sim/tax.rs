@@ -5,18 +5,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn post(base: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = http()
-        .post(format!("{base}{path}"))
-        .bearer_auth(KEY)
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json"))
-}
-
 fn calculation<'a>(country: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("currency", "usd"),
@@ -44,7 +32,7 @@ async fn calculations_follow_the_rate_table_line_by_line() {
                 ("shipping_cost[amount]", "500"),
             ],
         );
-        let (status, calc) = post(&base, "/v1/tax/calculations", &form).await;
+        let (status, calc) = api_form(&base, "/v1/tax/calculations", &form).await;
         assert_eq!(status, 200, "{calc}");
         assert!(
             calc["id"]
@@ -74,7 +62,7 @@ async fn calculations_follow_the_rate_table_line_by_line() {
             .collect();
         assert_eq!(taxes, [&json!(102), &json!(36)]);
 
-        let (_, vat) = post(
+        let (_, vat) = api_form(
             &base,
             "/v1/tax/calculations",
             &calculation(
@@ -93,7 +81,7 @@ async fn calculations_follow_the_rate_table_line_by_line() {
             ),
             (json!(200), json!(1200))
         );
-        let (_, reverse) = post(
+        let (_, reverse) = api_form(
             &base,
             "/v1/tax/calculations",
             &calculation(
@@ -113,7 +101,7 @@ async fn calculations_follow_the_rate_table_line_by_line() {
         );
         let mut yen = calculation("JP", &[("line_items[0][amount]", "1000")]);
         yen[0] = ("currency", "jpy");
-        let (_, jct) = post(&base, "/v1/tax/calculations", &yen).await;
+        let (_, jct) = api_form(&base, "/v1/tax/calculations", &yen).await;
         assert_eq!(
             (
                 jct["tax_amount_exclusive"].clone(),
@@ -122,7 +110,7 @@ async fn calculations_follow_the_rate_table_line_by_line() {
             (json!(100), json!(1100)),
             "¥ has no minor unit"
         );
-        let (status, err) = post(
+        let (status, err) = api_form(
             &base,
             "/v1/tax/calculations",
             &[("currency", "usd"), ("line_items[0][amount]", "1")],
@@ -141,7 +129,7 @@ async fn an_intent_carries_its_calculation_and_charges_its_total() {
     bounded(async {
         let sim = sim().await;
         let base = sim.base_url().to_owned();
-        let (_, calc) = post(
+        let (_, calc) = api_form(
             &base,
             "/v1/tax/calculations",
             &calculation("US", &[("line_items[0][amount]", "1000")]),
@@ -150,7 +138,7 @@ async fn an_intent_carries_its_calculation_and_charges_its_total() {
         let id = calc["id"].as_str().expect("id");
         let total = calc["amount_total"].as_i64().expect("total").to_string();
         let hook = "hooks[inputs][tax][calculation]";
-        let (status, err) = post(
+        let (status, err) = api_form(
             &base,
             "/v1/payment_intents",
             &[("amount", "1000"), ("currency", "usd"), (hook, id)],
@@ -161,7 +149,7 @@ async fn an_intent_carries_its_calculation_and_charges_its_total() {
             (400, json!("amount")),
             "{err}"
         );
-        let (status, pi) = post(
+        let (status, pi) = api_form(
             &base,
             "/v1/payment_intents",
             &[
@@ -178,14 +166,14 @@ async fn an_intent_carries_its_calculation_and_charges_its_total() {
         assert_eq!(pi["hooks"]["inputs"]["tax"]["calculation"], id);
         assert_eq!(pi["shipping"]["address"]["country"], "US");
         let pi_id = pi["id"].as_str().expect("pi");
-        let (status, _) = post(
+        let (status, _) = api_form(
             &base,
             &format!("/v1/payment_intents/{pi_id}"),
             &[("amount", "999")],
         )
         .await;
         assert_eq!(status, 400, "the amount stays the calculation's");
-        let (status, _) = post(
+        let (status, _) = api_form(
             &base,
             "/v1/payment_intents",
             &[("amount", "1"), ("currency", "usd"), (hook, "taxcalc_nope")],
@@ -212,7 +200,7 @@ async fn checkout_taxes_the_discounted_goods_and_shipping_where_they_go() {
         let (coupon, _) =
             crate::discounts::code(&base, &[("percent_off", "10")], &[("code", "TAXED")]).await;
         let mug = sim.price_id("goods_mug").expect("mug");
-        let (status, session) = post(
+        let (status, session) = api_form(
             &base,
             "/v1/checkout/sessions",
             &[
