@@ -148,7 +148,7 @@ start_stack_once() {
   fi
   env APP_URL="$APP_BASE" BIND_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
     DATABASE_URL="sqlite://$dir/app.db" STRIPE_SECRET_KEY=sk_test_stack STRIPE_WEBHOOK_SECRET=whsec_stack \
-    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" TRUSTED_PROXIES=127.0.0.1/32 "${mail_env[@]}" "$@" \
+    STRIPE_PUBLISHABLE_KEY=pk_test_stack STRIPE_API_BASE="$SIM_BASE" STRIPE_TAX=on TRUSTED_PROXIES=127.0.0.1/32 "${mail_env[@]}" "$@" \
     "${STACK_APP_BIN:-$ROOT/target/release/storefront}" >"$dir/server.log" 2>&1 &
   app_pid=$!
   STACK_PIDS="$STACK_PIDS $app_pid"

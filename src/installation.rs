@@ -10,6 +10,30 @@ pub struct Installation {
     pub id: String,
     pub stripe_mode: StripeMode,
     pub stripe_account: Option<String>,
+    /// Signs links that open something without an account (a guest's order page).
+    pub link_secret: LinkSecret,
+}
+
+/// 32 random bytes made at first start and kept in the database (every instance signs and checks
+/// with the same); never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkSecret(Vec<u8>);
+
+impl LinkSecret {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A secret from bytes (tests).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Debug for LinkSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkSecret([redacted])")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +66,14 @@ fn mode_name(mode: StripeMode) -> &'static str {
     }
 }
 
+/// 256 random bits, hex.
+fn new_link_secret() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 impl Installation {
     /// The id naming this installation in our Stripe metadata and idempotency keys.
     pub fn id(&self) -> &str {
@@ -63,12 +95,28 @@ impl Installation {
         .bind(now_unix())
         .execute(&db.pool)
         .await?;
-        let (id, stored_mode, stripe_account) =
-            sqlx::query_as::<_, (String, String, Option<String>)>(
-                "SELECT install_id, stripe_mode, stripe_account FROM installation WHERE singleton = 1",
+        // An installation made before issue 22 gets its secret now; the first instance's wins.
+        sqlx::query(
+            "UPDATE installation SET link_secret = $1 WHERE singleton = 1 AND link_secret IS NULL",
+        )
+        .bind(new_link_secret())
+        .execute(&db.pool)
+        .await?;
+        let (id, stored_mode, stripe_account, secret) =
+            sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(
+                "SELECT install_id, stripe_mode, stripe_account, link_secret FROM installation \
+                 WHERE singleton = 1",
             )
             .fetch_one(&db.pool)
             .await?;
+        let link_secret = secret
+            .as_deref()
+            .and_then(|s| hex::decode(s).ok())
+            .filter(|b| b.len() == 32)
+            .map(LinkSecret)
+            .ok_or(InstallationError::Database(sqlx::Error::Protocol(
+                "installation.link_secret is not 64 hex digits".into(),
+            )))?;
         if stored_mode != mode_name(mode) {
             let other = if mode == StripeMode::Live {
                 StripeMode::Test
@@ -84,6 +132,7 @@ impl Installation {
             id,
             stripe_mode: mode,
             stripe_account,
+            link_secret,
         })
     }
 

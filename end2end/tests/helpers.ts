@@ -60,10 +60,25 @@ export async function confirmAddress(page: Page, email: string, nth: number) {
   await expect(page).not.toHaveURL(/verify-email/);
 }
 
-/** Pays on stripe-sim's hosted Checkout page with `card`. */
+/** Fills stripe-sim's hosted shipping step (goods sent by post), if the page shows it. */
+export async function shipOnSimCheckout(page: Page, country = "US", rate?: RegExp) {
+  const form = page.locator('form[action$="/shipping"]');
+  if ((await form.count()) === 0) return;
+  await form.getByLabel("Full name").fill("Ada Lovelace");
+  await form.getByLabel("Address", { exact: true }).fill("12 Analytical Way");
+  await form.getByLabel("City").fill("Springfield");
+  await form.getByLabel("Postal code").fill("62701");
+  await form.getByLabel("Country").selectOption(country);
+  if (rate) await form.getByLabel(rate).check();
+  await form.getByRole("button", { name: "Continue to payment" }).click();
+  await expect(page.locator('form[action$="/shipping"]')).toHaveCount(0);
+}
+
+/** Pays on stripe-sim's hosted Checkout page with `card` (after its shipping step, if any). */
 export async function payOnSimCheckout(page: Page, card: string) {
   await expect(page).toHaveURL(/\/checkout\/cs_/);
   await expect(page.getByText(/simulated/i).first()).toBeVisible();
+  await shipOnSimCheckout(page);
   // Payment-mode pages also offer a bank debit form; the card form is the one posting to `/pay`.
   const form = page.locator('form[action$="/pay"]');
   const email = form.getByLabel("Email");

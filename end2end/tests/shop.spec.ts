@@ -32,20 +32,28 @@ test("browse the shop, add two goods, pay on the hosted page, see the order paid
   await expect(page.getByTestId("cart-total")).toHaveText("$24");
   await screenshot(page, "cart");
 
-  // Check out: sign up first, and the cart is still there afterwards.
-  await page.getByTestId("checkout").click();
+  // Sign in to check out (a guest could check out at once), and the cart is still there afterwards.
+  await expect(page.getByTestId("checkout")).toHaveText("Check out as a guest");
+  await page.getByTestId("sign-in-to-buy").click();
   await expect(page).toHaveURL(/\/login\?next=\/cart$/);
   const email = uniqueEmail("shop");
   await signUp(page, email);
   await page.goto("/cart");
   await expect(page.getByTestId("cart-count")).toHaveText("3");
   await page.getByTestId("checkout").click();
-  await expect(page.getByText("$24").first()).toBeVisible();
+  // Stripe's page adds shipping (and, with an address, tax) to the $24 of goods.
+  await expect(page.getByText("Sticker pack").first()).toBeVisible();
   await payOnSimCheckout(page, "4242424242424242");
 
   await expect(page).toHaveURL(/\/shop\/orders\/\d+\?session_id=cs_/);
   await expect(page.getByTestId("order-status")).toHaveText("Paid");
-  await expect(page.getByTestId("order-total")).toHaveText("$24");
+  // The mug goes by post ($5 standard under $50), and the stack runs Stripe Tax (7.25 % in the US
+  // on each line and on shipping): 102 + 73 + 36 cents.
+  await expect(page.getByTestId("order-subtotal")).toHaveText("$24");
+  await expect(page.getByTestId("order-shipping")).toHaveText("$5");
+  await expect(page.getByTestId("order-tax")).toHaveText("$2.11");
+  await expect(page.getByTestId("order-total")).toHaveText("$31.11");
+  await expect(page.getByTestId("order-address")).toContainText("12 Analytical Way");
   await screenshot(page, "order-paid");
   await page.goto("/dashboard");
   await expect(page.getByTestId("order-row")).toHaveCount(1);
@@ -70,7 +78,7 @@ test("the shop works without JavaScript up to Checkout", async ({ browser }) => 
   await expect(page).toHaveURL(/\/cart$/);
   await expect(page.getByTestId("cart-count")).toHaveText("2");
   await expect(page.getByTestId("cart-total")).toHaveText("$98");
-  await page.getByTestId("checkout").click();
+  await page.getByTestId("sign-in-to-buy").click();
   await expect(page).toHaveURL(/\/login\?next=\/cart$/);
   const email = uniqueEmail("nojs-shop");
   await page.goto("/signup?next=/cart");

@@ -40,7 +40,8 @@ impl Plan {
     }
 }
 
-/// A product sold once, from the shop, at its one-time price.
+/// A product sold once, from the shop, at its one-time price; a product with options (sizes) is one
+/// `Good` per option, each its own price with its own stock, sharing the slug and page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Good {
     pub product_id: ProductId,
@@ -52,6 +53,22 @@ pub struct Good {
     pub image: Option<String>,
     pub price_id: PriceId,
     pub money: Money,
+    /// Sent by post: paying for it asks where to, and adds shipping.
+    pub shippable: bool,
+    /// The option this price sells ("M"), for a product with options.
+    pub option: Option<String>,
+    /// What the product's options are ("Size").
+    pub option_name: Option<String>,
+}
+
+impl Good {
+    /// The name on a cart line, an order and a receipt: "Hoodie (M)" for an option.
+    pub fn line_name(&self) -> String {
+        match &self.option {
+            Some(option) => format!("{} ({option})", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// What is on sale, in display order. Built from the database, held in memory by
@@ -74,8 +91,27 @@ impl Catalog {
         })
     }
 
+    /// The good at `slug` (its first option, for a product with options).
     pub fn good(&self, slug: &str) -> Option<&Good> {
         self.goods.iter().find(|g| g.slug == slug)
+    }
+
+    /// Every option of the good at `slug`, in order (one entry for a good without options).
+    pub fn options_of(&self, slug: &str) -> Vec<&Good> {
+        self.goods.iter().filter(|g| g.slug == slug).collect()
+    }
+
+    /// One entry per product, its first option, for the shop's list.
+    pub fn products(&self) -> Vec<&Good> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.goods
+            .iter()
+            .filter(|g| {
+                let first = !seen.contains(&g.slug.as_str());
+                seen.push(&g.slug);
+                first
+            })
+            .collect()
     }
 
     /// The good sold at `price_id`, if it is on sale.

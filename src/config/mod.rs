@@ -5,12 +5,15 @@
 
 mod mail;
 mod proxies;
+mod selling;
 mod stripe;
 
 pub use mail::MailConfig;
 use mail::mail_config;
 use proxies::trusted_proxies;
 pub use proxies::{ClientIpHeader, TrustedProxies};
+pub use selling::SellingConfig;
+use selling::selling_config;
 use stripe::stripe_config;
 pub use stripe::{StripeConfig, StripeMode};
 
@@ -42,6 +45,7 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub password_hashing: PasswordHashing,
     pub mail: MailConfig,
+    pub selling: SellingConfig,
 }
 
 /// How many Argon2 hashes may run at once (each takes 19 MiB and a core for tens of milliseconds),
@@ -111,6 +115,7 @@ impl Config {
         let trusted_proxies = trusted_proxies(&get)?;
         let password_hashing = password_hashing(&get)?;
         let mail = mail_config(&get)?;
+        let selling = selling_config(&get)?;
 
         Ok(Config {
             app_url,
@@ -122,6 +127,7 @@ impl Config {
             trusted_proxies,
             password_hashing,
             mail,
+            selling,
         })
     }
 

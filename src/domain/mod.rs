@@ -12,6 +12,7 @@ mod local_path;
 mod money;
 mod order;
 mod role;
+mod shipping;
 mod subscription_status;
 
 pub use access::{Access, RENEWAL_SLACK_SECS, SubscriptionTerms, access_at};
@@ -23,6 +24,9 @@ pub use local_path::LocalPath;
 pub use money::Money;
 pub use order::{MAX_CART_LINES, MAX_LINE_QUANTITY, OrderId, OrderStatus, PaymentFlow, Quantity};
 pub use role::Role;
+pub use shipping::{
+    Country, DeliveryEstimate, ShippingAddress, ShippingRate, parse_shipping_rates,
+};
 pub use subscription_status::SubscriptionStatus;
 
 /// The error of a `FromStr` on a closed set of names: says which value was not understood.

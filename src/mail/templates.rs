@@ -25,7 +25,11 @@ pub struct OrderReceipt {
     pub order_id: i64,
     pub to: Email,
     pub lines: Vec<ReceiptLine>,
+    /// Subtotal, discount, shipping and tax as Stripe charged them, label and amount, in order.
+    pub charges: Vec<(String, String)>,
     pub total: Money,
+    /// The shipping address, one line each; empty for downloads.
+    pub ship_to: Vec<String>,
     pub order_url: String,
     pub dashboard_url: String,
     pub stripe_receipt_url: Option<String>,
@@ -80,10 +84,30 @@ pub fn order_receipt(receipt: OrderReceipt) -> Mail {
             escape(&total)
         );
     }
+    text.push('\n');
+    for (label, amount) in &receipt.charges {
+        let _ = writeln!(text, "{label}: {amount}");
+        let _ = write!(
+            rows,
+            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}text-align:right\">{}</td></tr>",
+            escape(label),
+            escape(amount)
+        );
+    }
     let total = receipt.total.format();
+    let _ = writeln!(text, "Total: {total}");
+    let mut ship_to = String::new();
+    if !receipt.ship_to.is_empty() {
+        let _ = writeln!(text, "\nShipping to:\n  {}", receipt.ship_to.join("\n  "));
+        let lines: Vec<String> = receipt.ship_to.iter().map(|l| escape(l)).collect();
+        ship_to = paragraph(&format!(
+            "<strong>Shipping to</strong><br>{}",
+            lines.join("<br>")
+        ));
+    }
     let _ = write!(
         text,
-        "\nTotal: {total}\n\nYour order: {}\nYour account: {}\n",
+        "\nYour order: {}\nYour account: {}\n",
         receipt.order_url, receipt.dashboard_url
     );
     let _ = write!(
@@ -105,7 +129,7 @@ pub fn order_receipt(receipt: OrderReceipt) -> Mail {
         links.push(link(url, "Payment receipt"));
     }
     let body = format!(
-        "{}<table style=\"border-collapse:collapse;width:100%;margin:16px 0\">{rows}</table>{}",
+        "{}<table style=\"border-collapse:collapse;width:100%;margin:16px 0\">{rows}</table>{ship_to}{}",
         paragraph(&format!("Thank you for your order #{id}.")),
         paragraph(&links.join(" &middot; "))
     );

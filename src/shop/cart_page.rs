@@ -1,6 +1,6 @@
 //! `/cart`: the lines with their quantities (changed or removed with plain forms), the total,
-//! "Check out" (Stripe's hosted page; a visitor signs in first and comes back here), and the link to
-//! paying on our own page (`/shop/pay`).
+//! "Check out" (Stripe's hosted page; a signed-out visitor checks out as a guest or signs in
+//! first), and the link to paying on our own page (`/shop/pay`, for account holders).
 
 use super::{
     CartClear, CartLineView, CartUpdate, CartView, CheckoutCart, SHOP_FORM_MESSAGES, error_of,
@@ -42,6 +42,7 @@ pub fn CartPage() -> impl IntoView {
             return view! { <EmptyCart bought=cart.bought /> }.into_any();
         }
         let total = cart.total.as_ref().map(|t| t.format()).unwrap_or_default();
+        let signed_in = crate::auth::current_user().is_some();
         let lines = cart
             .lines
             .into_iter()
@@ -58,10 +59,17 @@ pub fn CartPage() -> impl IntoView {
                     <button type="submit" class="button">"Empty cart"</button>
                 </form>
                 <form method="post" action={<CheckoutCart as ServerFn>::PATH}>
-                    <button type="submit" class="button primary" data-testid="checkout">"Check out"</button>
+                    <button type="submit" class="button primary" data-testid="checkout">
+                        {if signed_in { "Check out" } else { "Check out as a guest" }}
+                    </button>
                 </form>
-                <a href="/shop/pay" class="button" data-testid="pay-on-page">"Pay by card on this site"</a>
+                {if signed_in {
+                    view! { <a href="/shop/pay" class="button" data-testid="pay-on-page">"Pay by card on this site"</a> }.into_any()
+                } else {
+                    view! { <a href="/login?next=/cart" class="button" data-testid="sign-in-to-buy">"Sign in to check out"</a> }.into_any()
+                }}
             </div>
+            <p class="muted">"Shipping and tax are worked out at checkout, where you can also enter a promotion code."</p>
         }
         .into_any()
     });

@@ -45,6 +45,10 @@ pub const PAYMENT_IN_PROGRESS: &str = "A payment for this cart is still being co
 pub const CART_CHANGED: &str =
     "Your cart changed since this page was shown. Please check it and pay again.";
 
+/// An order of goods sent by post in a currency `SHIPPING_RATES` has no rate for.
+pub const CANNOT_SHIP: &str =
+    "Sorry, we cannot ship these goods in their currency yet. Please contact us.";
+
 /// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
 /// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
 pub const SHOP_FORM_MESSAGES: &[&str] = &[
@@ -59,6 +63,7 @@ pub const SHOP_FORM_MESSAGES: &[&str] = &[
     CART_ALREADY_PAID,
     PAYMENT_IN_PROGRESS,
     CART_CHANGED,
+    CANNOT_SHIP,
 ];
 
 /// One line of the cart page.
@@ -94,16 +99,98 @@ pub struct OrderItemView {
     pub line_total: Money,
 }
 
+/// An order's money as Stripe charged it (or, until it is paid, as Stripe last stated it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCharges {
+    pub subtotal: Money,
+    pub discount: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    /// The promotion code the buyer entered.
+    pub promotion_code: Option<String>,
+}
+
+/// One line between an order's items and its total: label, amount as shown, and a test id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeLine {
+    pub label: String,
+    pub amount: String,
+    pub test_id: &'static str,
+}
+
+impl OrderView {
+    /// Subtotal, discount, shipping and tax as Stripe charged them, for the order page and the
+    /// receipt alike. A zero discount or tax is left out; shipping is shown whenever the order
+    /// ships ("Free" when it costs nothing).
+    pub fn charge_lines(&self) -> Vec<ChargeLine> {
+        let Some(charges) = &self.charges else {
+            return Vec::new();
+        };
+        let line = |label: String, amount: String, test_id| ChargeLine {
+            label,
+            amount,
+            test_id,
+        };
+        let mut lines = vec![line(
+            "Subtotal".into(),
+            charges.subtotal.format(),
+            "order-subtotal",
+        )];
+        if charges.discount.amount > 0 {
+            let label = match &charges.promotion_code {
+                Some(code) => format!("Discount ({code})"),
+                None => "Discount".to_owned(),
+            };
+            lines.push(line(
+                label,
+                format!("-{}", charges.discount.format()),
+                "order-discount",
+            ));
+        }
+        if self.shipment.is_some() || charges.shipping.amount > 0 {
+            let label = match self.shipment.as_ref().and_then(|s| s.rate.as_ref()) {
+                Some(rate) => format!("Shipping ({rate})"),
+                None => "Shipping".to_owned(),
+            };
+            let amount = if charges.shipping.amount == 0 {
+                "Free".to_owned()
+            } else {
+                charges.shipping.format()
+            };
+            lines.push(line(label, amount, "order-shipping"));
+        }
+        if charges.tax.amount > 0 {
+            lines.push(line("Tax".into(), charges.tax.format(), "order-tax"));
+        }
+        lines
+    }
+}
+
+/// Where an order goes, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentView {
+    pub rate: Option<String>,
+    pub delivery: Option<String>,
+    /// As written on the parcel.
+    pub address: Vec<String>,
+}
+
 /// An order as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderView {
     pub id: OrderId,
     pub status: OrderStatus,
     pub items: Vec<OrderItemView>,
+    /// Stripe's total once it stated one, else the goods at our prices.
     pub total: Money,
+    /// `None` for an order Stripe has not priced yet (or from before shipping and tax).
+    pub charges: Option<OrderCharges>,
+    pub shipment: Option<ShipmentView>,
     pub refunded: Money,
     pub created_at: i64,
     pub paid_at: Option<i64>,
+    /// Bought without an account (reached by its signed link).
+    pub guest: bool,
     /// Stripe's receipt page for the payment.
     pub receipt_url: Option<String>,
 }
@@ -144,17 +231,23 @@ pub async fn cart_clear() -> Result<u32, ServerFnError> {
     change_cart(ssr::CartChange::Clear).await
 }
 
-/// Creates the order and sends the browser to Stripe Checkout (303). Signed-out visitors sign in
-/// first and come back to the cart, which their session keeps.
+/// Creates the order and sends the browser to Stripe Checkout (303). A signed-out visitor checks
+/// out as a guest (issue 22): Checkout asks for their e-mail, and the order page is theirs through
+/// its signed link.
 #[server(prefix = "/api", endpoint = "checkout_cart")]
 pub async fn checkout_cart() -> Result<(), ServerFnError> {
     crate::error::server_fn(async move {
-        let Some(user) = crate::auth::session_user("/cart")? else {
-            return Ok(());
-        };
         let shop = crate::state::from_context::<ssr::Shop>()?;
         let session = ssr::SessionCart::of_request().await?;
-        see_other(&shop.checkout(&user, &session).await?);
+        let user = crate::auth::current_user();
+        let buyer = match &user {
+            Some(user) => ssr::Buyer::Account(user),
+            None => ssr::Buyer::Guest(
+                crate::request::client_ip()
+                    .ok_or_else(|| crate::error::AppError::Internal("no client address".into()))?,
+            ),
+        };
+        see_other(&shop.checkout(buyer, &session).await?);
         Ok(())
     })
     .await

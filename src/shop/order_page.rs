@@ -2,7 +2,7 @@
 //! here with `?session_id=…`, the pay page with `?payment_intent=…`; then a pending order is synced
 //! from Stripe first, so the buyer sees "paid" even when the webhook is late. The dashboard shows the list (`OrderList`).
 
-use super::OrderView;
+use super::{OrderView, ShipmentView};
 use crate::auth::{User, require_user};
 use crate::components::PageMeta;
 use crate::domain::{OrderStatus, format_date};
@@ -31,10 +31,15 @@ pub fn OrderPage() -> impl IntoView {
         None => format!("/shop/orders/{id}"),
     };
     let returned_id = returned.map(|(_, value)| value);
-    let Some(user) = require_user(&here) else {
-        return view! { <p>"Please sign in."</p> }.into_any();
+    // A guest's signed link opens the order without an account (issue 22).
+    let viewer = match query.get("key") {
+        Some(key) => OrderViewer::Link(key),
+        None => match require_user(&here) {
+            Some(user) => OrderViewer::Account(user),
+            None => return view! { <p>"Please sign in."</p> }.into_any(),
+        },
     };
-    let body = Suspend::new(async move { order_body(user, id, returned_id).await });
+    let body = Suspend::new(async move { order_body(viewer, id, returned_id).await });
     view! {
         <PageMeta title="Your order" description="Your order, its payment and its receipt." />
         <section class="shop"><Suspense fallback=|| ()>{body}</Suspense></section>
@@ -42,14 +47,24 @@ pub fn OrderPage() -> impl IntoView {
     .into_any()
 }
 
+/// Who opens the order page: its signed-in owner, or a guest with the order's signed link.
+enum OrderViewer {
+    Account(User),
+    Link(String),
+}
+
 #[cfg(feature = "ssr")]
-async fn order_body(user: User, id: String, returned_id: Option<String>) -> AnyView {
+async fn order_body(viewer: OrderViewer, id: String, returned_id: Option<String>) -> AnyView {
     use crate::error::AppError;
     let loaded = async {
         let order_id = crate::domain::OrderId::parse(&id).ok_or(AppError::NotFound)?;
         let shop = crate::state::from_context::<super::ssr::Shop>()?;
+        let viewer = match &viewer {
+            OrderViewer::Account(user) => super::ssr::Viewer::Account(user.id),
+            OrderViewer::Link(key) => super::ssr::Viewer::Link(key),
+        };
         let order = shop
-            .order_page(user.id, order_id, returned_id.as_deref())
+            .order_page(viewer, order_id, returned_id.as_deref())
             .await?;
         // Back from a payment: if this order (or any other of the cart) is paid now, the cart is
         // bought and empties; any other order, or a made-up `session_id`, leaves it alone (review 2, L5).
@@ -78,7 +93,7 @@ async fn order_body(user: User, id: String, returned_id: Option<String>) -> AnyV
 }
 
 #[cfg(not(feature = "ssr"))]
-async fn order_body(_user: User, _id: String, _returned_id: Option<String>) -> AnyView {
+async fn order_body(_viewer: OrderViewer, _id: String, _returned_id: Option<String>) -> AnyView {
     ().into_any()
 }
 
@@ -128,15 +143,43 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
             <thead><tr><th>"Item"</th><th>"Quantity"</th><th>"Price"</th><th>"Total"</th></tr></thead>
             <tbody>{items}</tbody>
             <tfoot>
+                {order.charge_lines().into_iter().map(|l| view! {
+                    <tr><th colspan="3">{l.label}</th><td data-testid=l.test_id>{l.amount}</td></tr>
+                }).collect_view()}
                 <tr><th colspan="3">"Total"</th><td data-testid="order-total">{order.total.format()}</td></tr>
                 {(order.refunded.amount > 0).then(|| view! {
                     <tr><th colspan="3">"Refunded"</th><td data-testid="order-refunded">{order.refunded.format()}</td></tr>
                 })}
             </tfoot>
         </table>
+        {order.shipment.clone().map(|shipment| view! { <Shipment shipment /> })}
         <p class="muted">{format!("Ordered on {}", format_date(order.created_at))}</p>
         {order.receipt_url.clone().map(|url| view! { <p><a href=url rel="noopener">"Stripe receipt"</a></p> })}
-        <p><a href="/dashboard">"Your orders"</a>" · "<a href="/shop">"Back to the shop"</a></p>
+        {if order.guest {
+            view! {
+                <p class="notice" data-testid="guest-note">
+                    "Keep this page's address (it is in your receipt too): it is your link to this order. "
+                    "Create an account with the same e-mail and the order shows on your dashboard."
+                </p>
+                <p><a href="/shop">"Back to the shop"</a></p>
+            }.into_any()
+        } else {
+            view! { <p><a href="/dashboard">"Your orders"</a>" · "<a href="/shop">"Back to the shop"</a></p> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Shipment(shipment: ShipmentView) -> impl IntoView {
+    let lines = shipment
+        .address
+        .into_iter()
+        .map(|l| view! { {l}<br /> })
+        .collect_view();
+    view! {
+        <h2>"Shipping to"</h2>
+        <address data-testid="order-address">{lines}</address>
+        {shipment.delivery.map(|d| view! { <p class="muted">{format!("Delivery: {d} after dispatch")}</p> })}
     }
 }
 

@@ -6,6 +6,7 @@ use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ const ONE_EVERY: Duration = Duration::from_secs(3);
 
 pub struct StripeBudget {
     per_user: DefaultKeyedRateLimiter<UserId>,
+    /// Guests (issue 22) have no account: their budget is their address's.
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -26,6 +29,7 @@ impl Default for StripeBudget {
             .allow_burst(NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN));
         Self {
             per_user: RateLimiter::keyed(quota),
+            per_address: RateLimiter::keyed(quota),
             clock: DefaultClock::default(),
         }
     }
@@ -34,17 +38,29 @@ impl Default for StripeBudget {
 impl StripeBudget {
     /// One action of `user_id` that calls Stripe (checkout, portal, paying, a success-page sync), or 429.
     pub fn check(&self, user_id: UserId) -> AppResult<()> {
-        self.per_user.check_key(&user_id).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            AppError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
+        self.per_user
+            .check_key(&user_id)
+            .map_err(|not_until| self.limited(not_until))
+    }
+
+    /// One action of a signed-out visitor at `address` that calls Stripe (a guest checkout), or 429.
+    pub fn check_address(&self, address: IpAddr) -> AppResult<()> {
+        self.per_address
+            .check_key(&address)
+            .map_err(|not_until| self.limited(not_until))
+    }
+
+    fn limited(&self, not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> AppError {
+        let wait = not_until.wait_time_from(self.clock.now());
+        AppError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        }
     }
 
     /// Forgets users whose quota is full again, so memory stays bounded.
     pub fn forget_idle_keys(&self) {
         self.per_user.retain_recent();
+        self.per_address.retain_recent();
     }
 }
 

@@ -96,7 +96,11 @@ impl StripeGateway {
     ) -> Result<CheckoutSessionRecord, GatewayError> {
         let session = self
             .with_retries("retrieve checkout session", || {
-                let request = RetrieveCheckoutSession::new(id.as_str());
+                // The rate's name and the code the buyer typed, which the session holds as ids.
+                let request = RetrieveCheckoutSession::new(id.as_str()).expand(vec![
+                    "shipping_cost.shipping_rate".to_owned(),
+                    "discounts.promotion_code".to_owned(),
+                ]);
                 async move { request.send(&self.client).await }
             })
             .await?;

@@ -1,11 +1,14 @@
 //! Conversions from async-stripe's objects to the plain types.
 
 use super::types::{
-    CheckoutSessionRecord, CheckoutSessionStatus, GoodsMetadata, IntentState, InvoiceRecord,
-    ORDER_METADATA_KEY, OrderIntentRecord, PaymentRecord, PaymentStatus, PriceRecord,
-    ProductRecord, SubscriptionRecord,
+    CheckoutSessionRecord, CheckoutSessionStatus, CollectedShipping, GoodsMetadata, IntentState,
+    InvoiceRecord, ORDER_METADATA_KEY, OrderIntentRecord, PaymentRecord, PaymentStatus,
+    PriceRecord, ProductRecord, SessionTotals, SubscriptionRecord,
 };
-use crate::domain::{CheckoutSessionId, CustomerId, PriceId, ProductId, SubscriptionStatus};
+use crate::domain::{
+    CheckoutSessionId, CustomerId, DeliveryEstimate, PriceId, ProductId, ShippingAddress,
+    SubscriptionStatus,
+};
 use stripe_shared::{Invoice, Price, Product, Subscription};
 
 pub(super) fn product_record(product: &Product) -> ProductRecord {
@@ -39,6 +42,11 @@ fn goods_metadata(product: &Product) -> Option<GoodsMetadata> {
             .cloned()
             .or_else(|| product.images.first().cloned()),
         initial_stock: meta.get("stock").and_then(|s| s.trim().parse().ok()),
+        shippable: meta.get("shippable").map(|s| s.trim()) == Some("true"),
+        option_name: meta
+            .get("option_name")
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
     })
 }
 
@@ -65,6 +73,20 @@ pub(super) fn price_record(price: &Price) -> PriceRecord {
             .and_then(|d| d.parse().ok()),
         lookup_key: price.lookup_key.clone(),
         livemode: price.livemode,
+        option: price
+            .metadata
+            .get("option")
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty()),
+        sort_order: price
+            .metadata
+            .get("sort_order")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        initial_stock: price
+            .metadata
+            .get("stock")
+            .and_then(|s| s.trim().parse().ok()),
     }
 }
 
@@ -165,7 +187,86 @@ pub(super) fn checkout_record(session: &stripe_shared::CheckoutSession) -> Check
             .metadata
             .as_ref()
             .and_then(|m| m.get(ORDER_METADATA_KEY).cloned()),
+        customer_email: session
+            .customer_details
+            .as_ref()
+            .and_then(|d| d.email.clone()),
+        totals: session_totals(session),
+        shipping: collected_shipping(session),
+        // Read when the session was retrieved with `discounts.promotion_code` expanded.
+        promotion_code: session
+            .discounts
+            .iter()
+            .flatten()
+            .filter_map(|d| d.promotion_code.as_ref()?.as_object())
+            .map(|p| p.code.clone())
+            .next(),
     }
+}
+
+fn session_totals(session: &stripe_shared::CheckoutSession) -> Option<SessionTotals> {
+    let details = session.total_details.as_ref();
+    Some(SessionTotals {
+        subtotal: session.amount_subtotal?,
+        discount: details.map_or(0, |d| d.amount_discount),
+        shipping: details.and_then(|d| d.amount_shipping).unwrap_or(0),
+        tax: details.map_or(0, |d| d.amount_tax),
+        total: session.amount_total?,
+    })
+}
+
+fn collected_shipping(session: &stripe_shared::CheckoutSession) -> Option<CollectedShipping> {
+    let details = session
+        .collected_information
+        .as_ref()?
+        .shipping_details
+        .as_ref()?;
+    let a = &details.address;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Read when the session was retrieved with `shipping_cost.shipping_rate` expanded.
+    let rate = session
+        .shipping_cost
+        .as_ref()
+        .and_then(|c| c.shipping_rate.as_ref()?.as_object());
+    Some(CollectedShipping {
+        address: ShippingAddress {
+            name: details.name.clone(),
+            line1: text(&a.line1),
+            line2: a.line2.clone(),
+            city: text(&a.city),
+            state: a.state.clone(),
+            postal_code: text(&a.postal_code),
+            country: text(&a.country),
+        },
+        rate: rate.and_then(|r| r.display_name.clone()),
+        delivery: rate
+            .and_then(|r| r.delivery_estimate.as_ref())
+            .and_then(delivery_text),
+    })
+}
+
+/// "3-5 business days" for Stripe's `delivery_estimate` in business days; other units as Stripe
+/// names them.
+fn delivery_text(estimate: &stripe_shared::ShippingRateDeliveryEstimate) -> Option<String> {
+    use stripe_shared::ShippingRateDeliveryEstimateBoundUnit as Unit;
+    let (min, max) = (estimate.minimum.as_ref()?, estimate.maximum.as_ref()?);
+    if matches!(min.unit, Unit::BusinessDay) && matches!(max.unit, Unit::BusinessDay) {
+        let days = |v: i64| u32::try_from(v).ok();
+        return Some(
+            DeliveryEstimate {
+                min_days: days(min.value)?,
+                max_days: days(max.value)?,
+            }
+            .to_string(),
+        );
+    }
+    Some(format!(
+        "{} {} to {} {}",
+        min.value,
+        min.unit.as_str().replace('_', " "),
+        max.value,
+        max.unit.as_str().replace('_', " ")
+    ))
 }
 
 /// Where an intent is, in the shop's terms.

@@ -4,12 +4,16 @@
 use super::convert::{checkout_record, order_intent_record, payment_record};
 use super::{
     CheckoutSessionRecord, GatewayError, NewOrderCheckout, NewOrderIntent, ORDER_METADATA_KEY,
-    OrderIntentRecord, PaymentRecord, StripeGateway,
+    OrderIntentRecord, PaymentRecord, ShippingOffer, StripeGateway,
 };
 use std::collections::HashMap;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes,
-    CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession,
+    CreateCheckoutSessionAutomaticTax, CreateCheckoutSessionCustomerCreation,
+    CreateCheckoutSessionCustomerUpdate, CreateCheckoutSessionCustomerUpdateAddress,
+    CreateCheckoutSessionCustomerUpdateShipping, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionShippingAddressCollection,
+    CreateCheckoutSessionShippingOptions, ExpireCheckoutSession,
 };
 use stripe_client_core::StripeRequest;
 use stripe_core::payment_intent::{
@@ -17,6 +21,61 @@ use stripe_core::payment_intent::{
     CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
 };
 use stripe_shared::CheckoutSessionMode;
+
+/// `shipping_address_collection` and `shipping_options` (each rate sent inline, in the order's
+/// currency, with its delivery estimate).
+fn shipping_params(
+    offer: &ShippingOffer<'_>,
+) -> (
+    CreateCheckoutSessionShippingAddressCollection,
+    Vec<CreateCheckoutSessionShippingOptions>,
+) {
+    use stripe_checkout::checkout_session::{
+        CreateCheckoutSessionShippingAddressCollectionAllowedCountries as Country,
+        CreateCheckoutSessionShippingOptionsShippingRateData as RateData,
+        CreateCheckoutSessionShippingOptionsShippingRateDataDeliveryEstimate as Estimate,
+        CreateCheckoutSessionShippingOptionsShippingRateDataDeliveryEstimateMaximum as Max,
+        CreateCheckoutSessionShippingOptionsShippingRateDataDeliveryEstimateMaximumUnit as MaxUnit,
+        CreateCheckoutSessionShippingOptionsShippingRateDataDeliveryEstimateMinimum as Min,
+        CreateCheckoutSessionShippingOptionsShippingRateDataDeliveryEstimateMinimumUnit as MinUnit,
+        CreateCheckoutSessionShippingOptionsShippingRateDataFixedAmount as Fixed,
+    };
+    let countries: Vec<Country> = offer
+        .countries
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .parse::<Country>()
+                .unwrap_or_else(|never| match never {})
+        })
+        .collect();
+    let options = offer
+        .rates
+        .iter()
+        .filter_map(|(rate, amount)| {
+            let currency = rate
+                .amount
+                .currency
+                .parse::<stripe_types::Currency>()
+                .ok()?;
+            let mut data = RateData::new(rate.name.as_str());
+            data.fixed_amount = Some(Fixed::new(*amount, currency));
+            data.delivery_estimate = rate.delivery.map(|d| {
+                let mut estimate = Estimate::new();
+                estimate.minimum = Some(Min::new(MinUnit::BusinessDay, i64::from(d.min_days)));
+                estimate.maximum = Some(Max::new(MaxUnit::BusinessDay, i64::from(d.max_days)));
+                estimate
+            });
+            let mut option = CreateCheckoutSessionShippingOptions::new();
+            option.shipping_rate_data = Some(data);
+            Some(option)
+        })
+        .collect();
+    (
+        CreateCheckoutSessionShippingAddressCollection::new(countries),
+        options,
+    )
+}
 
 impl StripeGateway {
     /// The Checkout Session of one order. Its idempotency key is the order's, so a retry after a
@@ -40,11 +99,19 @@ impl StripeGateway {
             .collect();
         let mut intent_data = CreateCheckoutSessionPaymentIntentData::new();
         intent_data.metadata = Some(metadata.clone());
+        let shipping = checkout.shipping.as_ref().map(shipping_params);
         let session = self
             .with_retries("create order checkout session", || {
-                let request = CreateCheckoutSession::new()
-                    .mode(CheckoutSessionMode::Payment)
-                    .customer(checkout.customer_id.as_str())
+                let request = CreateCheckoutSession::new().mode(CheckoutSessionMode::Payment);
+                let request = match checkout.customer_id {
+                    Some(customer) => request.customer(customer.as_str()),
+                    // A guest: Stripe makes the customer from the e-mail entered, for receipts
+                    // and refunds.
+                    None => {
+                        request.customer_creation(CreateCheckoutSessionCustomerCreation::Always)
+                    }
+                };
+                let request = request
                     .client_reference_id(checkout.order_id.to_string())
                     .metadata(metadata.clone())
                     .line_items(line_items.clone())
@@ -57,8 +124,29 @@ impl StripeGateway {
                     .expires_at(checkout.expires_at)
                     .success_url(checkout.success_url)
                     .cancel_url(checkout.cancel_url)
-                    .customize()
-                    .request_strategy(strategy.clone());
+                    .allow_promotion_codes(true);
+                let request = match &shipping {
+                    Some((countries, options)) => request
+                        .shipping_address_collection(countries.clone())
+                        .shipping_options(options.clone()),
+                    None => request,
+                };
+                let request = if checkout.automatic_tax && checkout.customer_id.is_none() {
+                    request.automatic_tax(CreateCheckoutSessionAutomaticTax::new(true))
+                } else if checkout.automatic_tax {
+                    // Stripe taxes by the customer's address: Checkout saves the one it collects.
+                    let mut update = CreateCheckoutSessionCustomerUpdate::new();
+                    update.address = Some(CreateCheckoutSessionCustomerUpdateAddress::Auto);
+                    if shipping.is_some() {
+                        update.shipping = Some(CreateCheckoutSessionCustomerUpdateShipping::Auto);
+                    }
+                    request
+                        .automatic_tax(CreateCheckoutSessionAutomaticTax::new(true))
+                        .customer_update(update)
+                } else {
+                    request
+                };
+                let request = request.customize().request_strategy(strategy.clone());
                 async move { request.send(&self.client).await }
             })
             .await?;

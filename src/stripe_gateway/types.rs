@@ -29,6 +29,10 @@ pub struct GoodsMetadata {
     pub image: Option<String>,
     /// `stock`: units on hand when the product is first copied; later changes are ours.
     pub initial_stock: Option<i64>,
+    /// `shippable=true`: sent by post, so Checkout collects an address and offers rates.
+    pub shippable: bool,
+    /// `option_name`: what the options are ("Size"), for a good sold in several.
+    pub option_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +50,12 @@ pub struct PriceRecord {
     pub trial_period_days: Option<i64>,
     pub lookup_key: Option<String>,
     pub livemode: bool,
+    /// `metadata.option`: the option of a good this price sells ("M").
+    pub option: Option<String>,
+    /// `metadata.sort_order`: where the option is listed.
+    pub sort_order: i64,
+    /// `metadata.stock`: the option's units when the price is first copied.
+    pub initial_stock: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +129,35 @@ pub struct CheckoutSessionRecord {
     pub expires_at: i64,
     /// `metadata[storefront_order]`, on the shop's sessions.
     pub order_tag: Option<String>,
+    /// The amounts as Stripe states them (shop sessions in `payment` mode).
+    pub totals: Option<SessionTotals>,
+    /// The address and rate the buyer chose, once Checkout collected them.
+    pub shipping: Option<CollectedShipping>,
+    /// The promotion code the buyer entered, as they typed it.
+    pub promotion_code: Option<String>,
+    /// `customer_details.email`: what the buyer entered (a guest's only contact).
+    pub customer_email: Option<String>,
+}
+
+/// A Checkout Session's money, in minor units of its currency, as Stripe computed it:
+/// `amount_subtotal`, `total_details.amount_discount|amount_shipping|amount_tax`, `amount_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTotals {
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// Where Checkout will ship an order, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectedShipping {
+    pub address: crate::domain::ShippingAddress,
+    /// The chosen rate's display name.
+    pub rate: Option<String>,
+    /// Its delivery estimate, written out ("3-5 business days").
+    pub delivery: Option<String>,
 }
 
 /// Where a PaymentIntent is, in the terms the shop needs.
@@ -175,7 +214,8 @@ pub struct NewOrderIntent<'a> {
 
 /// A Checkout Session in `payment` mode for the shop's cart.
 pub struct NewOrderCheckout<'a> {
-    pub customer_id: &'a CustomerId,
+    /// `None` for a guest: Checkout asks for the e-mail and always makes a customer.
+    pub customer_id: Option<&'a CustomerId>,
     /// Price and quantity per line.
     pub lines: &'a [(PriceId, i64)],
     pub order_id: i64,
@@ -185,6 +225,18 @@ pub struct NewOrderCheckout<'a> {
     pub cancel_url: &'a str,
     pub expires_at: i64,
     pub idempotency_key: &'a str,
+    /// Goods sent by post: where to, and the rates offered.
+    pub shipping: Option<ShippingOffer<'a>>,
+    /// `STRIPE_TAX=on`: Stripe Tax computes the tax from the address.
+    pub automatic_tax: bool,
+}
+
+/// What Checkout offers to ship an order: the countries, and each rate with its amount for this
+/// order (a rate free above a subtotal is offered at 0).
+#[derive(Debug, Clone)]
+pub struct ShippingOffer<'a> {
+    pub countries: &'a [crate::domain::Country],
+    pub rates: Vec<(&'a crate::domain::ShippingRate, i64)>,
 }
 
 /// The metadata key naming our order on Checkout Sessions, PaymentIntents and charges: the

@@ -34,6 +34,15 @@ impl Actions<'_> {
             .with(|store| billing::shipping::choose(store, session, choice))
     }
 
+    /// Whether the hosted page shows its shipping step before the card form, as a buyer sees it.
+    pub fn asks_for_shipping(&self, session: &str) -> bool {
+        self.shared.with(|store| {
+            store
+                .session(session)
+                .is_some_and(|s| s.needs_shipping_step())
+        })
+    }
+
     /// Types a promotion code into the hosted page's box (`allow_promotion_codes`).
     pub fn apply_promotion_code(&self, session: &str, code: &str) -> Result<(), ApiError> {
         self.shared

@@ -44,6 +44,8 @@ pub(crate) struct SeedProduct {
     pub(crate) metadata: BTreeMap<String, String>,
     #[serde(default)]
     pub(crate) prices: Vec<SeedPrice>,
+    /// Stripe's product tax code (`txcd_…`), used by automatic tax.
+    pub(crate) tax_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +65,8 @@ pub(crate) struct SeedPrice {
     /// Becomes the product's `default_price`.
     #[serde(default)]
     pub(crate) default: bool,
+    /// `exclusive`, `inclusive` or (absent) `unspecified`.
+    pub(crate) tax_behavior: Option<String>,
 }
 
 fn one() -> i64 {
@@ -90,6 +94,11 @@ impl Catalog {
                 if price.unit_amount < 0 {
                     return Err(format!("{}: unit_amount must not be negative", p.name));
                 }
+                if let Some(b) = &price.tax_behavior
+                    && !matches!(b.as_str(), "exclusive" | "inclusive" | "unspecified")
+                {
+                    return Err(format!("{}: unknown tax_behavior {b}", p.name));
+                }
                 if let Some(i) = &price.interval
                     && !matches!(i.as_str(), "day" | "week" | "month" | "year")
                 {
@@ -108,6 +117,7 @@ impl Catalog {
                 description: sp.description.clone(),
                 metadata: sp.metadata.clone(),
                 marketing_features: sp.marketing_features.clone(),
+                tax_code: sp.tax_code.clone(),
                 ..Product::new(pid.clone(), sp.name.clone(), store.now)
             };
             store.products.push(product);
@@ -133,7 +143,10 @@ impl Catalog {
                     nickname: spp.nickname.clone(),
                     metadata: spp.metadata.clone(),
                     created: store.now,
-                    tax_behavior: "unspecified".to_owned(),
+                    tax_behavior: spp
+                        .tax_behavior
+                        .clone()
+                        .unwrap_or_else(|| "unspecified".to_owned()),
                 });
                 price_ids.push(id);
             }
@@ -174,14 +187,16 @@ mod tests {
                 (Some("pro_yearly"), 29000),
                 (Some("goods_mug"), 1400),
                 (Some("goods_stickers"), 500),
+                (Some("goods_hoodie_s"), 4900),
                 (Some("goods_hoodie"), 4900),
+                (Some("goods_hoodie_l"), 4900),
                 (Some("goods_poster"), 2500),
             ]
         );
         assert_eq!(store.products[1].metadata["role"], "pro");
         assert_eq!(store.products[1].metadata["trial_period_days"], "14");
-        // 6 products and 8 prices, each announced.
-        assert_eq!(store.seed_events.len(), 14);
+        // 6 products and 10 prices, each announced.
+        assert_eq!(store.seed_events.len(), 16);
         let goods: Vec<_> = store.products[2..].iter().collect();
         let slugs: Vec<&str> = goods.iter().map(|p| p.metadata["slug"].as_str()).collect();
         assert_eq!(slugs, ["mug", "stickers", "hoodie", "poster"]);
@@ -193,6 +208,16 @@ mod tests {
         }
         assert_eq!(store.products[5].metadata["stock"], "1");
         assert_eq!(store.products[2].metadata["image"], "/goods/mug.svg");
+        // The hoodie's sizes: one price each, with its own stock; the mug is taxed as goods.
+        let sizes: Vec<(&str, &str)> = store
+            .prices
+            .iter()
+            .filter(|p| p.product == store.products[4].id)
+            .map(|p| (p.metadata["option"].as_str(), p.metadata["stock"].as_str()))
+            .collect();
+        assert_eq!(sizes, [("S", "3"), ("M", "10"), ("L", "0")]);
+        assert_eq!(store.products[2].tax_code.as_deref(), Some("txcd_99999999"));
+        assert!(store.prices.iter().all(|p| p.tax_behavior == "exclusive"));
     }
 
     #[test]

@@ -31,8 +31,8 @@ async fn a_stock_change_reaches_the_cached_shop_pages_of_every_instance() {
             }
         }
     }
-    sqlx::query("UPDATE products SET stock_on_hand = stock_reserved WHERE slug = $1")
-        .bind(slug)
+    sqlx::query("UPDATE prices SET stock_on_hand = stock_reserved WHERE lookup_key = $1")
+        .bind(crate::helpers::lookup_key_of(slug))
         .execute(&app.state.db.pool)
         .await
         .expect("sell out");

@@ -101,12 +101,15 @@ pub async fn verify_email(token: String) -> AppResult<()> {
         moved_to = Some(link.email.clone());
     }
     tx.commit().await?;
+    let services = from_context::<AccountServices>()?;
     if let Some(email) = moved_to {
-        from_context::<AccountServices>()?
-            .customers
-            .carry_email(link.user_id, &email)
-            .await?;
+        services.customers.carry_email(link.user_id, &email).await?;
     }
+    // Orders bought as a guest with this address are the account's now (issue 22).
+    services
+        .shop
+        .claim_guest_orders(link.user_id, link.email.as_str())
+        .await?;
     // This instance's copy at once; the others learn it from the `users` trigger.
     auth.cache.forget_user(link.user_id);
     let session = UserSession::of_request().await?;

@@ -207,6 +207,9 @@ mod tests {
             trial_period_days: None,
             lookup_key: None,
             livemode: false,
+            option: None,
+            sort_order: 0,
+            initial_stock: None,
         }
     }
 

@@ -17,8 +17,9 @@ pub enum Existing {
     Keep,
 }
 
-/// Writes a product. Goods also get their shop fields; their stock is seeded from the metadata the
-/// first time the product is written as goods, and never overwritten after that (sales change it).
+/// Writes a product. Goods also get their shop fields. Stock lives on the prices (one per option):
+/// the metadata's `stock` seeds each of the product's prices that has none yet, once; sales change
+/// it after that, never a later sync.
 pub async fn upsert_product(
     tx: &mut Transaction<'_, Any>,
     product: &ProductRecord,
@@ -32,19 +33,18 @@ pub async fn upsert_product(
     let sql = match existing {
         Existing::Overwrite => concat!(
             "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at, ",
-            "kind, slug, image, stock_on_hand, stock_seeded) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ",
+            "kind, slug, image, initial_stock, shippable, option_name) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ",
             "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, ",
             "active = excluded.active, role = excluded.role, features = excluded.features, ",
             "sort_order = excluded.sort_order, livemode = excluded.livemode, updated_at = excluded.updated_at, ",
             "kind = excluded.kind, slug = excluded.slug, image = excluded.image, ",
-            "stock_on_hand = CASE WHEN products.stock_seeded = 0 THEN excluded.stock_on_hand ELSE products.stock_on_hand END, ",
-            "stock_seeded = CASE WHEN products.stock_seeded = 0 THEN excluded.stock_seeded ELSE 1 END"
+            "initial_stock = excluded.initial_stock, shippable = excluded.shippable, option_name = excluded.option_name"
         ),
         Existing::Keep => concat!(
             "INSERT INTO products (id, name, description, active, role, features, sort_order, livemode, updated_at, ",
-            "kind, slug, image, stock_on_hand, stock_seeded) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING"
+            "kind, slug, image, initial_stock, shippable, option_name) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING"
         ),
     };
     sqlx::query(sql)
@@ -60,33 +60,61 @@ pub async fn upsert_product(
         .bind(goods.map(|_| "goods"))
         .bind(slug)
         .bind(image)
-        .bind(initial_stock.unwrap_or(0))
-        .bind(initial_stock.is_some() as i64)
+        .bind(initial_stock)
+        .bind(goods.is_some_and(|g| g.shippable) as i64)
+        .bind(goods.and_then(|g| g.option_name.clone()))
         .execute(&mut **tx)
         .await?;
+    // Its prices that arrived first (a webhook may bring a price before its product).
+    if let Some(stock) = initial_stock {
+        sqlx::query(
+            "UPDATE prices SET stock_on_hand = $2, stock_seeded = 1 \
+             WHERE product_id = $1 AND stock_seeded = 0 AND recurring_interval IS NULL",
+        )
+        .bind(&product.id)
+        .bind(stock)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
+/// Writes a price. A one-time price gets its stock once: its own metadata `stock` (an option's),
+/// else its product's; never again after that.
 pub async fn upsert_price(
     tx: &mut Transaction<'_, Any>,
     price: &PriceRecord,
     existing: Existing,
 ) -> AppResult<()> {
+    let seed = match price.initial_stock {
+        Some(own) => Some(own.max(0)),
+        None if price.interval.is_none() => {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT initial_stock FROM products WHERE id = $1")
+                .bind(&price.product_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .flatten()
+        }
+        None => None,
+    };
     let sql = match existing {
         Existing::Overwrite => concat!(
             "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
-            "trial_period_days, lookup_key, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+            "trial_period_days, lookup_key, livemode, updated_at, option_label, sort_order, stock_on_hand, stock_seeded) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ",
             "ON CONFLICT (id) DO UPDATE SET product_id = excluded.product_id, active = excluded.active, ",
             "currency = excluded.currency, unit_amount = excluded.unit_amount, ",
             "recurring_interval = excluded.recurring_interval, interval_count = excluded.interval_count, ",
             "trial_period_days = excluded.trial_period_days, lookup_key = excluded.lookup_key, ",
-            "livemode = excluded.livemode, updated_at = excluded.updated_at"
+            "livemode = excluded.livemode, updated_at = excluded.updated_at, ",
+            "option_label = excluded.option_label, sort_order = excluded.sort_order, ",
+            "stock_on_hand = CASE WHEN prices.stock_seeded = 0 THEN excluded.stock_on_hand ELSE prices.stock_on_hand END, ",
+            "stock_seeded = CASE WHEN prices.stock_seeded = 0 THEN excluded.stock_seeded ELSE 1 END"
         ),
         Existing::Keep => concat!(
             "INSERT INTO prices (id, product_id, active, currency, unit_amount, recurring_interval, interval_count, ",
-            "trial_period_days, lookup_key, livemode, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING"
+            "trial_period_days, lookup_key, livemode, updated_at, option_label, sort_order, stock_on_hand, stock_seeded) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING"
         ),
     };
     sqlx::query(sql)
@@ -101,6 +129,10 @@ pub async fn upsert_price(
         .bind(&price.lookup_key)
         .bind(price.livemode as i64)
         .bind(now_unix())
+        .bind(&price.option)
+        .bind(price.sort_order)
+        .bind(seed.unwrap_or(0))
+        .bind(seed.is_some() as i64)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -25,7 +25,14 @@ fn receipt(name: &str, stripe_receipt_url: Option<&str>) -> Mail {
             unit_amount: Money::new(950, "usd"),
             line_total: Money::new(1900, "usd"),
         }],
-        total: Money::new(1900, "usd"),
+        charges: vec![
+            ("Subtotal".into(), "$19".into()),
+            ("Discount (TEN)".into(), "-$1.90".into()),
+            ("Shipping (Standard)".into(), "$5".into()),
+            ("Tax".into(), "$1.60".into()),
+        ],
+        total: Money::new(2370, "usd"),
+        ship_to: vec!["Ada <Lovelace>".into(), "1 Main St".into()],
         order_url: "https://shop.example.com/orders/42".into(),
         dashboard_url: "https://shop.example.com/dashboard".into(),
         stripe_receipt_url: stripe_receipt_url.map(str::to_owned),
@@ -54,6 +61,25 @@ fn an_order_receipt_lists_lines_and_total_in_both_parts() {
         mail.text.contains("2 x Mug: $19 ($9.50 each)"),
         "{}",
         mail.text
+    );
+    // Issue 22: what Stripe charged, line by line, and where the parcel goes.
+    for needed in [
+        "Discount (TEN): -$1.90",
+        "Shipping (Standard): $5",
+        "Tax: $1.60",
+        "Total: $23.70",
+        "Shipping to:\n  Ada <Lovelace>\n  1 Main St",
+    ] {
+        assert!(
+            mail.text.contains(needed),
+            "{needed} missing in {}",
+            mail.text
+        );
+    }
+    assert!(
+        mail.html.contains("Ada &lt;Lovelace&gt;<br>1 Main St"),
+        "{}",
+        mail.html
     );
     assert_self_contained(&mail.html);
 }

@@ -289,6 +289,9 @@ mod tests {
             image: None,
             price_id: crate::domain::PriceId::from("price_mug"),
             money: crate::domain::Money::new(1200, "usd"),
+            shippable: true,
+            option: None,
+            option_name: None,
         });
         assert_eq!(
             cached_path(&get("/shop/mug"), ANONYMOUS_PAGES, &catalog).as_deref(),

@@ -133,7 +133,7 @@ impl Cart {
         if wanted > MAX_LINE_QUANTITY {
             return Err(AppError::Invalid(TOO_MANY.into()));
         }
-        let left = available(db, &good.product_id).await?;
+        let left = available(db, &good.price_id).await?;
         if i64::from(wanted) > left {
             return Err(only_left(left));
         }

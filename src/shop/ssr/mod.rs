@@ -5,12 +5,14 @@
 mod attention;
 mod bought;
 pub mod cart;
+mod guest;
 mod hosted;
 mod on_page;
 mod order;
 mod orders;
 mod payment;
 mod receipt;
+mod shipping;
 mod stock;
 mod sweep;
 mod switch;
@@ -18,6 +20,7 @@ mod sync;
 
 pub use bought::load_cart_count;
 pub use cart::{Cart, CartChange, CartCount, SessionCart};
+pub use guest::{Buyer, Viewer};
 pub use orders::ORDER_COLUMNS;
 
 use crate::auth::ssr::UserPages;
@@ -25,7 +28,7 @@ use crate::catalog::ssr::CatalogStore;
 use crate::config::Config;
 use crate::customers::Customers;
 use crate::db::Database;
-use crate::domain::{OrderId, UserId};
+use crate::domain::OrderId;
 use crate::error::AppResult;
 use crate::installation::Installation;
 use crate::shop::{CartLineView, CartView, OrderView};
@@ -110,7 +113,7 @@ impl Shop {
     /// Units available of every good.
     pub async fn stock_levels(
         &self,
-    ) -> AppResult<std::collections::HashMap<crate::domain::ProductId, i64>> {
+    ) -> AppResult<std::collections::HashMap<crate::domain::PriceId, i64>> {
         stock::available_all(&self.db).await
     }
 
@@ -172,18 +175,24 @@ impl Shop {
     /// Stripe; the state always comes from Stripe's objects.
     pub async fn order_page(
         &self,
-        user_id: UserId,
+        viewer: Viewer<'_>,
         order_id: OrderId,
         returned: Option<&str>,
     ) -> AppResult<OrderView> {
-        let (order, refs) = self.order_of(user_id, order_id).await?;
+        let (order, refs) = self.order_for(viewer, order_id).await?;
         let returning = returned.is_some_and(|r| refs.matches(r));
         if !returning || order.status != crate::domain::OrderStatus::Pending {
             return Ok(order);
         }
-        self.budget.check(user_id)?;
+        match viewer {
+            Viewer::Account(user_id) => self.budget.check(user_id)?,
+            Viewer::Link(_) => match crate::request::client_ip() {
+                Some(address) => self.budget.check_address(address)?,
+                None => return Ok(order),
+            },
+        }
         self.sync_order(order_id, None).await?;
-        Ok(self.order_of(user_id, order_id).await?.0)
+        Ok(self.order_for(viewer, order_id).await?.0)
     }
 
     /// What the cart page shows: each line with the catalog's name and price and what is left.
@@ -197,10 +206,8 @@ impl Shop {
                 let good = catalog.good_by_price(&line.price_id);
                 CartLineView {
                     price_id: line.price_id.to_string(),
-                    name: good.map_or_else(
-                        || "An item no longer on sale".to_owned(),
-                        |g| g.name.clone(),
-                    ),
+                    name: good
+                        .map_or_else(|| "An item no longer on sale".to_owned(), |g| g.line_name()),
                     slug: good.map(|g| g.slug.clone()),
                     quantity: line.quantity,
                     unit: good.map(|g| g.money.clone()),
@@ -210,7 +217,7 @@ impl Shop {
                             g.money.currency.clone(),
                         )
                     }),
-                    available: good.map_or(0, |g| stock.get(&g.product_id).copied().unwrap_or(0)),
+                    available: good.map_or(0, |g| stock.get(&g.price_id).copied().unwrap_or(0)),
                 }
             })
             .collect();

@@ -8,6 +8,7 @@
 //! the order: canceled → expired, stock released; if it succeeded meanwhile, Stripe refuses the
 //! cancel and the sync marks it paid. Stripe settles that race, not our clock.
 
+use super::guest::Buyer;
 use super::payment::{
     CardPayment, NewOrder, PayError, PaymentStart, RESERVATION_SECS, WayToPay, total_of,
 };
@@ -50,7 +51,10 @@ impl Shop {
             publishable_key,
             shown_version,
         };
-        match self.pay_session_cart(user, session, way).await? {
+        match self
+            .pay_session_cart(Buyer::Account(user), session, way)
+            .await?
+        {
             PaymentStart::Card(payment) => Ok(payment),
             PaymentStart::Redirect(_) => Err(AppError::Internal(
                 "paying on the page answered with a redirect".into(),
@@ -70,7 +74,8 @@ impl Shop {
         let intent = self
             .gateway
             .create_order_intent(NewOrderIntent {
-                customer_id: order.customer_id,
+                // Only account holders pay here (`open_payment_of` refuses guests).
+                customer_id: order.customer_id.ok_or(AppError::Unauthenticated)?,
                 amount: total.amount,
                 currency: &total.currency,
                 order_id: order_id.get(),

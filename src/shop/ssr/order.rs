@@ -5,21 +5,22 @@
 
 use super::Shop;
 use super::cart::{Cart, only_left};
+use super::guest::Buyer;
 use super::payment::{OrderLine, total_of};
 use super::stock::{self, StockMove, apply_move, available};
-use crate::auth::User;
 use crate::db::now_unix;
-use crate::domain::{OrderId, OrderStatus, PaymentFlow, ProductId};
+use crate::domain::{OrderId, OrderStatus, PaymentFlow, PriceId};
 use crate::error::AppResult;
 use sqlx::{Any, Transaction};
 
 impl Shop {
     /// The order, its items and its stock reservation, in one transaction: all or nothing. None when
-    /// the buyer has a pending order already (`orders_one_pending_per_buyer`: another request of the
-    /// buyer made one since its open orders were ended).
+    /// the buyer has a pending order already (`orders_one_pending_per_buyer`, or for a guest
+    /// `orders_one_pending_per_guest_cart`: another request of the buyer made one since its open
+    /// orders were ended).
     pub(super) async fn create_order(
         &self,
-        user: &User,
+        buyer: Buyer<'_>,
         cart: &Cart,
         flow: PaymentFlow,
         currency: &str,
@@ -32,7 +33,7 @@ impl Shop {
             "INSERT INTO orders (user_id, status, currency, total, cart_key, cart_id, payment_flow, \
              created_at, updated_at) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
-        .bind(user.id)
+        .bind(buyer.user_id())
         .bind(currency)
         .bind(total)
         .bind(cart.key())
@@ -54,15 +55,15 @@ impl Shop {
             .bind(order_id)
             .bind(&line.good.price_id)
             .bind(&line.good.product_id)
-            .bind(&line.good.name)
+            .bind(line.good.line_name())
             .bind(line.good.money.amount)
             .bind(line.quantity)
             .execute(&mut *tx)
             .await?;
-            if !stock::reserve(&mut tx, &line.good.product_id, line.quantity).await? {
+            if !stock::reserve(&mut tx, &line.good.price_id, line.quantity).await? {
                 tx.rollback().await?;
-                let left = available(&self.db, &line.good.product_id).await?;
-                tracing::info!(product = %line.good.product_id, left, "checkout refused: not enough stock");
+                let left = available(&self.db, &line.good.price_id).await?;
+                tracing::info!(price = %line.good.price_id, left, "checkout refused: not enough stock");
                 return Err(only_left(left));
             }
         }
@@ -149,14 +150,14 @@ async fn move_items(
     order_id: OrderId,
     stock_move: StockMove,
 ) -> AppResult<()> {
-    let items = sqlx::query_as::<_, (ProductId, i64)>(
-        "SELECT product_id, quantity FROM order_items WHERE order_id = $1",
+    let items = sqlx::query_as::<_, (PriceId, i64)>(
+        "SELECT price_id, quantity FROM order_items WHERE order_id = $1",
     )
     .bind(order_id)
     .fetch_all(&mut **tx)
     .await?;
-    for (product_id, quantity) in items {
-        apply_move(tx, &product_id, quantity, stock_move).await?;
+    for (price_id, quantity) in items {
+        apply_move(tx, &price_id, quantity, stock_move).await?;
     }
     Ok(())
 }

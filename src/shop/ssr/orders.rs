@@ -1,15 +1,16 @@
 //! Reading orders for their owner: the order page and the dashboard's list.
 
 use super::Shop;
-use crate::domain::{Money, OrderId, OrderStatus, UserId};
+use super::guest::{Viewer, link_opens};
+use crate::domain::{Money, OrderId, OrderStatus, ShippingAddress, UserId};
 use crate::error::{AppError, AppResult};
-use crate::shop::{OrderItemView, OrderView};
+use crate::shop::{OrderCharges, OrderItemView, OrderView, ShipmentView};
 use sqlx::Any;
 
 #[derive(sqlx::FromRow)]
 struct OrderRow {
     id: OrderId,
-    user_id: UserId,
+    user_id: Option<UserId>,
     status: String,
     currency: String,
     total: i64,
@@ -19,6 +20,21 @@ struct OrderRow {
     receipt_url: Option<String>,
     created_at: i64,
     paid_at: Option<i64>,
+    amount_subtotal: Option<i64>,
+    amount_discount: i64,
+    amount_shipping: i64,
+    amount_tax: i64,
+    amount_total: Option<i64>,
+    promotion_code: Option<String>,
+    shipping_rate: Option<String>,
+    shipping_delivery: Option<String>,
+    ship_name: Option<String>,
+    ship_line1: Option<String>,
+    ship_line2: Option<String>,
+    ship_city: Option<String>,
+    ship_state: Option<String>,
+    ship_postal_code: Option<String>,
+    ship_country: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,7 +48,9 @@ struct ItemRow {
 /// The order columns the order page and the dashboard read. Every one an UPDATE can change must be
 /// in the `orders_changed` trigger's list (cached signed-in pages), which a test checks against this.
 pub const ORDER_COLUMNS: &str = "id, user_id, status, currency, total, amount_refunded, checkout_session_id, \
-                             payment_intent_id, receipt_url, created_at, paid_at";
+    payment_intent_id, receipt_url, created_at, paid_at, amount_subtotal, amount_discount, \
+    amount_shipping, amount_tax, amount_total, promotion_code, shipping_rate, shipping_delivery, \
+    ship_name, ship_line1, ship_line2, ship_city, ship_state, ship_postal_code, ship_country";
 
 /// How an order is being paid, to recognise the buyer coming back from it.
 #[derive(Debug, Clone, Default)]
@@ -55,19 +73,25 @@ impl PaymentRefs {
 const DASHBOARD_ORDERS: i64 = 20;
 
 impl Shop {
-    /// The order, for its owner only: anyone else gets `NotFound`, as for an order that does not exist.
-    pub async fn order_of(
+    /// The order, for its owner or the holder of its signed link (issue 22, guests) only: anyone
+    /// else gets `NotFound`, as for an order that does not exist.
+    pub async fn order_for(
         &self,
-        user_id: UserId,
+        viewer: Viewer<'_>,
         order_id: OrderId,
     ) -> AppResult<(OrderView, PaymentRefs)> {
+        let may_see = |row: &OrderRow| match viewer {
+            Viewer::Account(user_id) => row.user_id == Some(user_id),
+            // The link stays good once the order is bound to an account: the receipt carries it.
+            Viewer::Link(key) => link_opens(&self.installation.link_secret, order_id, key),
+        };
         let row = sqlx::query_as::<_, OrderRow>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
         ))
         .bind(order_id)
         .fetch_optional(&self.db.pool)
         .await?
-        .filter(|row| row.user_id == user_id)
+        .filter(may_see)
         .ok_or(AppError::NotFound)?;
         let items = self.items_of(&[row.id]).await?;
         let refs = PaymentRefs {
@@ -133,12 +157,61 @@ fn view(row: OrderRow, items: &[ItemRow]) -> AppResult<OrderView> {
                 line_total: money(i.unit_amount * i.quantity),
             })
             .collect(),
-        total: money(row.total),
+        total: money(row.amount_total.unwrap_or(row.total)),
+        charges: row.amount_subtotal.map(|subtotal| OrderCharges {
+            subtotal: money(subtotal),
+            discount: money(row.amount_discount),
+            shipping: money(row.amount_shipping),
+            tax: money(row.amount_tax),
+            promotion_code: row.promotion_code.clone(),
+        }),
+        shipment: shipment_of(&row),
         refunded: money(row.amount_refunded),
         created_at: row.created_at,
         paid_at: row.paid_at,
+        guest: row.user_id.is_none(),
         receipt_url: row.receipt_url,
     })
+}
+
+fn shipment_of(row: &OrderRow) -> Option<ShipmentView> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let address = ShippingAddress {
+        name: row.ship_name.clone()?,
+        line1: text(&row.ship_line1),
+        line2: row.ship_line2.clone(),
+        city: text(&row.ship_city),
+        state: row.ship_state.clone(),
+        postal_code: text(&row.ship_postal_code),
+        country: text(&row.ship_country),
+    };
+    Some(ShipmentView {
+        rate: row.shipping_rate.clone(),
+        delivery: row.shipping_delivery.clone(),
+        address: address.lines(),
+    })
+}
+
+/// The order as its owner sees it, read in `tx` (the receipt is queued in the step that marks the
+/// order paid), with the buyer's id (None once their account was erased).
+pub(super) async fn order_view_in(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    order_id: OrderId,
+) -> AppResult<(OrderView, Option<UserId>)> {
+    let row =
+        sqlx::query_as::<_, OrderRow>(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+            .bind(order_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let items = sqlx::query_as::<_, ItemRow>(
+        "SELECT order_id, name, unit_amount, quantity FROM order_items WHERE order_id = $1 \
+         ORDER BY name",
+    )
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let user_id = row.user_id;
+    Ok((view(row, &items)?, user_id))
 }
 
 /// The order's stored status.

@@ -8,8 +8,8 @@
 use super::Shop;
 use super::cart::Cart;
 use super::cart::SessionCart;
+use super::guest::Buyer;
 use super::switch::OpenOrders;
-use crate::auth::User;
 use crate::catalog::{Catalog, Good};
 use crate::domain::{CustomerId, Money, OrderId, PaymentFlow};
 use crate::error::{AppError, AppResult};
@@ -110,7 +110,8 @@ pub(super) struct OrderLine<'a> {
 /// A new order, as the strategies create its Stripe object.
 pub(super) struct NewOrder<'a> {
     pub id: OrderId,
-    pub customer_id: &'a CustomerId,
+    /// `None` for a guest: Checkout makes the customer from what the buyer enters.
+    pub customer_id: Option<&'a CustomerId>,
     pub lines: &'a [OrderLine<'a>],
     pub currency: &'a str,
 }
@@ -171,7 +172,7 @@ impl Shop {
     /// is emptied, and the refusal says so.
     pub(super) async fn pay_session_cart(
         &self,
-        user: &User,
+        buyer: Buyer<'_>,
         session: &SessionCart,
         way: WayToPay<'_>,
     ) -> AppResult<PaymentStart> {
@@ -181,7 +182,7 @@ impl Shop {
         {
             return Err(AppError::Conflict(CART_CHANGED.into()));
         }
-        let started = self.start_payment(user, &cart, way).await;
+        let started = self.start_payment(buyer, &cart, way).await;
         // Bought on the way (its order paid meanwhile): the refusal's text says which.
         if matches!(&started, Err(error) if error.to_string() == CART_ALREADY_PAID) {
             self.current_cart(session).await?;
@@ -201,36 +202,48 @@ impl Shop {
     /// orders are ended, a new order with its stock reservation and its Stripe object. A request that
     /// meets another one of the buyer's starting an order waits for it and answers its payment (both
     /// clicks of a double click land on the same Checkout).
-    #[tracing::instrument(skip_all, fields(user_id = %user.id, flow = way.flow().as_str()))]
+    #[tracing::instrument(skip_all, fields(user_id = ?buyer.user_id(), flow = way.flow().as_str()))]
     pub(super) async fn start_payment(
         &self,
-        user: &User,
+        buyer: Buyer<'_>,
         cart: &Cart,
         way: WayToPay<'_>,
     ) -> AppResult<PaymentStart> {
         let catalog = self.catalog.current();
         let (lines, currency) = priced_lines(&catalog, cart)?;
-        self.budget.check(user.id)?;
+        // Refused before any order exists: shippable goods in a currency without rates.
+        self.shipping_offer(&lines, &currency)?;
+        match buyer {
+            Buyer::Account(user) => self.budget.check(user.id)?,
+            Buyer::Guest(address) => self.budget.check_address(address)?,
+        }
         let mut customer_replaced = false;
         for _ in 0..STARTING_LOOKS {
-            if let Some(open) = self.open_payment_of(user, cart, way).await? {
+            if let Some(open) = self.open_payment_of(buyer, cart, way).await? {
                 return Ok(open);
             }
-            if let OpenOrders::Ended = self.end_open_orders(user, cart).await? {
-                let customer_id = self.customers.ensure(user).await?;
+            if let OpenOrders::Ended = self.end_open_orders(buyer, cart).await? {
+                let customer_id = match buyer {
+                    Buyer::Account(user) => Some(self.customers.ensure(user).await?),
+                    Buyer::Guest(_) => None,
+                };
                 let created = self
-                    .create_order(user, cart, way.flow(), &currency, &lines)
+                    .create_order(buyer, cart, way.flow(), &currency, &lines)
                     .await?;
                 if let Some(order_id) = created {
                     match self
-                        .pay_new_order(order_id, &customer_id, &lines, &currency, way)
+                        .pay_new_order(order_id, customer_id.as_ref(), &lines, &currency, way)
                         .await
                     {
                         // Deleted in Stripe's dashboard since we stored it (security review 2, L7):
                         // forget it and buy as a new customer, once.
                         Err(PayError::MissingCustomer(error)) if !customer_replaced => {
                             customer_replaced = true;
-                            if !self.customers.forget_deleted(user.id, &customer_id).await? {
+                            let (Buyer::Account(user), Some(customer_id)) = (buyer, &customer_id)
+                            else {
+                                return Err(error);
+                            };
+                            if !self.customers.forget_deleted(user.id, customer_id).await? {
                                 return Err(error);
                             }
                             continue;
@@ -248,7 +261,7 @@ impl Shop {
     async fn pay_new_order(
         &self,
         order_id: OrderId,
-        customer_id: &CustomerId,
+        customer_id: Option<&CustomerId>,
         lines: &[OrderLine<'_>],
         currency: &str,
         way: WayToPay<'_>,
@@ -272,21 +285,28 @@ impl Shop {
     /// this cart (its id) with the same contents (its key).
     async fn open_payment_of(
         &self,
-        user: &User,
+        buyer: Buyer<'_>,
         cart: &Cart,
         way: WayToPay<'_>,
     ) -> AppResult<Option<PaymentStart>> {
-        Ok(match way {
-            WayToPay::Hosted => self
-                .open_checkout_of(user, cart)
+        Ok(match (way, buyer) {
+            (WayToPay::Hosted, _) => self
+                .open_checkout_of(buyer, cart)
                 .await?
                 .map(PaymentStart::Redirect),
-            WayToPay::OnPage {
-                publishable_key, ..
-            } => self
+            (
+                WayToPay::OnPage {
+                    publishable_key, ..
+                },
+                Buyer::Account(user),
+            ) => self
                 .open_intent_of(user, cart, publishable_key)
                 .await?
                 .map(PaymentStart::Card),
+            // Our own page takes no e-mail: a guest pays on Stripe's page.
+            (WayToPay::OnPage { .. }, Buyer::Guest(_)) => {
+                return Err(AppError::Unauthenticated);
+            }
         })
     }
 

@@ -1,8 +1,10 @@
 //! The receipt of a paid order, queued in the transaction that marks it paid (so exactly one per
-//! order: the step runs once, and the outbox's dedupe key `receipt:order:{id}` backs that up).
+//! order: the step runs once, and the outbox's dedupe key `receipt:order:{id}` backs that up). Its
+//! lines and money are the order page's (`OrderView::charge_lines`): what Stripe charged.
 
 use super::Shop;
-use crate::domain::{Email, Money, OrderId};
+use super::orders::order_view_in;
+use crate::domain::{Email, OrderId};
 use crate::error::AppResult;
 use crate::mail::enqueue;
 use crate::mail::templates::{OrderReceipt, ReceiptLine, order_receipt};
@@ -14,25 +16,25 @@ impl Shop {
         tx: &mut Transaction<'_, Any>,
         order_id: OrderId,
     ) -> AppResult<()> {
-        let (email, currency, total, receipt_url) =
-            sqlx::query_as::<_, (Option<String>, String, i64, Option<String>)>(
-                "SELECT u.email, o.currency, o.total, o.receipt_url \
-                 FROM orders o LEFT JOIN users u ON u.id = o.user_id WHERE o.id = $1",
-            )
-            .bind(order_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        // The buyer erased their account (issue 21): the order is kept, nobody is mailed.
-        let Some(email) = email else {
-            tracing::info!(%order_id, "receipt not queued: the buyer's account was erased");
-            return Ok(());
-        };
-        let items = sqlx::query_as::<_, (String, i64, i64)>(
-            "SELECT name, quantity, unit_amount FROM order_items WHERE order_id = $1 ORDER BY name",
+        let (order, _) = order_view_in(tx, order_id).await?;
+        // A guest's address is the one Checkout collected (issue 22), also once the order is bound
+        // to an account; their receipt links to the order through its signed link.
+        let (account_email, guest_email) = sqlx::query_as::<_, (Option<String>, Option<String>)>(
+            "SELECT u.email, o.guest_email FROM orders o LEFT JOIN users u ON u.id = o.user_id \
+                 WHERE o.id = $1",
         )
         .bind(order_id)
-        .fetch_all(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+        let order_path = match &guest_email {
+            Some(_) => self.guest_order_path(order_id),
+            None => format!("/shop/orders/{order_id}"),
+        };
+        // The buyer erased their account (issue 21): the order is kept, nobody is mailed.
+        let Some(email) = guest_email.or(account_email) else {
+            tracing::info!(%order_id, "receipt not queued: no address (the account was erased)");
+            return Ok(());
+        };
         // A stored address that no longer parses must not keep the order from being recorded as
         // paid (security review 2, L11: the step rolled back, the webhook failed for days and the
         // sweep stopped at it); the payment stands, the mail is skipped and said so.
@@ -40,23 +42,33 @@ impl Shop {
             tracing::error!(%order_id, "receipt not queued: the buyer's stored e-mail is unreadable");
             return Ok(());
         };
-        let money = |amount| Money::new(amount, currency.clone());
         let receipt = order_receipt(OrderReceipt {
             order_id: order_id.get(),
             to,
-            lines: items
+            charges: order
+                .charge_lines()
                 .into_iter()
-                .map(|(name, quantity, unit)| ReceiptLine {
-                    name,
-                    quantity,
-                    unit_amount: money(unit),
-                    line_total: money(unit * quantity),
+                .map(|l| (l.label, l.amount))
+                .collect(),
+            ship_to: order
+                .shipment
+                .as_ref()
+                .map(|s| s.address.clone())
+                .unwrap_or_default(),
+            lines: order
+                .items
+                .into_iter()
+                .map(|item| ReceiptLine {
+                    name: item.name,
+                    quantity: item.quantity,
+                    unit_amount: item.unit,
+                    line_total: item.line_total,
                 })
                 .collect(),
-            total: money(total),
-            order_url: self.config.url(&format!("/shop/orders/{order_id}")),
+            total: order.total,
+            order_url: self.config.url(&order_path),
             dashboard_url: self.config.url("/dashboard"),
-            stripe_receipt_url: receipt_url,
+            stripe_receipt_url: order.receipt_url,
         });
         enqueue(tx, &receipt).await?;
         Ok(())

@@ -8,8 +8,8 @@
 
 use super::Shop;
 use super::cart::Cart;
+use super::guest::Buyer;
 use super::orders::status_of;
-use crate::auth::User;
 use crate::db::now_unix;
 use crate::domain::{OrderId, OrderStatus, UserId};
 use crate::error::{AppError, AppResult};
@@ -41,6 +41,17 @@ impl Shop {
         .await?)
     }
 
+    /// A guest's open orders: those of their cart (a guest has no other identity).
+    async fn open_guest_orders(&self, cart: &Cart) -> AppResult<Vec<OpenOrder>> {
+        Ok(sqlx::query_as::<_, OpenOrder>(
+            "SELECT id, checkout_session_id, payment_intent_id, cart_id, created_at FROM orders \
+             WHERE user_id IS NULL AND cart_id = $1 AND status = 'pending' ORDER BY id",
+        )
+        .bind(cart.id())
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
     /// Ends one open order at Stripe and follows what Stripe says; its status after, or `None` when
     /// another request of the buyer is starting it right now.
     async fn end_one(&self, order: &OpenOrder) -> AppResult<Option<OrderStatus>> {
@@ -62,11 +73,19 @@ impl Shop {
         Ok(Some(status_of(&self.db.pool, *order_id).await?))
     }
 
-    /// Ends every pending order of `user`. Refuses when one of them was paid meanwhile and was made
+    /// Ends every pending order of the buyer. Refuses when one of them was paid meanwhile and was made
     /// from this `cart` (it is bought: paying it again would charge twice), or when one cannot be
     /// ended because its payment is still being confirmed.
-    pub(super) async fn end_open_orders(&self, user: &User, cart: &Cart) -> AppResult<OpenOrders> {
-        for order in self.open_orders(user.id).await? {
+    pub(super) async fn end_open_orders(
+        &self,
+        buyer: Buyer<'_>,
+        cart: &Cart,
+    ) -> AppResult<OpenOrders> {
+        let open = match buyer {
+            Buyer::Account(user) => self.open_orders(user.id).await?,
+            Buyer::Guest(_) => self.open_guest_orders(cart).await?,
+        };
+        for order in open {
             let Some(status) = self.end_one(&order).await? else {
                 return Ok(OpenOrders::Starting);
             };

@@ -6,13 +6,14 @@
 //! read, the buyer's pages forgotten after the write.
 
 use super::Shop;
-use super::attention::{Charged, needs_operator};
+use super::attention::{Charged, Expected, needs_operator};
 use super::order::walk;
 use crate::db::now_unix;
 use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
 use crate::error::AppResult;
 use crate::stripe_gateway::{
-    CheckoutSessionStatus, IntentState, PaymentRecord, PaymentStatus, VerifiedEvent,
+    CheckoutSessionStatus, CollectedShipping, IntentState, PaymentRecord, PaymentStatus,
+    SessionTotals, VerifiedEvent,
 };
 use crate::stripe_sync::{RoundReport, SyncOutcome, ledger};
 use sqlx::{Any, Transaction};
@@ -28,6 +29,18 @@ pub(super) struct StripeView {
     /// The payment's currency, when there is a payment.
     pub currency: Option<String>,
     pub amount_refunded: i64,
+    /// Hosted Checkout: the money as Stripe computed it, where it ships, the code entered.
+    pub checkout: Option<CheckoutMoney>,
+}
+
+/// What a Checkout Session says of an order's money and shipping, copied onto the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CheckoutMoney {
+    pub totals: SessionTotals,
+    pub shipping: Option<CollectedShipping>,
+    pub promotion_code: Option<String>,
+    /// What the buyer entered at Checkout; kept for guest orders.
+    pub email: Option<String>,
 }
 
 /// The state Stripe's objects put a hosted-Checkout order in.
@@ -189,6 +202,12 @@ impl Shop {
                 .map(|p| p.amount_received),
             currency: payment.as_ref().map(|p| p.currency.clone()),
             amount_refunded: payment.as_ref().map_or(0, |p| p.amount_refunded),
+            checkout: session.totals.map(|totals| CheckoutMoney {
+                totals,
+                shipping: session.shipping.clone(),
+                promotion_code: session.promotion_code.clone(),
+                email: session.customer_email.clone(),
+            }),
         })
     }
 
@@ -203,6 +222,8 @@ impl Shop {
             amount_charged: target.was_paid().then_some(payment.amount_received),
             currency: Some(payment.currency.clone()),
             amount_refunded: payment.amount_refunded,
+            // What we asked this intent to charge was written when it was made.
+            checkout: None,
         })
     }
 
@@ -230,12 +251,16 @@ impl Shop {
         .bind(now_unix())
         .execute(&mut **tx)
         .await?;
-        let (current, total, currency) = sqlx::query_as::<_, (String, i64, String)>(
-            "SELECT status, total, currency FROM orders WHERE id = $1",
-        )
-        .bind(order_id)
-        .fetch_one(&mut **tx)
-        .await?;
+        if let Some(checkout) = &view.checkout {
+            write_checkout_money(tx, order_id, checkout).await?;
+        }
+        let (current, subtotal, due, currency) =
+            sqlx::query_as::<_, (String, i64, Option<i64>, String)>(
+                "SELECT status, total, amount_total, currency FROM orders WHERE id = $1",
+            )
+            .bind(order_id)
+            .fetch_one(&mut **tx)
+            .await?;
         let current: OrderStatus = current
             .parse()
             .map_err(|e| crate::error::AppError::Internal(format!("order {order_id}: {e}")))?;
@@ -243,8 +268,15 @@ impl Shop {
             target: view.target,
             amount_charged: view.amount_charged,
             currency: view.currency.clone(),
+            subtotal: view.checkout.as_ref().map(|c| c.totals.subtotal),
+            asked: view.checkout.as_ref().map(|c| c.totals.total),
         };
-        if let Some(reason) = needs_operator(current, total, &currency, &charged) {
+        let expected = Expected {
+            subtotal,
+            due,
+            currency,
+        };
+        if let Some(reason) = needs_operator(current, &expected, &charged) {
             tracing::error!(%order_id, %current, target = %view.target, %reason, "order needs the operator");
             sqlx::query("UPDATE orders SET attention = $2 WHERE id = $1")
                 .bind(order_id)
@@ -255,83 +287,57 @@ impl Shop {
         }
         let steps = walk(tx, order_id, current, view.target).await?;
         if steps.contains(&(OrderStatus::Pending, OrderStatus::Paid)) {
+            if let Some(user_id) = self.bind_guest_order(tx, order_id).await? {
+                tracing::info!(%order_id, %user_id, "guest order bound to the account with its address");
+            }
             self.queue_receipt(tx, order_id).await?;
         }
         Ok(())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn intent(state: IntentState, refunded: i64) -> PaymentRecord {
-        PaymentRecord {
-            id: "pi_1".into(),
-            state,
-            amount_received: if state == IntentState::Succeeded {
-                4900
-            } else {
-                0
-            },
-            currency: "usd".into(),
-            order_tag: None,
-            amount_refunded: refunded,
-            receipt_url: None,
-        }
-    }
-
-    #[test]
-    fn an_on_page_order_stays_payable_until_its_intent_succeeds_or_is_canceled() {
-        use IntentState::*;
-        let cases = [
-            (InProgress, 0, OrderStatus::Pending),
-            // A decline or failed 3-D Secure: the buyer may try another card.
-            (AttemptFailed, 0, OrderStatus::Pending),
-            (Canceled, 0, OrderStatus::Expired),
-            (Succeeded, 0, OrderStatus::Paid),
-            (Succeeded, 900, OrderStatus::PartiallyRefunded),
-            (Succeeded, 4900, OrderStatus::Refunded),
-        ];
-        for (state, refunded, expected) in cases {
-            assert_eq!(
-                intent_target_status(&intent(state, refunded)),
-                expected,
-                "{state:?}, {refunded} refunded"
-            );
-        }
-    }
-
-    #[test]
-    fn a_hosted_checkout_fails_on_a_failed_attempt_or_a_canceled_intent() {
-        for state in [IntentState::AttemptFailed, IntentState::Canceled] {
-            let target = target_status(
-                CheckoutSessionStatus::Complete,
-                PaymentStatus::Unpaid,
-                Some(&intent(state, 0)),
-            );
-            assert_eq!(target, OrderStatus::Failed, "{state:?}");
-        }
-        let settling = target_status(
-            CheckoutSessionStatus::Complete,
-            PaymentStatus::Unpaid,
-            Some(&intent(IntentState::InProgress, 0)),
-        );
-        assert_eq!(settling, OrderStatus::Pending);
-    }
-
-    /// A discounted order: Stripe charged $39 for a $49 cart. Refunding the $39 is a full refund,
-    /// judged by what Stripe charged (the intent's `amount_received`), not our catalog total.
-    #[test]
-    fn a_refund_of_everything_charged_is_a_full_refund_whatever_the_catalog_said() {
-        let mut paid = intent(IntentState::Succeeded, 3900);
-        paid.amount_received = 3900;
-        assert_eq!(intent_target_status(&paid), OrderStatus::Refunded);
-        let hosted = target_status(
-            CheckoutSessionStatus::Complete,
-            PaymentStatus::Paid,
-            Some(&paid),
-        );
-        assert_eq!(hosted, OrderStatus::Refunded);
-    }
+/// Copies a Checkout Session's amounts, address and rate onto the order, as Stripe states them.
+async fn write_checkout_money(
+    tx: &mut Transaction<'_, Any>,
+    order_id: OrderId,
+    checkout: &CheckoutMoney,
+) -> AppResult<()> {
+    let t = checkout.totals;
+    let shipping = checkout.shipping.as_ref();
+    let address = shipping.map(|s| &s.address);
+    sqlx::query(
+        "UPDATE orders SET amount_subtotal = $2, amount_discount = $3, amount_shipping = $4, \
+         amount_tax = $5, amount_total = $6, promotion_code = COALESCE($7, promotion_code), \
+         shipping_rate = COALESCE($8, shipping_rate), shipping_delivery = COALESCE($9, shipping_delivery), \
+         ship_name = COALESCE($10, ship_name), ship_line1 = COALESCE($11, ship_line1), \
+         ship_line2 = COALESCE($12, ship_line2), ship_city = COALESCE($13, ship_city), \
+         ship_state = COALESCE($14, ship_state), ship_postal_code = COALESCE($15, ship_postal_code), \
+         ship_country = COALESCE($16, ship_country), \
+         guest_email = CASE WHEN user_id IS NULL THEN COALESCE($17, guest_email) ELSE guest_email END \
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(t.subtotal)
+    .bind(t.discount)
+    .bind(t.shipping)
+    .bind(t.tax)
+    .bind(t.total)
+    .bind(&checkout.promotion_code)
+    .bind(shipping.and_then(|s| s.rate.clone()))
+    .bind(shipping.and_then(|s| s.delivery.clone()))
+    .bind(address.map(|a| a.name.clone()))
+    .bind(address.map(|a| a.line1.clone()))
+    .bind(address.and_then(|a| a.line2.clone()))
+    .bind(address.map(|a| a.city.clone()))
+    .bind(address.and_then(|a| a.state.clone()))
+    .bind(address.map(|a| a.postal_code.clone()))
+    .bind(address.map(|a| a.country.clone()))
+    .bind(&checkout.email)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
+
+#[cfg(test)]
+#[path = "sync_tests.rs"]
+mod tests;

@@ -171,5 +171,27 @@ pub(super) fn automatic_tax(params: &Params) -> Result<bool, ApiError> {
         return Ok(false);
     };
     tax.allow(&["enabled", "liability"])?;
-    Ok(tax.bool("enabled")?.unwrap_or(false))
+    let enabled = tax.bool("enabled")?.unwrap_or(false);
+    // Stripe taxes by the customer's address; a customer passed in (the sim's customers keep no
+    // address) must let Checkout save the one it collects.
+    if enabled && params.str("customer").is_some() {
+        let update = params.child("customer_update")?;
+        let auto = |field: &str| {
+            update
+                .as_ref()
+                .and_then(|u| u.str(field))
+                .is_some_and(|v| v == "auto")
+        };
+        if !auto("address") && !auto("shipping") {
+            return Err(ApiError::invalid(
+                "customer_update",
+                "Automatic tax calculation in Checkout requires a valid address on the Customer. \
+                 Add a valid address to the Customer or set either `customer_update[address]` or \
+                 `customer_update[shipping]` to 'auto' to save the address entered in Checkout to \
+                 the Customer."
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(enabled)
 }

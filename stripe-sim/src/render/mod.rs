@@ -128,6 +128,8 @@ pub(crate) fn by_id(store: &Store, id: &str) -> Option<Value> {
         "ch" => store.charge(id).map(|c| payments::charge(store, c)),
         "re" => store.refund(id).map(|r| payments::refund(store, r)),
         "evt" => store.event(id).map(event),
+        "shr" => store.shipping_rate(id).map(shipping::rate),
+        "promo" => store.promotion_code(id).map(discounts::promotion_code),
         _ => None,
     }
 }

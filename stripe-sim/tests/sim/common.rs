@@ -175,7 +175,7 @@ pub async fn receiver() -> (String, Inbox) {
 }
 
 /// `product.created`/`price.created` events of the built-in catalog: 6 products, 8 prices.
-pub const SEED_EVENTS: usize = 14;
+pub const SEED_EVENTS: usize = 16;
 
 /// A sim with a webhook endpoint pointing at a fresh receiver; waits for the seed catalog's
 /// events so tests start from a quiet queue.

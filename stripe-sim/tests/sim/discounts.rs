@@ -190,6 +190,14 @@ async fn a_discount_comes_off_the_goods_and_is_shared_over_the_lines() {
         assert_eq!(pi["amount"], 1662, "what was charged");
         let used = api_get(&http, &base, &format!("/v1/promotion_codes/{promo}")).await;
         assert_eq!(used["times_redeemed"], 1);
+        // The app reads the code the buyer typed with the session, as Stripe expands it.
+        let expanded = api_get(
+            &http,
+            &base,
+            &format!("{path}?expand[]=discounts.promotion_code"),
+        )
+        .await;
+        assert_eq!(expanded["discounts"][0]["promotion_code"]["code"], "EIGHTH");
         assert_eq!(
             api_get(&http, &base, &format!("/v1/coupons/{coupon}")).await["times_redeemed"],
             1

@@ -146,6 +146,7 @@ async fn a_session_collects_the_address_and_charges_the_chosen_rate() {
             "{page}"
         );
         assert!(!page.contains("card_number"), "no payment form yet");
+        assert!(sim.act().asks_for_shipping(&id));
         let early = sim
             .act()
             .pay_checkout(&id, Some("a@x.io"), "4242424242424242");
@@ -167,6 +168,7 @@ async fn a_session_collects_the_address_and_charges_the_chosen_rate() {
         sim.act()
             .choose_shipping(&id, &address(Some(express.clone())))
             .expect("chosen");
+        assert!(!sim.act().asks_for_shipping(&id), "the card form is next");
         sim.act()
             .pay_checkout(&id, Some("a@x.io"), "4242424242424242")
             .expect("paid");
@@ -200,6 +202,21 @@ async fn a_session_collects_the_address_and_charges_the_chosen_rate() {
         );
         let rate = api_get(&http, &base, &format!("/v1/shipping_rates/{express}")).await;
         assert_eq!(rate["display_name"], "Express");
+        // The app reads the rate's name with the session, as Stripe expands it.
+        let expanded = api_get(
+            &http,
+            &base,
+            &format!("{path}?expand[]=shipping_cost.shipping_rate"),
+        )
+        .await;
+        assert_eq!(
+            expanded["shipping_cost"]["shipping_rate"]["display_name"],
+            "Express"
+        );
+        assert_eq!(
+            expanded["shipping_cost"]["shipping_rate"]["delivery_estimate"]["maximum"]["value"],
+            3
+        );
     })
     .await;
 }

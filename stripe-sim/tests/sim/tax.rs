@@ -276,3 +276,32 @@ async fn checkout_taxes_the_discounted_goods_and_shipping_where_they_go() {
     })
     .await;
 }
+
+/// Stripe taxes Checkout by the customer's address: with a customer passed in, Checkout must be
+/// allowed to save the address it collects (`customer_update`), or the session is refused.
+#[tokio::test]
+async fn checkout_with_a_customer_and_automatic_tax_needs_customer_update() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        let (_, customer) = api_form(&base, "/v1/customers", &[("email", "tax@x.io")]).await;
+        let customer = customer["id"].as_str().expect("customer").to_owned();
+        let mug = sim.price_id("goods_mug").expect("mug");
+        let mut params = vec![
+            ("mode", "payment"),
+            ("success_url", "http://x/"),
+            ("customer", customer.as_str()),
+            ("line_items[0][price]", mug.as_str()),
+            ("line_items[0][quantity]", "1"),
+            ("automatic_tax[enabled]", "true"),
+        ];
+        let (status, refused) = api_form(&base, "/v1/checkout/sessions", &params).await;
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["error"]["param"], "customer_update");
+        params.push(("customer_update[shipping]", "auto"));
+        let (status, session) = api_form(&base, "/v1/checkout/sessions", &params).await;
+        assert_eq!(status, 200, "{session}");
+        assert_eq!(session["automatic_tax"]["enabled"], true);
+    })
+    .await;
+}

@@ -276,14 +276,14 @@ async fn webhook_endpoints_api_and_seed_replay() {
         let secret = ep["secret"].as_str().expect("secret").to_owned();
         assert!(secret.starts_with("whsec_"));
         *inbox.secret.lock().expect("lock") = secret;
-        // The seed catalog is announced to the new endpoint (6 products, 8 prices).
+        // The seed catalog is announced to the new endpoint (6 products, 10 prices).
         inbox
             .wait_for("seed events", |r| r.len() >= SEED_EVENTS)
             .await;
         let mut types = inbox.types();
         types.sort();
         assert_eq!(types.iter().filter(|t| *t == "product.created").count(), 6);
-        assert_eq!(types.iter().filter(|t| *t == "price.created").count(), 8);
+        assert_eq!(types.iter().filter(|t| *t == "price.created").count(), 10);
 
         let list = api_get(&http, base, "/v1/webhook_endpoints").await;
         assert_eq!(list["data"][0]["id"], ep["id"]);

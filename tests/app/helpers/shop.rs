@@ -199,23 +199,33 @@ impl TestApp {
         }
     }
 
-    /// (on hand, reserved) of the good whose slug is `slug`.
+    /// (on hand, reserved) of a good's price: `slug` names its default price (the seed catalog's
+    /// lookup key `goods_{slug}`, the hoodie's size M), a `goods_…` lookup key any option.
     pub async fn stock_of(&self, slug: &str) -> (i64, i64) {
         sqlx::query_as::<_, (i64, i64)>(
-            "SELECT stock_on_hand, stock_reserved FROM products WHERE slug = $1",
+            "SELECT stock_on_hand, stock_reserved FROM prices WHERE lookup_key = $1",
         )
-        .bind(slug)
+        .bind(lookup_key_of(slug))
         .fetch_one(&self.state.db.pool)
         .await
         .expect("a good with that slug")
     }
 }
 
+/// `goods_mug` for `mug`; a lookup key as it is.
+pub fn lookup_key_of(slug: &str) -> String {
+    if slug.starts_with("goods_") {
+        slug.to_owned()
+    } else {
+        format!("goods_{slug}")
+    }
+}
+
 /// Sets the stock of a good (an operator's count after a delivery).
 pub async fn set_stock(app: &TestApp, slug: &str, on_hand: i64) {
-    sqlx::query("UPDATE products SET stock_on_hand = $1 WHERE slug = $2")
+    sqlx::query("UPDATE prices SET stock_on_hand = $1 WHERE lookup_key = $2")
         .bind(on_hand)
-        .bind(slug)
+        .bind(lookup_key_of(slug))
         .execute(&app.state.db.pool)
         .await
         .expect("stock set");

@@ -57,7 +57,7 @@ async fn l2_paid_at_stripe_after_the_order_ended_is_flagged_not_dropped() {
         .execute(&app.state.db.pool)
         .await
         .expect("ended");
-    sqlx::query("UPDATE products SET stock_reserved = 0 WHERE slug = 'mug'")
+    sqlx::query("UPDATE prices SET stock_reserved = 0 WHERE lookup_key = 'goods_mug'")
         .execute(&app.state.db.pool)
         .await
         .expect("released");

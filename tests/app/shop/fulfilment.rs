@@ -185,6 +185,10 @@ async fn h2_goods_are_paid_by_card_only_so_no_debit_holds_stock() {
         stripe_session["payment_method_types"],
         serde_json::json!(["card"])
     );
+    app.sim
+        .act()
+        .choose_shipping(&session, &super::selling::address_in("US", None))
+        .expect("address");
     assert!(
         app.sim
             .act()

@@ -109,12 +109,14 @@ async fn reset_orders(app: &TestApp, after_checkout: &[(i64, i64)]) {
             .expect(sql);
     }
     for (slug, (on_hand, reserved)) in SLUGS.iter().zip(after_checkout) {
-        sqlx::query("UPDATE products SET stock_on_hand = $1, stock_reserved = $2 WHERE slug = $3")
-            .bind(on_hand)
-            .bind(reserved)
-            .bind(slug)
-            .execute(&app.state.db.pool)
-            .await
-            .expect("stock reset");
+        sqlx::query(
+            "UPDATE prices SET stock_on_hand = $1, stock_reserved = $2 WHERE lookup_key = $3",
+        )
+        .bind(on_hand)
+        .bind(reserved)
+        .bind(crate::helpers::lookup_key_of(slug))
+        .execute(&app.state.db.pool)
+        .await
+        .expect("stock reset");
     }
 }
