@@ -121,10 +121,14 @@ fn Layout(children: Children) -> impl IntoView {
             data-cart-count=crate::shop::current_cart_count().to_string()
         >
             <a href="/" class="brand">"Storefront"</a>
-            <nav class="site-nav">
+            <CartCount />
+            // On a phone the links fold behind "Menu": a checkbox and its label open them, so the
+            // menu works without JavaScript (style/main.css).
+            <input type="checkbox" id="nav-toggle" class="nav-toggle" aria-label="Show the menu" />
+            <label for="nav-toggle" class="nav-toggle-label" aria-hidden="true">"Menu"</label>
+            <nav class="site-nav" aria-label="Main">
                 <a href="/pricing">"Pricing"</a>
                 <a href="/shop">"Shop"</a>
-                <CartCount />
                 {account}
             </nav>
         </header>

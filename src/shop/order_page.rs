@@ -154,7 +154,7 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
         </table>
         {order.shipment.clone().map(|shipment| view! { <Shipment shipment /> })}
         <p class="muted">{format!("Ordered on {}", format_date(order.created_at))}</p>
-        {order.receipt_url.clone().map(|url| view! { <p><a href=url rel="noopener">"Stripe receipt"</a></p> })}
+        {order.receipt_url.clone().filter(|_| order.status.was_paid()).map(|url| view! { <p><a href=url rel="noopener">"Stripe receipt"</a></p> })}
         {if order.guest {
             view! {
                 <p class="notice" data-testid="guest-note">
@@ -202,10 +202,18 @@ pub fn OrderList(orders: Vec<OrderView>) -> impl IntoView {
                 <tr data-testid="order-row">
                     <td><a href=format!("/shop/orders/{}", order.id)>{format!("#{}", order.id)}</a></td>
                     <td>{format_date(order.created_at)}</td>
-                    <td>{items}</td>
+                    <td>
+                        {items}
+                        {order.shipment.as_ref().map(|s| {
+                            let place = s.address.iter().rev().take(2).rev().cloned().collect::<Vec<_>>().join(", ");
+                            let how = s.rate.clone().unwrap_or_else(|| "Shipping".into());
+                            view! { <br /><small class="muted" data-testid="order-ships">{format!("{how} to {place}")}</small> }
+                        })}
+                    </td>
                     <td>{order.total.format()}</td>
                     <td>{order.status.label()}</td>
-                    <td>{order.receipt_url.clone().map(|url| view! { <a href=url rel="noopener">"Receipt"</a> })}</td>
+                    // A failed charge has a receipt page at Stripe too; it is no receipt to the buyer.
+                    <td>{order.receipt_url.clone().filter(|_| order.status.was_paid()).map(|url| view! { <a href=url rel="noopener">"Receipt"</a> })}</td>
                 </tr>
             }
         })

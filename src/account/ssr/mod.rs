@@ -153,11 +153,14 @@ pub async fn change_email(email: String, current_password: String) -> AppResult<
     }
     reauthenticate(&db, &auth, &user, current_password).await?;
     auth.rate_limiter.check_mail(client_ip()?, &email)?;
-    let mut tx = db.pool.begin().await?;
+    // Read before the transaction: on SQLite a transaction that reads first cannot take the write
+    // lock once another connection has committed meanwhile (SQLITE_BUSY, not waited out). Which
+    // mail goes out is all the read decides.
     let owner = sqlx::query_scalar::<_, UserId>("SELECT id FROM users WHERE email = $1")
         .bind(email.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&db.pool)
         .await?;
+    let mut tx = db.pool.begin().await?;
     match owner {
         Some(owner) => links::mail_account_exists(&mut tx, &auth.config, owner, &email).await?,
         None => {

@@ -102,12 +102,13 @@ impl Shop {
     }
 
     /// The user's recent orders that went to a payment (a Checkout Session or a PaymentIntent),
-    /// newest first.
+    /// newest first. An abandoned or declined attempt (expired, failed) charged nothing and is
+    /// not an order to the buyer (issue 22): it is left out; its page still opens.
     pub async fn orders_of(&self, user_id: UserId) -> AppResult<Vec<OrderView>> {
         let rows = sqlx::query_as::<_, OrderRow>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 \
              AND (checkout_session_id IS NOT NULL OR payment_intent_id IS NOT NULL) \
-             ORDER BY id DESC LIMIT $2"
+             AND status NOT IN ('expired', 'failed') ORDER BY id DESC LIMIT $2"
         ))
         .bind(user_id)
         .bind(DASHBOARD_ORDERS)

@@ -87,6 +87,12 @@ async fn the_order_page_shows_paid_before_the_webhook_arrives() {
         testid_text(&page, "order-status") == Some("Paid"),
         "synced from Stripe"
     );
+    // Issue 22: the header on that same page already counts the bought cart as empty.
+    assert_eq!(
+        crate::helpers::cart_count(&page),
+        Some(0),
+        "badge without a reload"
+    );
     assert_eq!(app.stock_of("hoodie").await, (9, 0));
     // The webhook, when it finally arrives, changes nothing more.
     app.sim.faults().reset();
@@ -123,6 +129,12 @@ async fn an_expired_checkout_gives_the_last_item_back() {
         )
         .await;
     assert!(page.contains("Expired"));
+    // Issue 22: an attempt that charged nothing is not in the buyer's orders.
+    let dashboard = app.page(&first, "/dashboard").await;
+    assert!(
+        dashboard.contains("data-testid=\"no-orders\""),
+        "no clutter"
+    );
     // On sale again. (Checking out here would meet the sim's clock, now 32 minutes ahead of ours.)
     let third = app.browser();
     let added = app.add_to_cart(&third, "goods_poster", 1).await;
