@@ -18,6 +18,20 @@ function recordRequests(page: Page): { url: string; body: string }[] {
   return seen;
 }
 
+/** Enters a US address in /shop/pay's form when the page asks where to send the order. */
+async function enterAddress(page: Page) {
+  if ((await page.getByTestId("pay-address-needed").count()) === 0) return;
+  const form = page.getByTestId("pay-details");
+  await form.getByLabel("Full name").fill("Ada Lovelace");
+  await form.getByLabel("Address", { exact: true }).fill("1 Main St");
+  await form.getByLabel("City").fill("Springfield");
+  await form.getByLabel("Postal code").fill("62701");
+  await form.getByLabel("Country").selectOption("US");
+  await form.getByRole("button", { name: "Update the total" }).click();
+  await expect(page).toHaveURL(/\/shop\/pay$/);
+  await expect(page.getByTestId("pay-address-needed")).toHaveCount(0);
+}
+
 /** Signs up, puts `slug` in the cart from its page, and opens /shop/pay. */
 async function toPayPage(page: Page, prefix: string, slug: string): Promise<string> {
   const email = uniqueEmail(prefix);
@@ -29,6 +43,7 @@ async function toPayPage(page: Page, prefix: string, slug: string): Promise<stri
   await page.goto("/cart");
   await page.getByTestId("pay-on-page").click();
   await expect(page).toHaveURL(/\/shop\/pay$/);
+  await enterAddress(page);
   await waitForHydration(page);
   await expect(page.getByTestId("pay")).toHaveText("Pay now");
   await expect(page.getByTestId("card-loading")).toBeHidden();
@@ -73,13 +88,15 @@ test("pay on our page with 4242; the card number never reaches the app", async (
   });
   const requests = recordRequests(page);
   const email = await toPayPage(page, "pay-ok", "hoodie");
-  await expect(page.getByTestId("pay-total")).toHaveText("$49");
+  // $49, $5 standard shipping, 7.25 % US tax on each ($3.55 + $0.36): the server's total.
+  await expect(page.getByTestId("pay-total")).toHaveText("$57.91");
   await fillCard(page, CARD_OK);
   await screenshot(page, "pay-on-page");
   await page.getByTestId("pay").click();
   await expectPaidOrder(page, email);
   await screenshot(page, "pay-on-page-paid");
-  await expect(page.getByTestId("order-total")).toHaveText("$49");
+  await expect(page.getByTestId("order-total")).toHaveText("$57.91");
+  await expect(page.getByTestId("order-address")).toContainText("1 Main St");
   expectCardOnlyWentToStripe(requests, new URL(baseURL!).origin, CARD_OK);
   expect(consoleErrors, "no errors in the browser console (CSP, hydration)").toEqual([]);
 });
@@ -129,6 +146,7 @@ test("without JavaScript the pay page offers Stripe's checkout page", async ({ b
   await page.goto("/shop/stickers");
   await page.getByRole("button", { name: "Add to cart" }).click();
   await page.goto("/shop/pay");
+  await enterAddress(page);
   await expect(page.getByTestId("card-loading")).toContainText("needs JavaScript");
   await expect(page.getByTestId("pay")).toBeDisabled();
   await page.getByTestId("checkout").click();

@@ -7,6 +7,7 @@ mod cart_page;
 mod islands;
 mod order_page;
 mod pages;
+mod pay_form;
 mod pay_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -15,6 +16,7 @@ pub use cart_page::CartPage;
 pub use islands::{CartCount, current_cart_count};
 pub use order_page::{OrderList, OrderPage};
 pub use pages::{GoodPage, ShopPage};
+pub use pay_form::PayDetails;
 pub use pay_page::PayPage;
 
 use crate::domain::{Money, OrderId, OrderStatus};
@@ -49,6 +51,16 @@ pub const CART_CHANGED: &str =
 pub const CANNOT_SHIP: &str =
     "Sorry, we cannot ship these goods in their currency yet. Please contact us.";
 
+/// Paying on our page for goods sent by post (or with tax on) before the address is entered.
+pub const ADDRESS_NEEDED: &str = "Please enter where to send your order.";
+/// An address in a country `SHIP_TO_COUNTRIES` does not list.
+pub const CANNOT_SHIP_THERE: &str = "Sorry, we do not ship to that country.";
+/// A promotion code Stripe does not know, or that cannot be used for this cart now.
+pub const CODE_NOT_VALID: &str = "That promotion code cannot be used for this order.";
+/// An address with a part left empty.
+pub const ADDRESS_INCOMPLETE: &str =
+    "Please fill in the name, street, city, postal code and country.";
+
 /// What the shop's forms may answer besides the common errors (`FormError` shows nothing else).
 /// "Sorry, only N left." is recognised by its shape (`components::form_error_text`).
 pub const SHOP_FORM_MESSAGES: &[&str] = &[
@@ -64,6 +76,10 @@ pub const SHOP_FORM_MESSAGES: &[&str] = &[
     PAYMENT_IN_PROGRESS,
     CART_CHANGED,
     CANNOT_SHIP,
+    ADDRESS_NEEDED,
+    CANNOT_SHIP_THERE,
+    CODE_NOT_VALID,
+    ADDRESS_INCOMPLETE,
 ];
 
 /// One line of the cart page.

@@ -25,12 +25,14 @@ mod catalog;
 mod checkout;
 mod convert;
 mod http;
+mod pricing;
 mod shop;
 mod types;
 mod webhook;
 
 pub use budget::StripeBudget;
 pub use catalog::StripeCatalog;
+pub use pricing::{PromotionRecord, TaxLine};
 pub use types::*;
 
 use crate::config::StripeConfig;

@@ -17,8 +17,10 @@ use stripe_checkout::checkout_session::{
 };
 use stripe_client_core::StripeRequest;
 use stripe_core::payment_intent::{
+    AsyncWorkflowsInputsParam, AsyncWorkflowsInputsTaxParam, AsyncWorkflowsParam,
     CancelPaymentIntent, CancelPaymentIntentCancellationReason, CreatePaymentIntent,
-    CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
+    CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentShipping,
+    CreatePaymentIntentShippingAddress, RetrievePaymentIntent,
 };
 use stripe_shared::CheckoutSessionMode;
 
@@ -75,6 +77,27 @@ fn shipping_params(
         CreateCheckoutSessionShippingAddressCollection::new(countries),
         options,
     )
+}
+
+/// The intent's `shipping`: the recipient and the address, as Stripe copies them to the charge.
+fn intent_shipping(to: &crate::domain::ShippingAddress) -> CreatePaymentIntentShipping {
+    let mut address = CreatePaymentIntentShippingAddress::new();
+    address.line1 = Some(to.line1.clone());
+    address.line2 = to.line2.clone();
+    address.city = Some(to.city.clone());
+    address.state = to.state.clone();
+    address.postal_code = Some(to.postal_code.clone());
+    address.country = Some(to.country.clone());
+    CreatePaymentIntentShipping::new(address, to.name.as_str())
+}
+
+/// `hooks[inputs][tax][calculation]`: Stripe records the tax when the intent succeeds.
+fn tax_hook(calculation: &str) -> AsyncWorkflowsParam {
+    let mut inputs = AsyncWorkflowsInputsParam::new();
+    inputs.tax = Some(AsyncWorkflowsInputsTaxParam::new(calculation));
+    let mut hooks = AsyncWorkflowsParam::new();
+    hooks.inputs = Some(inputs);
+    hooks
 }
 
 impl StripeGateway {
@@ -194,9 +217,16 @@ impl StripeGateway {
                         stripe_shared::PaymentIntentAllowedPaymentMethodTypes::Card,
                     ])
                     .metadata(metadata.clone())
-                    .description(intent.description)
-                    .customize()
-                    .request_strategy(strategy.clone());
+                    .description(intent.description);
+                let request = match intent.shipping {
+                    Some(to) => request.shipping(intent_shipping(to)),
+                    None => request,
+                };
+                let request = match intent.tax_calculation {
+                    Some(calculation) => request.hooks(tax_hook(calculation)),
+                    None => request,
+                };
+                let request = request.customize().request_strategy(strategy.clone());
                 async move { request.send(&self.client).await }
             })
             .await?;

@@ -210,6 +210,10 @@ pub struct NewOrderIntent<'a> {
     pub order_tag: &'a str,
     pub description: &'a str,
     pub idempotency_key: &'a str,
+    /// Where the goods go (the intent's `shipping`).
+    pub shipping: Option<&'a crate::domain::ShippingAddress>,
+    /// The Tax Calculation whose total `amount` is (`hooks[inputs][tax][calculation]`).
+    pub tax_calculation: Option<&'a str>,
 }
 
 /// A Checkout Session in `payment` mode for the shop's cart.

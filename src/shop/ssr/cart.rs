@@ -183,6 +183,10 @@ impl SessionCart {
         Self(session)
     }
 
+    pub(super) fn session(&self) -> &Session {
+        &self.0
+    }
+
     /// The session of the request a server function is handling.
     pub async fn of_request() -> AppResult<Self> {
         crate::auth::ssr::request_session().await.map(Self)

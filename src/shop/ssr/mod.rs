@@ -7,10 +7,13 @@ mod bought;
 pub mod cart;
 mod guest;
 mod hosted;
+mod money;
 mod on_page;
 mod order;
 mod orders;
+mod pay_details;
 mod payment;
+mod quote;
 mod receipt;
 mod shipping;
 mod stock;
@@ -21,7 +24,9 @@ mod sync;
 pub use bought::load_cart_count;
 pub use cart::{Cart, CartChange, CartCount, SessionCart};
 pub use guest::{Buyer, Viewer};
+
 pub use orders::ORDER_COLUMNS;
+pub use pay_details::PayDetails;
 
 use crate::auth::ssr::UserPages;
 use crate::catalog::ssr::CatalogStore;

@@ -22,6 +22,7 @@ impl Shop {
         &self,
         buyer: Buyer<'_>,
         cart: &Cart,
+        order_key: &str,
         flow: PaymentFlow,
         currency: &str,
         lines: &[OrderLine<'_>],
@@ -36,7 +37,7 @@ impl Shop {
         .bind(buyer.user_id())
         .bind(currency)
         .bind(total)
-        .bind(cart.key())
+        .bind(order_key)
         .bind(cart.id())
         .bind(flow.as_str())
         .bind(now)

@@ -9,6 +9,7 @@ use super::Shop;
 use super::cart::Cart;
 use super::cart::SessionCart;
 use super::guest::Buyer;
+use super::pay_details::PayDetails;
 use super::switch::OpenOrders;
 use crate::catalog::{Catalog, Good};
 use crate::domain::{CustomerId, Money, OrderId, PaymentFlow};
@@ -29,14 +30,25 @@ pub const RESERVATION_SECS: i64 = 31 * 60;
 pub(super) enum WayToPay<'a> {
     /// Stripe's hosted Checkout page.
     Hosted,
-    /// Our page, with Stripe.js's card field, for the cart version the page showed.
+    /// Our page, with Stripe.js's card field, for the cart version the page showed, with the
+    /// address, rate and code the buyer entered there.
     OnPage {
         publishable_key: &'a str,
         shown_version: &'a str,
+        details: &'a PayDetails,
     },
 }
 
 impl WayToPay<'_> {
+    /// Names what an order of `cart` paid this way is for (`orders.cart_key`): an open payment is
+    /// reused only for the same key. On our page the details are part of it (they change the price).
+    pub fn order_key(self, cart: &Cart) -> String {
+        match self {
+            WayToPay::Hosted => cart.key(),
+            WayToPay::OnPage { details, .. } => format!("{}|{}", cart.key(), details.fingerprint()),
+        }
+    }
+
     pub fn flow(self) -> PaymentFlow {
         match self {
             WayToPay::Hosted => PaymentFlow::Checkout,
@@ -161,6 +173,11 @@ pub(super) fn cart_version(catalog: &Catalog, cart: &Cart) -> String {
     hex::encode(&hash.finalize()[..12])
 }
 
+/// The version `/shop/pay` shows and sends back: the cart's, and the details entered there.
+pub(super) fn pay_version(catalog: &Catalog, cart: &Cart, details: &PayDetails) -> String {
+    format!("{}-{}", cart_version(catalog, cart), details.fingerprint())
+}
+
 /// The order's total at our catalog's prices, in minor units (what we ask Stripe to charge; what
 /// Stripe did charge is recorded when it is paid).
 pub(super) fn total_of(lines: &[OrderLine<'_>]) -> i64 {
@@ -177,8 +194,12 @@ impl Shop {
         way: WayToPay<'_>,
     ) -> AppResult<PaymentStart> {
         let cart = self.cart_to_pay(session).await?;
-        if let WayToPay::OnPage { shown_version, .. } = way
-            && cart_version(&self.catalog.current(), &cart) != shown_version
+        if let WayToPay::OnPage {
+            shown_version,
+            details,
+            ..
+        } = way
+            && pay_version(&self.catalog.current(), &cart, details) != shown_version
         {
             return Err(AppError::Conflict(CART_CHANGED.into()));
         }
@@ -228,7 +249,14 @@ impl Shop {
                     Buyer::Guest(_) => None,
                 };
                 let created = self
-                    .create_order(buyer, cart, way.flow(), &currency, &lines)
+                    .create_order(
+                        buyer,
+                        cart,
+                        &way.order_key(cart),
+                        way.flow(),
+                        &currency,
+                        &lines,
+                    )
                     .await?;
                 if let Some(order_id) = created {
                     match self
@@ -300,7 +328,7 @@ impl Shop {
                 },
                 Buyer::Account(user),
             ) => self
-                .open_intent_of(user, cart, publishable_key)
+                .open_intent_of(user, cart, &way.order_key(cart), publishable_key)
                 .await?
                 .map(PaymentStart::Card),
             // Our own page takes no e-mail: a guest pays on Stripe's page.
@@ -319,8 +347,10 @@ impl Shop {
         Ok(match way {
             WayToPay::Hosted => PaymentStart::Redirect(self.open_checkout(order).await?),
             WayToPay::OnPage {
-                publishable_key, ..
-            } => PaymentStart::Card(self.create_intent(order, publishable_key).await?),
+                publishable_key,
+                details,
+                ..
+            } => PaymentStart::Card(self.create_intent(order, publishable_key, details).await?),
         })
     }
 }

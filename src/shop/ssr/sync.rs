@@ -7,13 +7,13 @@
 
 use super::Shop;
 use super::attention::{Charged, Expected, needs_operator};
+use super::money::{OrderMoney, write_money};
 use super::order::walk;
 use crate::db::now_unix;
 use crate::domain::{CheckoutSessionId, OrderId, OrderStatus, PaymentFlow, UserId};
 use crate::error::AppResult;
 use crate::stripe_gateway::{
-    CheckoutSessionStatus, CollectedShipping, IntentState, PaymentRecord, PaymentStatus,
-    SessionTotals, VerifiedEvent,
+    CheckoutSessionStatus, IntentState, PaymentRecord, PaymentStatus, VerifiedEvent,
 };
 use crate::stripe_sync::{RoundReport, SyncOutcome, ledger};
 use sqlx::{Any, Transaction};
@@ -30,17 +30,7 @@ pub(super) struct StripeView {
     pub currency: Option<String>,
     pub amount_refunded: i64,
     /// Hosted Checkout: the money as Stripe computed it, where it ships, the code entered.
-    pub checkout: Option<CheckoutMoney>,
-}
-
-/// What a Checkout Session says of an order's money and shipping, copied onto the order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct CheckoutMoney {
-    pub totals: SessionTotals,
-    pub shipping: Option<CollectedShipping>,
-    pub promotion_code: Option<String>,
-    /// What the buyer entered at Checkout; kept for guest orders.
-    pub email: Option<String>,
+    pub checkout: Option<OrderMoney>,
 }
 
 /// The state Stripe's objects put a hosted-Checkout order in.
@@ -202,7 +192,7 @@ impl Shop {
                 .map(|p| p.amount_received),
             currency: payment.as_ref().map(|p| p.currency.clone()),
             amount_refunded: payment.as_ref().map_or(0, |p| p.amount_refunded),
-            checkout: session.totals.map(|totals| CheckoutMoney {
+            checkout: session.totals.map(|totals| OrderMoney {
                 totals,
                 shipping: session.shipping.clone(),
                 promotion_code: session.promotion_code.clone(),
@@ -252,7 +242,7 @@ impl Shop {
         .execute(&mut **tx)
         .await?;
         if let Some(checkout) = &view.checkout {
-            write_checkout_money(tx, order_id, checkout).await?;
+            write_money(&mut **tx, order_id, checkout).await?;
         }
         let (current, subtotal, due, currency) =
             sqlx::query_as::<_, (String, i64, Option<i64>, String)>(
@@ -294,48 +284,6 @@ impl Shop {
         }
         Ok(())
     }
-}
-
-/// Copies a Checkout Session's amounts, address and rate onto the order, as Stripe states them.
-async fn write_checkout_money(
-    tx: &mut Transaction<'_, Any>,
-    order_id: OrderId,
-    checkout: &CheckoutMoney,
-) -> AppResult<()> {
-    let t = checkout.totals;
-    let shipping = checkout.shipping.as_ref();
-    let address = shipping.map(|s| &s.address);
-    sqlx::query(
-        "UPDATE orders SET amount_subtotal = $2, amount_discount = $3, amount_shipping = $4, \
-         amount_tax = $5, amount_total = $6, promotion_code = COALESCE($7, promotion_code), \
-         shipping_rate = COALESCE($8, shipping_rate), shipping_delivery = COALESCE($9, shipping_delivery), \
-         ship_name = COALESCE($10, ship_name), ship_line1 = COALESCE($11, ship_line1), \
-         ship_line2 = COALESCE($12, ship_line2), ship_city = COALESCE($13, ship_city), \
-         ship_state = COALESCE($14, ship_state), ship_postal_code = COALESCE($15, ship_postal_code), \
-         ship_country = COALESCE($16, ship_country), \
-         guest_email = CASE WHEN user_id IS NULL THEN COALESCE($17, guest_email) ELSE guest_email END \
-         WHERE id = $1",
-    )
-    .bind(order_id)
-    .bind(t.subtotal)
-    .bind(t.discount)
-    .bind(t.shipping)
-    .bind(t.tax)
-    .bind(t.total)
-    .bind(&checkout.promotion_code)
-    .bind(shipping.and_then(|s| s.rate.clone()))
-    .bind(shipping.and_then(|s| s.delivery.clone()))
-    .bind(address.map(|a| a.name.clone()))
-    .bind(address.map(|a| a.line1.clone()))
-    .bind(address.and_then(|a| a.line2.clone()))
-    .bind(address.map(|a| a.city.clone()))
-    .bind(address.and_then(|a| a.state.clone()))
-    .bind(address.map(|a| a.postal_code.clone()))
-    .bind(address.map(|a| a.country.clone()))
-    .bind(&checkout.email)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

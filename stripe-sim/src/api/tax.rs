@@ -133,7 +133,16 @@ fn build(store: &mut Store, params: &Params) -> Result<String, ApiError> {
         ])?;
         let amount = amount(item)?;
         let tax_behavior = behavior(item)?;
-        let tax_code = item.str("tax_code").unwrap_or(GENERAL_GOODS).to_owned();
+        // Stripe takes the product's tax code when the line names a product and no code.
+        let product_code = item
+            .str("product")
+            .and_then(|id| store.product(id))
+            .and_then(|p| p.tax_code.clone());
+        let tax_code = item
+            .str("tax_code")
+            .map(str::to_owned)
+            .or(product_code)
+            .unwrap_or_else(|| GENERAL_GOODS.to_owned());
         let taxation = taxation(&country, state.as_deref(), Some(&tax_code), eu_vat);
         let amount_tax = tax_of(amount, taxation.rate_mp, tax_behavior == "inclusive");
         lines.push(TaxLine {

@@ -178,7 +178,15 @@ fn expand_at(store: &Store, v: &mut Value, segs: &[&str], path: &str) -> Result<
         return Err(not_expandable(path));
     };
     if let Value::String(id) = field {
-        *field = by_id(store, id).ok_or_else(|| not_expandable(path))?;
+        // Coupon ids are the account's own choice (no prefix): a `coupon` field names one.
+        let coupon = || {
+            (*seg == "coupon")
+                .then(|| store.coupon(id).map(|c| discounts::coupon(c, store.now)))
+                .flatten()
+        };
+        *field = by_id(store, id)
+            .or_else(coupon)
+            .ok_or_else(|| not_expandable(path))?;
     }
     if field.is_null() {
         return Ok(());

@@ -198,6 +198,14 @@ async fn a_discount_comes_off_the_goods_and_is_shared_over_the_lines() {
         )
         .await;
         assert_eq!(expanded["discounts"][0]["promotion_code"]["code"], "EIGHTH");
+        // Our own page looks a code up by what the buyer typed, with its coupon.
+        let found = api_get(
+            &http,
+            &base,
+            "/v1/promotion_codes?code=EIGHTH&active=true&expand[]=data.promotion.coupon",
+        )
+        .await;
+        assert_eq!(found["data"][0]["promotion"]["coupon"]["percent_off"], 12.5);
         assert_eq!(
             api_get(&http, &base, &format!("/v1/coupons/{coupon}")).await["times_redeemed"],
             1

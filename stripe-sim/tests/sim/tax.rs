@@ -305,3 +305,38 @@ async fn checkout_with_a_customer_and_automatic_tax_needs_customer_update() {
     })
     .await;
 }
+
+/// A line that names a product and no tax code is taxed by the product's `tax_code`, as Stripe does.
+#[tokio::test]
+async fn a_line_naming_a_product_takes_its_tax_code() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        let (_, exempt) = api_form(
+            &base,
+            "/v1/products",
+            &[("name", "Gift card"), ("tax_code", "txcd_00000000")],
+        )
+        .await;
+        let exempt = exempt["id"].as_str().expect("product").to_owned();
+        let (status, calc) = api_form(
+            &base,
+            "/v1/tax/calculations",
+            &[
+                ("currency", "usd"),
+                ("customer_details[address][country]", "DE"),
+                ("customer_details[address_source]", "shipping"),
+                ("line_items[0][amount]", "1000"),
+                ("line_items[0][product]", exempt.as_str()),
+                ("line_items[0][reference]", "gift"),
+                ("line_items[1][amount]", "1000"),
+                ("line_items[1][reference]", "goods"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{calc}");
+        assert_eq!(calc["tax_amount_exclusive"], 190, "only the goods, at 19 %");
+        assert_eq!(calc["amount_total"], 2190);
+    })
+    .await;
+}

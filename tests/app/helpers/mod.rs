@@ -16,7 +16,7 @@ pub use database::{TestDatabase, testing_postgres};
 pub use flows::{portal_cancel, portal_switch, signed_in_cookie, signed_in_on};
 pub use maildev::{Maildev, ReceivedMail, fixed_free_ports};
 pub use pages::{cart_count, form_error, testid_text};
-pub use shop::{lookup_key_of, set_stock};
+pub use shop::{US_ADDRESS, lookup_key_of, set_stock};
 pub use webhooks::{
     deliver, deliver_in_bursts, event_json, signature_header, signed, v1_signature,
 };

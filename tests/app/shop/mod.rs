@@ -8,6 +8,7 @@ mod fulfilment;
 mod guests;
 mod order_sync;
 mod paid_once;
+mod pay_details;
 mod pay_on_page;
 mod replay;
 mod selling;

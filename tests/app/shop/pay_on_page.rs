@@ -25,7 +25,9 @@ async fn the_intent_charges_the_servers_total_whatever_the_client_sends() {
     let intent = app
         .stripe_get(&format!("/v1/payment_intents/{}", answer.intent()))
         .await;
-    assert_eq!(intent["amount"], 2 * 1400 + 500, "the catalog's total");
+    // The catalog's goods and the standard rate for the address the page asked for (under $50).
+    assert_eq!(intent["amount"], 2 * 1400 + 500 + 500, "the server's total");
+    assert_eq!(intent["shipping"]["address"]["city"], "Springfield");
     assert_eq!(intent["currency"], "usd");
     assert_eq!(intent["status"], "requires_payment_method");
     assert_eq!(intent["metadata"]["order_id"], answer.order_id.to_string());
@@ -56,7 +58,7 @@ async fn the_intent_charges_the_servers_total_whatever_the_client_sends() {
         .unwrap_or_default()
         .to_owned();
     let page = response.text().await.expect("page");
-    assert_eq!(testid_text(&page, "pay-total"), Some("$33"), "{page}");
+    assert_eq!(testid_text(&page, "pay-total"), Some("$38"), "{page}");
     assert!(page.contains(&format!("data-stripe-js=\"{}/v3/\"", app.sim.base_url())));
     assert!(
         csp.contains(&format!("frame-src {}", app.sim.base_url())),

@@ -1,0 +1,142 @@
+//! Issue 22 on our own page: the buyer enters the address, picks a rate and types a promotion code;
+//! the server checks the code at Stripe, asks Stripe Tax, and the PaymentIntent charges that total,
+//! which the order keeps to the cent.
+
+use super::selling::promotion_code;
+use crate::helpers::{CARD_OK, TestApp, form_error, location, testid_text};
+
+const GERMANY: &[(&str, &str)] = &[
+    ("name", "Ada Lovelace"),
+    ("line1", "Unter den Linden 1"),
+    ("city", "Berlin"),
+    ("postal_code", "10117"),
+    ("country", "DE"),
+];
+
+fn with<'a>(base: &[(&'a str, &'a str)], more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    base.iter().chain(more).copied().collect()
+}
+
+#[tokio::test]
+async fn our_page_charges_goods_shipping_tax_and_code_as_stripe_computes_them() {
+    let app = TestApp::spawn_with(&[("STRIPE_TAX", "on")]).await;
+    app.settle_webhooks().await;
+    promotion_code(&app, &[("percent_off", "15")], "PAGE15").await;
+    let buyer = app.new_user("own-page@example.com").await;
+    app.fill_cart(&buyer, &[("goods_hoodie", 1), ("goods_stickers", 1)])
+        .await;
+    let page = app.page(&buyer, "/shop/pay").await;
+    assert!(
+        page.contains("data-testid=\"pay-address-needed\""),
+        "address first"
+    );
+    assert!(
+        !page.contains("data-cart-version"),
+        "no card field before it"
+    );
+
+    let brazil: Vec<(&str, &str)> = GERMANY
+        .iter()
+        .map(|&(k, v)| if k == "country" { (k, "BR") } else { (k, v) })
+        .collect();
+    let abroad = app.pay_details(&buyer, &brazil).await;
+    assert_eq!(
+        form_error(&location(&abroad)).as_deref(),
+        Some("Sorry, we do not ship to that country.")
+    );
+    let unknown = app
+        .pay_details(&buyer, &with(GERMANY, &[("code", "NOPE")]))
+        .await;
+    assert_eq!(location(&unknown), "/shop/pay");
+    let page = app.page(&buyer, "/shop/pay").await;
+    assert!(
+        page.contains("data-testid=\"code-refused\""),
+        "the code is refused"
+    );
+    assert!(!page.contains("data-testid=\"pay-discount\""));
+
+    let entered = app
+        .pay_details(
+            &buyer,
+            &with(GERMANY, &[("rate", "Express"), ("code", "PAGE15")]),
+        )
+        .await;
+    assert_eq!(location(&entered), "/shop/pay");
+    let page = app.page(&buyer, "/shop/pay").await;
+    assert_eq!(testid_text(&page, "pay-subtotal"), Some("$54"));
+    assert_eq!(testid_text(&page, "pay-discount"), Some("-$8.10"));
+    assert_eq!(testid_text(&page, "pay-shipping"), Some("$15"));
+    let shown_total = testid_text(&page, "pay-total")
+        .unwrap_or_default()
+        .to_owned();
+
+    let answer = app.pay_answer(&buyer).await;
+    let intent = app
+        .stripe_get(&format!("/v1/payment_intents/{}", answer.intent()))
+        .await;
+    let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<String>, Option<String>)>(
+        "SELECT amount_subtotal, amount_discount, amount_shipping, amount_tax, amount_total, \
+         promotion_code, ship_city FROM orders WHERE id = $1",
+    )
+    .bind(answer.order_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("order");
+    let (subtotal, discount, shipping, tax, total, code, city) = row;
+    assert_eq!((subtotal, discount, shipping), (5400, 810, 1500));
+    // 19 % VAT on the $45.90 of goods after the code (872) and on the $15 shipping (285).
+    assert_eq!(tax, 872 + 285);
+    assert_eq!(total, subtotal - discount + shipping + tax);
+    assert_eq!(
+        intent["amount"].as_i64(),
+        Some(total),
+        "the intent charges Stripe Tax's total"
+    );
+    assert_eq!(shown_total, format!("${}.{:02}", total / 100, total % 100));
+    assert_eq!(intent["shipping"]["address"]["country"], "DE");
+    assert_eq!(
+        (code.as_deref(), city.as_deref()),
+        (Some("PAGE15"), Some("Berlin"))
+    );
+
+    app.sim
+        .act()
+        .confirm_intent(answer.intent(), CARD_OK)
+        .expect("paid");
+    app.settle_webhooks().await;
+    let (status, charged, attention) = sqlx::query_as::<_, (String, Option<i64>, Option<String>)>(
+        "SELECT status, amount_charged, attention FROM orders WHERE id = $1",
+    )
+    .bind(answer.order_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .expect("order");
+    assert_eq!((status.as_str(), attention), ("paid", None));
+    assert_eq!(charged, Some(total));
+    let order_page = app
+        .page(&buyer, &format!("/shop/orders/{}", answer.order_id))
+        .await;
+    assert!(order_page.contains("Discount (PAGE15)") && order_page.contains("Shipping (Express)"));
+    assert!(order_page.contains("Unter den Linden 1"));
+}
+
+#[tokio::test]
+async fn changing_the_details_after_the_page_was_shown_is_refused_not_charged() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    let buyer = app.new_user("changed-details@example.com").await;
+    app.fill_cart(&buyer, &[("goods_mug", 1)]).await;
+    let version = app.shown_cart_version(&buyer).await;
+    assert!(!version.is_empty());
+    // Another tab picks express shipping: the version the first tab shows is now stale.
+    app.pay_details(
+        &buyer,
+        &with(crate::helpers::US_ADDRESS, &[("rate", "Express")]),
+    )
+    .await;
+    let stale = app
+        .pay_cart(&buyer, &[("cart_version", version.as_str())])
+        .await;
+    assert_eq!(stale.status(), 409, "refused, nothing charged");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+}
