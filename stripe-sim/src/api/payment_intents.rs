@@ -29,10 +29,11 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/payment_intents/{id}/confirm", post(confirm_intent))
 }
 
-/// Currencies the sim accepts (lower case, ISO 4217), a subset of Stripe's.
-const CURRENCIES: [&str; 20] = [
+/// Currencies the sim accepts (lower case, ISO 4217), a subset of Stripe's: with the zero-decimal
+/// `krw` and Stripe's three-decimal ones (`bhd`, `jod`, `kwd`, `omr`, `tnd`).
+const CURRENCIES: [&str; 26] = [
     "usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln", "czk",
-    "huf", "mxn", "brl", "sgd", "hkd", "inr", "aed",
+    "huf", "mxn", "brl", "sgd", "hkd", "inr", "aed", "krw", "bhd", "jod", "kwd", "omr", "tnd",
 ];
 
 fn amount(value: Option<i64>) -> Result<Option<i64>, ApiError> {

@@ -315,3 +315,34 @@ async fn sim_helper_declines_carry_the_intent() {
     })
     .await;
 }
+
+/// Stripe charges three-decimal currencies (KWD and its kin) in thousandths, and KRW in whole won.
+#[tokio::test]
+async fn intents_take_three_decimal_and_zero_decimal_currencies() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url();
+        for (currency, amount) in [("kwd", "13240"), ("bhd", "5000"), ("krw", "15000")] {
+            let (status, pi) = api_form(
+                base,
+                "/v1/payment_intents",
+                &[("amount", amount), ("currency", currency)],
+            )
+            .await;
+            assert_eq!(status, 200, "{currency}: {pi}");
+            let pm = card(base, "4242424242424242").await;
+            let (status, paid) = confirm(base, &pi, &pm, None).await;
+            assert_eq!(status, 200, "{paid}");
+            assert_eq!(paid["status"], "succeeded");
+            let (_, full) = get(
+                base,
+                &format!("/v1/payment_intents/{}", pi["id"].as_str().expect("id")),
+                KEY,
+            )
+            .await;
+            assert_eq!(full["amount_received"].to_string(), amount);
+            assert_eq!(full["currency"], currency);
+        }
+    })
+    .await;
+}

@@ -2,7 +2,7 @@
 //! the server checks the code at Stripe, asks Stripe Tax, and the PaymentIntent charges that total,
 //! which the order keeps to the cent.
 
-use super::selling::promotion_code;
+use super::selling::{good_in, promotion_code};
 use crate::helpers::{CARD_OK, TestApp, form_error, location, testid_text};
 
 const GERMANY: &[(&str, &str)] = &[
@@ -139,4 +139,87 @@ async fn changing_the_details_after_the_page_was_shown_is_refused_not_charged() 
         .await;
     assert_eq!(stale.status(), 409, "refused, nothing charged");
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+}
+
+/// Our own page in a zero-decimal and a three-decimal currency: whole yen and thousandths of a
+/// dinar from the rate to the intent, as Stripe Tax totals them.
+#[tokio::test]
+async fn our_page_charges_yen_and_dinars_in_their_own_minor_units() {
+    let app = TestApp::spawn_with(&[
+        ("STRIPE_TAX", "on"),
+        (
+            "SHIPPING_RATES",
+            "Standard=500 usd; Yamato=800 jpy, 2-3 days",
+        ),
+    ])
+    .await;
+    app.settle_webhooks().await;
+    let yen = good_in(&app, "furoshiki", "jpy", 1_250, true).await;
+    let dinar = good_in(&app, "sadu", "kwd", 12_345, false).await;
+    promotion_code(&app, &[("percent_off", "15")], "YEN15").await;
+    let japan = [
+        ("name", "Sei Shonagon"),
+        ("line1", "1-1 Chiyoda"),
+        ("city", "Tokyo"),
+        ("postal_code", "100-0001"),
+        ("country", "JP"),
+        ("code", "YEN15"),
+    ];
+    for (lookup_key, quantity, address, expected) in [
+        // ¥3,750 less 15 % (¥563), ¥800 shipping, 10 % tax per line: ¥319 + ¥80.
+        (yen.as_str(), 3, &japan[..], (3_750, 563, 800, 319 + 80)),
+        // 12.345 KWD, a download: no shipping; taxed where the buyer is (US, 7.25 %): 0.895.
+        (
+            dinar.as_str(),
+            1,
+            crate::helpers::US_ADDRESS,
+            (12_345, 0, 0, 895),
+        ),
+    ] {
+        let buyer = app
+            .new_user(&crate::helpers::unique_email("minor-units"))
+            .await;
+        app.fill_cart(&buyer, &[(lookup_key, quantity)]).await;
+        let entered = app.pay_details(&buyer, address).await;
+        assert_eq!(location(&entered), "/shop/pay", "{lookup_key}");
+        let page = app.page(&buyer, "/shop/pay").await;
+        let answer = app.pay_answer(&buyer).await;
+        let intent = app
+            .stripe_get(&format!("/v1/payment_intents/{}", answer.intent()))
+            .await;
+        let (subtotal, discount, shipping, tax, total) = sqlx::query_as::<
+            _,
+            (i64, i64, i64, i64, i64),
+        >(
+            "SELECT amount_subtotal, amount_discount, amount_shipping, amount_tax, amount_total \
+                 FROM orders WHERE id = $1",
+        )
+        .bind(answer.order_id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("order");
+        assert_eq!(
+            (subtotal, discount, shipping, tax),
+            expected,
+            "{lookup_key}"
+        );
+        assert_eq!(total, subtotal - discount + shipping + tax);
+        assert_eq!(intent["amount"].as_i64(), Some(total), "{lookup_key}");
+        let currency = intent["currency"].as_str().expect("currency");
+        // ¥4,386 and 13.240 KWD: each in its own minor units.
+        assert_eq!(
+            testid_text(&page, "pay-total"),
+            Some(storefront::Money::new(total, currency).format().as_str())
+        );
+        app.sim
+            .act()
+            .confirm_intent(answer.intent(), CARD_OK)
+            .expect("paid");
+        app.settle_webhooks().await;
+        assert_eq!(
+            app.order(answer.order_id).await.status,
+            "paid",
+            "{lookup_key}"
+        );
+    }
 }

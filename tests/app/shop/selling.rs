@@ -218,7 +218,7 @@ async fn a_refund_of_a_discounted_taxed_order_is_a_full_refund_of_what_was_charg
 
 /// A good priced in `currency` at the sim, sold by the shop once the catalog events arrive;
 /// returns its price's lookup key.
-async fn good_in(
+pub async fn good_in(
     app: &TestApp,
     slug: &str,
     currency: &str,
