@@ -20,7 +20,7 @@ pub async fn pay_details(
     code: Option<String>,
 ) -> Result<(), ServerFnError> {
     crate::error::server_fn(async move {
-        let Some(_user) = crate::auth::session_user("/shop/pay")? else {
+        let Some(user) = crate::auth::session_user("/shop/pay")? else {
             return Ok(());
         };
         let shop = crate::state::from_context::<super::ssr::Shop>()?;
@@ -36,7 +36,7 @@ pub async fn pay_details(
             rate: text(rate),
             code: text(code),
         };
-        shop.set_pay_details(&session, details).await?;
+        shop.set_pay_details(user.id, &session, details).await?;
         if accepts_html() {
             see_other("/shop/pay");
         }

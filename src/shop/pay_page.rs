@@ -75,9 +75,10 @@ struct PayFields {
 #[cfg(feature = "ssr")]
 async fn load_pay_view() -> Result<Option<PayView>, crate::error::AppError> {
     use crate::domain::Money;
+    let user = crate::auth::current_user().ok_or(crate::error::AppError::Unauthenticated)?;
     let shop = crate::state::from_context::<super::ssr::Shop>()?;
     let session = super::ssr::SessionCart::of_request().await?;
-    let Some(page) = shop.pay_page(&session).await? else {
+    let Some(page) = shop.pay_page(user.id, &session).await? else {
         return Ok(None);
     };
     let cart = shop.cart_view(&shop.current_cart(&session).await?).await?;

@@ -19,7 +19,7 @@ use super::quote::Quote;
 use super::{Cart, SessionCart, Shop, order_tag};
 use crate::auth::User;
 use crate::db::now_unix;
-use crate::domain::{Money, OrderId};
+use crate::domain::{Money, OrderId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::shop::{ADDRESS_INCOMPLETE, ADDRESS_NEEDED, PAY_ON_PAGE_OFF};
 use crate::stripe_gateway::{CollectedShipping, IntentState, NewOrderIntent, SessionTotals};
@@ -208,7 +208,11 @@ impl Shop {
 
     /// What `/shop/pay` shows: the cart priced with the details entered there, the details, and
     /// the version the card form sends back. `None` for an empty cart.
-    pub async fn pay_page(&self, session: &SessionCart) -> AppResult<Option<PayPageView>> {
+    pub async fn pay_page(
+        &self,
+        user_id: UserId,
+        session: &SessionCart,
+    ) -> AppResult<Option<PayPageView>> {
         let cart = self.current_cart(session).await?;
         if cart.is_empty() {
             return Ok(None);
@@ -223,6 +227,7 @@ impl Shop {
         {
             details.country.clear();
         }
+        self.count_quote(user_id, &details)?;
         let quote = self.quote(&lines, &currency, &details).await?;
         Ok(Some(PayPageView {
             version: pay_version(&catalog, &cart, &details),
@@ -234,6 +239,7 @@ impl Shop {
     /// Keeps what the buyer entered on the pay page, once it prices the cart.
     pub async fn set_pay_details(
         &self,
+        user_id: UserId,
         session: &SessionCart,
         details: PayDetails,
     ) -> AppResult<()> {
@@ -252,8 +258,22 @@ impl Shop {
         let catalog = self.catalog.current();
         let (lines, currency) = priced_lines(&catalog, &cart)?;
         // Refuses a country not shipped to; an unknown code is kept and shown as refused.
+        self.count_quote(user_id, &details)?;
         self.quote(&lines, &currency, &details).await?;
         session.save_pay_details(&details).await
+    }
+}
+
+impl Shop {
+    /// A quote that asks Stripe (a code to look up, a tax to calculate) counts against the buyer's
+    /// Stripe budget, like every other call a buyer's request makes.
+    fn count_quote(&self, user_id: UserId, details: &PayDetails) -> AppResult<()> {
+        let asks_stripe = !details.code.trim().is_empty()
+            || (self.config.selling.automatic_tax && details.address().is_some());
+        if asks_stripe {
+            self.budget.check(user_id)?;
+        }
+        Ok(())
     }
 }
 

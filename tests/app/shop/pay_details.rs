@@ -223,3 +223,30 @@ async fn our_page_charges_yen_and_dinars_in_their_own_minor_units() {
         );
     }
 }
+
+/// Each look-up of a code (and each tax calculation) is a Stripe call: reloading the pay page spends
+/// the buyer's Stripe budget like any other call, and stops costing Stripe once it is spent.
+#[tokio::test]
+async fn reloading_the_pay_page_with_a_code_is_bounded_by_the_stripe_budget() {
+    let app = TestApp::spawn().await;
+    app.settle_webhooks().await;
+    promotion_code(&app, &[("percent_off", "5")], "RELOAD").await;
+    let buyer = app.new_user("reloads@example.com").await;
+    app.fill_cart(&buyer, &[("goods_stickers", 1)]).await;
+    let entered = app.pay_details(&buyer, &[("code", "RELOAD")]).await;
+    assert_eq!(location(&entered), "/shop/pay");
+    let before = app.sim.api_requests();
+    let mut limited = 0;
+    for _ in 0..20 {
+        let page = app.page(&buyer, "/shop/pay").await;
+        if !page.contains("data-testid=\"pay-discount\"") {
+            limited += 1;
+        }
+    }
+    let calls = app.sim.api_requests() - before;
+    assert!(calls <= 10, "{calls} Stripe calls for 20 reloads");
+    assert!(
+        limited >= 10,
+        "{limited} reloads answered without asking Stripe"
+    );
+}
