@@ -81,7 +81,6 @@ async fn load_pay_view() -> Result<Option<PayView>, crate::error::AppError> {
     let Some(page) = shop.pay_page(user.id, &session).await? else {
         return Ok(None);
     };
-    let cart = shop.cart_view(&shop.current_cart(&session).await?).await?;
     let (q, d) = (&page.quote, &page.details);
     let money = |amount: i64| Money::new(amount, q.currency.clone()).format();
     let mut charges = vec![("Subtotal".to_owned(), money(q.subtotal), "pay-subtotal")];
@@ -110,7 +109,8 @@ async fn load_pay_view() -> Result<Option<PayView>, crate::error::AppError> {
         charges.push(("Tax".to_owned(), money(q.tax), "pay-tax"));
     }
     Ok(Some(PayView {
-        lines: cart
+        lines: page
+            .cart
             .lines
             .into_iter()
             .map(|l| {

@@ -79,18 +79,22 @@ impl Shop {
         tx: &mut Transaction<'_, Any>,
         order_id: OrderId,
     ) -> AppResult<Option<UserId>> {
-        Ok(sqlx::query_scalar::<_, UserId>(
-            "UPDATE orders SET user_id = (SELECT u.id FROM users u \
-               WHERE LOWER(u.email) = LOWER(orders.guest_email) AND u.email_verified_at IS NOT NULL \
-               ORDER BY u.id LIMIT 1) \
-             WHERE id = $1 AND user_id IS NULL AND guest_email IS NOT NULL \
-               AND EXISTS (SELECT 1 FROM users u WHERE LOWER(u.email) = LOWER(orders.guest_email) \
-                           AND u.email_verified_at IS NOT NULL) \
-             RETURNING user_id",
+        let owner = sqlx::query_scalar::<_, UserId>(
+            "SELECT u.id FROM orders o JOIN users u ON LOWER(u.email) = LOWER(o.guest_email) \
+             WHERE o.id = $1 AND o.user_id IS NULL AND u.email_verified_at IS NOT NULL \
+             ORDER BY u.id LIMIT 1",
         )
         .bind(order_id)
         .fetch_optional(&mut **tx)
-        .await?)
+        .await?;
+        if let Some(user_id) = owner {
+            sqlx::query("UPDATE orders SET user_id = $2 WHERE id = $1 AND user_id IS NULL")
+                .bind(order_id)
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(owner)
     }
 
     /// When `user`'s address is verified (or changed and verified): their paid guest orders become

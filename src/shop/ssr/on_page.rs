@@ -230,6 +230,7 @@ impl Shop {
         self.count_quote(user_id, &details)?;
         let quote = self.quote(&lines, &currency, &details).await?;
         Ok(Some(PayPageView {
+            cart: self.cart_view(&cart).await?,
             version: pay_version(&catalog, &cart, &details),
             quote,
             details,
@@ -280,6 +281,8 @@ impl Shop {
 /// `/shop/pay`'s data.
 #[derive(Debug, Clone)]
 pub struct PayPageView {
+    /// The cart's lines, as the cart page shows them.
+    pub cart: crate::shop::CartView,
     pub quote: Quote,
     pub details: PayDetails,
     pub version: String,

@@ -194,11 +194,11 @@ fn shipment_of(row: &OrderRow) -> Option<ShipmentView> {
 }
 
 /// The order as its owner sees it, read in `tx` (the receipt is queued in the step that marks the
-/// order paid), with the buyer's id (None once their account was erased).
+/// order paid).
 pub(super) async fn order_view_in(
     tx: &mut sqlx::Transaction<'_, Any>,
     order_id: OrderId,
-) -> AppResult<(OrderView, Option<UserId>)> {
+) -> AppResult<OrderView> {
     let row =
         sqlx::query_as::<_, OrderRow>(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
             .bind(order_id)
@@ -211,8 +211,7 @@ pub(super) async fn order_view_in(
     .bind(order_id)
     .fetch_all(&mut **tx)
     .await?;
-    let user_id = row.user_id;
-    Ok((view(row, &items)?, user_id))
+    view(row, &items)
 }
 
 /// The order's stored status.

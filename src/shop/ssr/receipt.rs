@@ -16,7 +16,7 @@ impl Shop {
         tx: &mut Transaction<'_, Any>,
         order_id: OrderId,
     ) -> AppResult<()> {
-        let (order, _) = order_view_in(tx, order_id).await?;
+        let order = order_view_in(tx, order_id).await?;
         // A guest's address is the one Checkout collected (issue 22), also once the order is bound
         // to an account; their receipt links to the order through its signed link.
         let (account_email, guest_email) = sqlx::query_as::<_, (Option<String>, Option<String>)>(

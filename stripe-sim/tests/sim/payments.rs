@@ -249,3 +249,40 @@ async fn a_declined_card_creates_no_payment() {
     })
     .await;
 }
+
+/// A guest's payment (no customer passed): with `customer_creation=always` Checkout makes the
+/// customer from the e-mail entered, as Stripe does; with the default `if_required` it makes none.
+#[tokio::test]
+async fn customer_creation_always_makes_a_customer_for_a_guest() {
+    bounded(async {
+        let sim = sim().await;
+        let base = sim.base_url().to_owned();
+        let stickers = sim.price_id("goods_stickers").expect("stickers");
+        for (creation, makes) in [(Some("always"), true), (None, false)] {
+            let mut params = vec![
+                ("mode", "payment"),
+                ("success_url", "http://x/"),
+                ("line_items[0][price]", stickers.as_str()),
+                ("line_items[0][quantity]", "1"),
+            ];
+            if let Some(creation) = creation {
+                params.push(("customer_creation", creation));
+            }
+            let (status, session) = api_form(&base, "/v1/checkout/sessions", &params).await;
+            assert_eq!(status, 200, "{session}");
+            let id = session["id"].as_str().expect("id");
+            sim.act()
+                .pay_checkout(id, Some("guest@x.io"), "4242424242424242")
+                .expect("paid");
+            let paid = api_get(&http(), &base, &format!("/v1/checkout/sessions/{id}")).await;
+            assert_eq!(paid["customer_details"]["email"], "guest@x.io");
+            assert_eq!(paid["customer"].is_string(), makes, "{creation:?}: {paid}");
+            if makes {
+                let customer = paid["customer"].as_str().expect("customer");
+                let made = api_get(&http(), &base, &format!("/v1/customers/{customer}")).await;
+                assert_eq!(made["email"], "guest@x.io");
+            }
+        }
+    })
+    .await;
+}
